@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the platform reads, validated once at start.
+ * A bad or missing value stops the process with a message that names it.
+ */
+const settingsSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(file:|postgres(ql)?:\/\/)/, 'must be a file: (SQLite) or postgres:// URL')
+    .default('file:./data/dev.db'),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('sagas'),
+  /** How long POST /vehicle-entries and friends wait for the saga's answer before replying 202. */
+  SAGA_WAIT_MS: z.coerce.number().int().min(0).default(5000),
+  /** Fault switches let tests and demos break domain operations; never on in production. */
+  FAULTS_ENABLED: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  WORKFLOW_BUNDLE_PATH: z.string().default('.tmp/workflow-bundle.js'),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+/** Parses settings from an environment; throws one error naming every bad variable. */
+export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const settings = parsed.data;
+  if (settings.NODE_ENV === 'production' && settings.FAULTS_ENABLED) {
+    throw new Error('Invalid configuration:\n  FAULTS_ENABLED: must be false in production');
+  }
+  return settings;
+}
+
+let cached: Settings | undefined;
+
+/** The process's settings, read on first use. */
+export function loadSettings(): Settings {
+  cached ??= parseSettings();
+  return cached;
+}

@@ -1,0 +1,187 @@
+import type { Db } from '../../db/client';
+import { BusinessRejection, NotFoundError, isUniqueViolation } from '../errors';
+import type { FaultSwitches } from '../faults/fault-switch';
+
+export interface LotView {
+  id: string;
+  name: string;
+  capacity: number;
+  requireGateConfirmation: boolean;
+  gateTimeoutSeconds: number;
+  free: number;
+  occupied: number;
+  reserved: number;
+}
+
+export interface Allocation {
+  stayId: string;
+  spaceId: string;
+  spaceNumber: number;
+  lotId: string;
+  plate: string;
+  enteredAt: string;
+  /** The lot's gate policy, so that the saga knows whether to wait at the gate. */
+  requireGateConfirmation: boolean;
+  gateTimeoutSeconds: number;
+}
+
+export interface Release {
+  stayId: string;
+  spaceId: string;
+  lotId: string;
+  plate: string;
+  enteredAt: string;
+  releasedAt: string;
+}
+
+export interface NewLot {
+  name: string;
+  capacity: number;
+  requireGateConfirmation?: boolean;
+  gateTimeoutSeconds?: number;
+}
+
+export interface ParkingServiceDeps {
+  db: Db;
+  faults: FaultSwitches;
+}
+
+/**
+ * The parking domain: lots, spaces and stays.
+ * Every write is keyed by the caller's idempotency key, and a space is claimed
+ * with one conditional UPDATE, so that concurrent claims never share a space.
+ */
+export function createParkingService({ db, faults }: ParkingServiceDeps) {
+  async function requireLot(lotId: string) {
+    const lot = await db.lot.findUnique({ where: { id: lotId } });
+    if (!lot) throw new BusinessRejection('LOT_NOT_FOUND', `lot ${lotId} does not exist`);
+    return lot;
+  }
+
+  /** Claims a free space for `plate` under `holderKey`; the space's unique (lot, plate) stops a second claim. */
+  async function claimSpace(lotId: string, plate: string, holderKey: string, preferredSpaceId?: string) {
+    for (;;) {
+      const mine = await db.space.findUnique({ where: { holderKey } });
+      if (mine) return mine;
+      const inside = await db.space.findFirst({ where: { lotId, plate }, select: { id: true } });
+      if (inside) throw new BusinessRejection('ALREADY_INSIDE', `${plate} is already inside lot ${lotId}`);
+      const candidate =
+        (preferredSpaceId && (await db.space.findFirst({ where: { id: preferredSpaceId, status: 'FREE' } }))) ||
+        (await db.space.findFirst({ where: { lotId, status: 'FREE' }, orderBy: { number: 'asc' } }));
+      if (!candidate) throw new BusinessRejection('LOT_FULL', `lot ${lotId} has no free space`);
+      try {
+        const { count } = await db.space.updateMany({
+          where: { id: candidate.id, status: 'FREE' },
+          data: { status: 'OCCUPIED', plate, holderKey },
+        });
+        if (count === 1) return { ...candidate, status: 'OCCUPIED', plate, holderKey };
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        // The same plate won another space a moment ago: loop and report it.
+      }
+    }
+  }
+
+  return {
+    async createLot(input: NewLot): Promise<LotView> {
+      const lot = await db.lot.create({
+        data: {
+          name: input.name,
+          capacity: input.capacity,
+          requireGateConfirmation: input.requireGateConfirmation ?? false,
+          gateTimeoutSeconds: input.gateTimeoutSeconds ?? 120,
+          spaces: { create: Array.from({ length: input.capacity }, (_, i) => ({ number: i + 1 })) },
+        },
+      });
+      return { ...lot, free: input.capacity, occupied: 0, reserved: 0 };
+    },
+
+    async getLot(lotId: string): Promise<LotView> {
+      const lot = await db.lot.findUnique({ where: { id: lotId } });
+      if (!lot) throw new NotFoundError(`lot ${lotId} does not exist`);
+      const counts = await db.space.groupBy({ by: ['status'], where: { lotId }, _count: { _all: true } });
+      const count = (status: string) => counts.find((c) => c.status === status)?._count._all ?? 0;
+      const { createdAt: _createdAt, ...view } = lot;
+      return { ...view, free: count('FREE'), occupied: count('OCCUPIED'), reserved: count('RESERVED') };
+    },
+
+    /** Gives `plate` a space in the lot and opens its stay; a retry under the same key gets the same space. */
+    async allocateSpace(input: { key: string; lotId: string; plate: string }): Promise<Allocation> {
+      await faults.trip('parking.allocateSpace');
+      const lot = await requireLot(input.lotId);
+      const toAllocation = (stay: { id: string; spaceId: string; enteredAt: Date }, spaceNumber: number): Allocation => ({
+        stayId: stay.id,
+        spaceId: stay.spaceId,
+        spaceNumber,
+        lotId: lot.id,
+        plate: input.plate,
+        enteredAt: stay.enteredAt.toISOString(),
+        requireGateConfirmation: lot.requireGateConfirmation,
+        gateTimeoutSeconds: lot.gateTimeoutSeconds,
+      });
+      const existing = await db.stay.findUnique({ where: { key: input.key } });
+      if (existing) {
+        const space = await db.space.findUniqueOrThrow({ where: { id: existing.spaceId } });
+        return toAllocation(existing, space.number);
+      }
+      const space = await claimSpace(lot.id, input.plate, input.key);
+      try {
+        const stay = await db.stay.create({ data: { key: input.key, lotId: lot.id, spaceId: space.id, plate: input.plate } });
+        return toAllocation(stay, space.number);
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        return toAllocation(await db.stay.findUniqueOrThrow({ where: { key: input.key } }), space.number);
+      }
+    },
+
+    /**
+     * Undoes allocateSpace(key): frees the space and closes the stay.
+     * Safe when the allocation never happened, half happened, or was already undone.
+     */
+    async releaseAllocation(key: string): Promise<void> {
+      await faults.trip('parking.releaseAllocation');
+      await db.space.updateMany({ where: { holderKey: key }, data: { status: 'FREE', plate: null, holderKey: null } });
+      await db.stay.updateMany({ where: { key, status: 'ACTIVE' }, data: { status: 'RELEASED', releasedAt: new Date() } });
+    },
+
+    /** Ends the plate's stay in the lot (the car leaves); a retry under the same key gets the same release. */
+    async releaseVehicle(input: { key: string; lotId: string; plate: string }): Promise<Release> {
+      await faults.trip('parking.releaseVehicle');
+      let stay = await db.stay.findUnique({ where: { releaseKey: input.key } });
+      if (!stay) {
+        const active = await db.stay.findFirst({ where: { lotId: input.lotId, plate: input.plate, status: 'ACTIVE' } });
+        if (!active) throw new BusinessRejection('NOT_INSIDE', `${input.plate} is not inside lot ${input.lotId}`);
+        const { count } = await db.stay.updateMany({
+          where: { id: active.id, status: 'ACTIVE' },
+          data: { status: 'RELEASED', releasedAt: new Date(), releaseKey: input.key },
+        });
+        if (count === 0) throw new BusinessRejection('NOT_INSIDE', `${input.plate} left lot ${input.lotId} just now`);
+        stay = await db.stay.findUniqueOrThrow({ where: { id: active.id } });
+      }
+      await db.space.updateMany({ where: { holderKey: stay.key }, data: { status: 'FREE', plate: null, holderKey: null } });
+      return {
+        stayId: stay.id,
+        spaceId: stay.spaceId,
+        lotId: stay.lotId,
+        plate: stay.plate,
+        enteredAt: stay.enteredAt.toISOString(),
+        releasedAt: (stay.releasedAt ?? new Date()).toISOString(),
+      };
+    },
+
+    /** Undoes releaseVehicle(key): the car is still inside, back on its space (or another free one). */
+    async undoRelease(key: string): Promise<void> {
+      await faults.trip('parking.undoRelease');
+      const stay = await db.stay.findUnique({ where: { releaseKey: key } });
+      if (!stay || stay.status === 'ACTIVE') return;
+      await claimSpace(stay.lotId, stay.plate, stay.key, stay.spaceId);
+      const space = await db.space.findUniqueOrThrow({ where: { holderKey: stay.key } });
+      await db.stay.updateMany({
+        where: { id: stay.id },
+        data: { status: 'ACTIVE', releasedAt: null, releaseKey: null, spaceId: space.id },
+      });
+    },
+  };
+}
+
+export type ParkingService = ReturnType<typeof createParkingService>;

@@ -1,0 +1,119 @@
+import type { Db } from '../../db/client';
+import { BusinessRejection, isUniqueViolation } from '../errors';
+import type { FaultSwitches } from '../faults/fault-switch';
+import { isValidPlate, normalizePlate } from './plate-number';
+
+export interface VerifiedPlate {
+  plate: string;
+}
+
+export interface EntryRecordView {
+  id: string;
+  plate: string;
+  lotId: string;
+  spaceId: string;
+  status: string;
+}
+
+export interface ExitRecordView {
+  id: string;
+  plate: string;
+  lotId: string;
+  durationSeconds: number;
+  status: string;
+}
+
+export interface PlateServiceDeps {
+  db: Db;
+  faults: FaultSwitches;
+}
+
+/** The plate domain: plate rules, the blocklist, and entry and exit records. */
+export function createPlateService({ db, faults }: PlateServiceDeps) {
+  return {
+    /** Normalises a plate and checks it against the rules and the blocklist. */
+    async verifyPlate(rawPlate: string): Promise<VerifiedPlate> {
+      await faults.trip('plates.verifyPlate');
+      const plate = normalizePlate(rawPlate);
+      if (!isValidPlate(plate)) {
+        throw new BusinessRejection('INVALID_PLATE', `"${rawPlate}" is not a valid Turkish plate`);
+      }
+      const blocked = await db.blockedPlate.findUnique({ where: { plate } });
+      if (blocked) throw new BusinessRejection('PLATE_BLOCKED', `${plate} is blocked: ${blocked.reason}`);
+      return { plate };
+    },
+
+    async blockPlate(rawPlate: string, reason: string) {
+      const plate = normalizePlate(rawPlate);
+      if (!isValidPlate(plate)) {
+        throw new BusinessRejection('INVALID_PLATE', `"${rawPlate}" is not a valid Turkish plate`);
+      }
+      return db.blockedPlate.upsert({ where: { plate }, create: { plate, reason }, update: { reason } });
+    },
+
+    /** Removes a plate from the blocklist; false when it was not on it. */
+    async unblockPlate(rawPlate: string): Promise<boolean> {
+      const { count } = await db.blockedPlate.deleteMany({ where: { plate: normalizePlate(rawPlate) } });
+      return count > 0;
+    },
+
+    /** Creates the entry record once per key; a retry gets the same record. */
+    async createEntryRecord(input: { key: string; plate: string; lotId: string; spaceId: string }): Promise<EntryRecordView> {
+      await faults.trip('plates.createEntryRecord');
+      return createOnce(
+        () => db.entryRecord.create({ data: input }),
+        () => db.entryRecord.findUniqueOrThrow({ where: { key: input.key } }),
+        () => db.entryRecord.findUnique({ where: { key: input.key } }),
+      );
+    },
+
+    /** Cancels the entry record made under `key`; a no-op when there is none or it is cancelled. */
+    async cancelEntryRecord(key: string): Promise<void> {
+      await faults.trip('plates.cancelEntryRecord');
+      await db.entryRecord.updateMany({
+        where: { key, status: 'ACTIVE' },
+        data: { status: 'CANCELLED', cancelledAt: new Date() },
+      });
+    },
+
+    /** Creates the exit record once per key, with the stay's duration in whole seconds. */
+    async createExitRecord(input: {
+      key: string;
+      plate: string;
+      lotId: string;
+      enteredAt: Date;
+      exitedAt: Date;
+    }): Promise<ExitRecordView> {
+      await faults.trip('plates.createExitRecord');
+      const durationSeconds = Math.max(0, Math.round((input.exitedAt.getTime() - input.enteredAt.getTime()) / 1000));
+      const data = { key: input.key, plate: input.plate, lotId: input.lotId, durationSeconds };
+      return createOnce(
+        () => db.exitRecord.create({ data }),
+        () => db.exitRecord.findUniqueOrThrow({ where: { key: input.key } }),
+        () => db.exitRecord.findUnique({ where: { key: input.key } }),
+      );
+    },
+
+    async cancelExitRecord(key: string): Promise<void> {
+      await faults.trip('plates.cancelExitRecord');
+      await db.exitRecord.updateMany({
+        where: { key, status: 'ACTIVE' },
+        data: { status: 'CANCELLED', cancelledAt: new Date() },
+      });
+    },
+  };
+}
+
+export type PlateService = ReturnType<typeof createPlateService>;
+
+/** Returns the row made under a key, creating it when absent; a concurrent twin loses the race cleanly. */
+async function createOnce<T>(create: () => Promise<T>, reread: () => Promise<T>, find: () => Promise<T | null>): Promise<T> {
+  const existing = await find();
+  if (existing) return existing;
+  try {
+    return await create();
+  } catch (err) {
+    if (isUniqueViolation(err, 'key')) return reread();
+    throw err;
+  }
+}

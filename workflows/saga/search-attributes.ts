@@ -1,0 +1,14 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** Search attributes every saga sets, so that the Web UI and the API list sagas by type, status and business key. */
+export const SagaTypeKey = defineSearchAttributeKey('SagaType', SearchAttributeType.KEYWORD);
+export const SagaStatusKey = defineSearchAttributeKey('SagaStatus', SearchAttributeType.KEYWORD);
+export const PlateKey = defineSearchAttributeKey('Plate', SearchAttributeType.KEYWORD);
+export const LotIdKey = defineSearchAttributeKey('LotId', SearchAttributeType.KEYWORD);
+
+/** Business keys a saga may carry, by search attribute name. */
+export const BUSINESS_KEYS = { Plate: PlateKey, LotId: LotIdKey } as const;
+export type BusinessKeys = Partial<Record<keyof typeof BUSINESS_KEYS, string>>;
+
+/** Every custom search attribute, for registering them with the server. */
+export const SEARCH_ATTRIBUTE_KEYS = [SagaTypeKey, SagaStatusKey, PlateKey, LotIdKey];

@@ -1,0 +1,76 @@
+import { defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { compensationStep, databaseStep } from './policies';
+import { Saga, type OperatorInput, type SagaState } from './saga';
+
+export interface VehicleEntryInput {
+  lotId: string;
+  plate: string;
+}
+
+export interface VehicleEntryResult {
+  plate: string;
+  lotId: string;
+  spaceId: string;
+  spaceNumber: number;
+  stayId: string;
+  entryRecordId: string;
+}
+
+/** The gate saw the car go through (lots that require gate confirmation). */
+export const gatePassedSignal = defineSignal<[OperatorInput?]>('gatePassed');
+
+const steps = proxyActivities<Activities>(databaseStep);
+const compensations = proxyActivities<Activities>(compensationStep);
+
+/**
+ * Vehicle entry: verify the plate → allocate a space → create the entry record
+ * (→ wait at the gate when the lot asks for it). Rolls back in reverse on failure.
+ */
+export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<VehicleEntryInput, VehicleEntryResult>> {
+  const saga = new Saga<VehicleEntryInput, VehicleEntryResult>({
+    type: 'VehicleEntry',
+    input,
+    keys: { LotId: input.lotId },
+  });
+  let gatePassed = false;
+  setHandler(gatePassedSignal, (signal) => {
+    const waiting = saga.state.awaiting.includes('gatePassed');
+    saga.recordAction('gatePassed', signal, waiting);
+    if (waiting) gatePassed = true;
+  });
+
+  return saga.run(async () => {
+    const { plate } = await saga.step('verifyPlate', {
+      run: () => steps.verifyPlate({ plate: input.plate }),
+    });
+    saga.setKeys({ Plate: plate });
+
+    const allocation = await saga.step('allocateSpace', {
+      run: (key) => steps.allocateSpace({ key, lotId: input.lotId, plate }),
+      compensate: (key) => compensations.releaseAllocation({ key }),
+      compensateFirst: true,
+    });
+
+    const record = await saga.step('createEntryRecord', {
+      run: (key) => steps.createEntryRecord({ key, plate, lotId: input.lotId, spaceId: allocation.spaceId }),
+      compensate: (key) => compensations.cancelEntryRecord({ key }),
+      compensateFirst: true,
+    });
+
+    if (allocation.requireGateConfirmation) {
+      const timeoutSeconds = allocation.gateTimeoutSeconds;
+      const passed = await saga.waitFor('gatePassed', () => gatePassed, timeoutSeconds * 1000);
+      if (!passed) saga.abort('GATE_TIMEOUT', `the car did not pass the gate within ${timeoutSeconds} s`);
+    }
+
+    return {
+      plate,
+      lotId: input.lotId,
+      spaceId: allocation.spaceId,
+      spaceNumber: allocation.spaceNumber,
+      stayId: allocation.stayId,
+      entryRecordId: record.id,
+    };
+  });
+}

@@ -1,0 +1,58 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { compensationStep, databaseStep } from './policies';
+import { Saga, type SagaState } from './saga';
+
+export interface VehicleExitInput {
+  lotId: string;
+  plate: string;
+}
+
+export interface VehicleExitResult {
+  plate: string;
+  lotId: string;
+  spaceId: string;
+  stayId: string;
+  exitRecordId: string;
+  durationSeconds: number;
+}
+
+const steps = proxyActivities<Activities>(databaseStep);
+const compensations = proxyActivities<Activities>(compensationStep);
+
+/**
+ * Vehicle exit: verify the plate → release the space → create the exit record.
+ * If the exit record cannot be made, the release is undone: the car is still inside.
+ */
+export async function vehicleExit(input: VehicleExitInput): Promise<SagaState<VehicleExitInput, VehicleExitResult>> {
+  const saga = new Saga<VehicleExitInput, VehicleExitResult>({ type: 'VehicleExit', input, keys: { LotId: input.lotId } });
+
+  return saga.run(async () => {
+    const { plate } = await saga.step('verifyPlate', {
+      run: () => steps.verifyPlate({ plate: input.plate }),
+    });
+    saga.setKeys({ Plate: plate });
+
+    const release = await saga.step('releaseSpace', {
+      run: (key) => steps.releaseVehicle({ key, lotId: input.lotId, plate }),
+      compensate: (key) => compensations.undoRelease({ key }),
+      compensateFirst: true,
+    });
+
+    const record = await saga.step('createExitRecord', {
+      run: (key) =>
+        steps.createExitRecord({ key, plate, lotId: input.lotId, enteredAt: release.enteredAt, exitedAt: release.releasedAt }),
+      compensate: (key) => compensations.cancelExitRecord({ key }),
+      compensateFirst: true,
+    });
+
+    return {
+      plate,
+      lotId: input.lotId,
+      spaceId: release.spaceId,
+      stayId: release.stayId,
+      exitRecordId: record.id,
+      durationSeconds: record.durationSeconds,
+    };
+  });
+}
