@@ -23,6 +23,7 @@ const compensations = proxyActivities<Activities>(compensationStep);
 /**
  * Vehicle exit: verify the plate → release the space → create the exit record.
  * If the exit record cannot be made, the release is undone: the car is still inside.
+ * If the release itself keeps failing, the saga asks an operator (the car waits at the barrier).
  */
 export async function vehicleExit(input: VehicleExitInput): Promise<SagaState<VehicleExitInput, VehicleExitResult>> {
   const saga = new Saga<VehicleExitInput, VehicleExitResult>({ type: 'VehicleExit', input, keys: { LotId: input.lotId } });
@@ -37,6 +38,8 @@ export async function vehicleExit(input: VehicleExitInput): Promise<SagaState<Ve
       run: (key) => steps.releaseVehicle({ key, lotId: input.lotId, plate }),
       compensate: (key) => compensations.undoRelease({ key }),
       compensateFirst: true,
+      // The car waits at the exit barrier: an operator decides (retryStep or compensate).
+      onExhausted: 'askOperator',
     });
 
     const record = await saga.step('createExitRecord', {

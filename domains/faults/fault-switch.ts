@@ -5,45 +5,51 @@ export class InjectedFault extends Error {
   override readonly name = 'InjectedFault';
 }
 
+export interface ArmOptions {
+  /** Only calls about this subject (contained in a saga key, a plate, a lot id) fail. */
+  match?: string;
+  /** Fail this many calls, then disarm (default: until disarmed). */
+  times?: number;
+  message?: string;
+}
+
 export interface FaultSwitches {
-  /** Throws InjectedFault when the point is armed (and counts the trip down). */
-  trip(point: string): Promise<void>;
-  arm(point: string, options?: { times?: number; message?: string }): Promise<void>;
-  disarm(point: string): Promise<void>;
-  list(): Promise<Array<{ point: string; remaining: number | null; message: string }>>;
+  /** Throws InjectedFault when `point` is armed for one of `subjects` (and counts the trip down). */
+  trip(point: string, ...subjects: string[]): Promise<void>;
+  arm(point: string, options?: ArmOptions): Promise<void>;
+  disarm(point: string, match?: string): Promise<void>;
+  list(): Promise<Array<{ point: string; match: string; remaining: number | null; message: string }>>;
 }
 
 /**
- * Fault switches kept in the database, so that a test or a demo can break a
- * domain operation inside a running worker process. Disabled switches cost nothing.
+ * Fault switches kept in the database, so that a test or a demo can break a domain
+ * operation inside a running worker process. Disabled switches cost nothing.
  */
 export function createFaultSwitches(db: Db, enabled: boolean): FaultSwitches {
   return {
-    async trip(point) {
+    async trip(point, ...subjects) {
       if (!enabled) return;
-      const armed = await db.faultSwitch.findUnique({ where: { point } });
-      if (!armed) return;
-      if (armed.remaining !== null) {
-        // Count down atomically; whoever takes the last trip removes the switch.
-        const taken = await db.faultSwitch.updateMany({
-          where: { point, remaining: { gt: 0 } },
-          data: { remaining: { decrement: 1 } },
-        });
-        await db.faultSwitch.deleteMany({ where: { point, remaining: { lte: 0 } } });
+      const armed = await db.faultSwitch.findMany({ where: { point } });
+      const hit = armed.find((f) => f.match === '' || subjects.some((s) => s.includes(f.match)));
+      if (!hit) return;
+      if (hit.remaining !== null) {
+        // Count down atomically; the last trip removes the switch.
+        const taken = await db.faultSwitch.updateMany({ where: { id: hit.id, remaining: { gt: 0 } }, data: { remaining: { decrement: 1 } } });
+        await db.faultSwitch.deleteMany({ where: { id: hit.id, remaining: { lte: 0 } } });
         if (taken.count === 0) return;
       }
-      throw new InjectedFault(`${armed.message} (${point})`);
+      throw new InjectedFault(`${hit.message} (${point})`);
     },
-    async arm(point, options = {}) {
+    async arm(point, { match = '', times, message = 'injected fault' } = {}) {
       if (!enabled) throw new Error('fault switches are disabled (FAULTS_ENABLED=false)');
-      const data = { remaining: options.times ?? null, message: options.message ?? 'injected fault' };
-      await db.faultSwitch.upsert({ where: { point }, create: { point, ...data }, update: data });
+      const data = { remaining: times ?? null, message };
+      await db.faultSwitch.upsert({ where: { point_match: { point, match } }, create: { point, match, ...data }, update: data });
     },
-    async disarm(point) {
-      await db.faultSwitch.deleteMany({ where: { point } });
+    async disarm(point, match) {
+      await db.faultSwitch.deleteMany({ where: match === undefined ? { point } : { point, match } });
     },
     async list() {
-      return db.faultSwitch.findMany({ select: { point: true, remaining: true, message: true }, orderBy: { point: 'asc' } });
+      return db.faultSwitch.findMany({ select: { point: true, match: true, remaining: true, message: true }, orderBy: { point: 'asc' } });
     },
   };
 }

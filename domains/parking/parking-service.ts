@@ -107,7 +107,7 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
 
     /** Gives `plate` a space in the lot and opens its stay; a retry under the same key gets the same space. */
     async allocateSpace(input: { key: string; lotId: string; plate: string }): Promise<Allocation> {
-      await faults.trip('parking.allocateSpace');
+      await faults.trip('parking.allocateSpace', input.key, input.plate, input.lotId);
       const lot = await requireLot(input.lotId);
       const toAllocation = (stay: { id: string; spaceId: string; enteredAt: Date }, spaceNumber: number): Allocation => ({
         stayId: stay.id,
@@ -139,14 +139,14 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
      * Safe when the allocation never happened, half happened, or was already undone.
      */
     async releaseAllocation(key: string): Promise<void> {
-      await faults.trip('parking.releaseAllocation');
+      await faults.trip('parking.releaseAllocation', key);
       await db.space.updateMany({ where: { holderKey: key }, data: { status: 'FREE', plate: null, holderKey: null } });
       await db.stay.updateMany({ where: { key, status: 'ACTIVE' }, data: { status: 'RELEASED', releasedAt: new Date() } });
     },
 
     /** Ends the plate's stay in the lot (the car leaves); a retry under the same key gets the same release. */
     async releaseVehicle(input: { key: string; lotId: string; plate: string }): Promise<Release> {
-      await faults.trip('parking.releaseVehicle');
+      await faults.trip('parking.releaseVehicle', input.key, input.plate, input.lotId);
       let stay = await db.stay.findUnique({ where: { releaseKey: input.key } });
       if (!stay) {
         const active = await db.stay.findFirst({ where: { lotId: input.lotId, plate: input.plate, status: 'ACTIVE' } });
@@ -171,7 +171,7 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
 
     /** Undoes releaseVehicle(key): the car is still inside, back on its space (or another free one). */
     async undoRelease(key: string): Promise<void> {
-      await faults.trip('parking.undoRelease');
+      await faults.trip('parking.undoRelease', key);
       const stay = await db.stay.findUnique({ where: { releaseKey: key } });
       if (!stay || stay.status === 'ACTIVE') return;
       await claimSpace(stay.lotId, stay.plate, stay.key, stay.spaceId);

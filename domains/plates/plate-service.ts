@@ -33,8 +33,8 @@ export function createPlateService({ db, faults }: PlateServiceDeps) {
   return {
     /** Normalises a plate and checks it against the rules and the blocklist. */
     async verifyPlate(rawPlate: string): Promise<VerifiedPlate> {
-      await faults.trip('plates.verifyPlate');
       const plate = normalizePlate(rawPlate);
+      await faults.trip('plates.verifyPlate', plate);
       if (!isValidPlate(plate)) {
         throw new BusinessRejection('INVALID_PLATE', `"${rawPlate}" is not a valid Turkish plate`);
       }
@@ -59,7 +59,7 @@ export function createPlateService({ db, faults }: PlateServiceDeps) {
 
     /** Creates the entry record once per key; a retry gets the same record. */
     async createEntryRecord(input: { key: string; plate: string; lotId: string; spaceId: string }): Promise<EntryRecordView> {
-      await faults.trip('plates.createEntryRecord');
+      await faults.trip('plates.createEntryRecord', input.key, input.plate, input.lotId);
       return createOnce(
         () => db.entryRecord.create({ data: input }),
         () => db.entryRecord.findUniqueOrThrow({ where: { key: input.key } }),
@@ -69,7 +69,7 @@ export function createPlateService({ db, faults }: PlateServiceDeps) {
 
     /** Cancels the entry record made under `key`; a no-op when there is none or it is cancelled. */
     async cancelEntryRecord(key: string): Promise<void> {
-      await faults.trip('plates.cancelEntryRecord');
+      await faults.trip('plates.cancelEntryRecord', key);
       await db.entryRecord.updateMany({
         where: { key, status: 'ACTIVE' },
         data: { status: 'CANCELLED', cancelledAt: new Date() },
@@ -84,7 +84,7 @@ export function createPlateService({ db, faults }: PlateServiceDeps) {
       enteredAt: Date;
       exitedAt: Date;
     }): Promise<ExitRecordView> {
-      await faults.trip('plates.createExitRecord');
+      await faults.trip('plates.createExitRecord', input.key, input.plate, input.lotId);
       const durationSeconds = Math.max(0, Math.round((input.exitedAt.getTime() - input.enteredAt.getTime()) / 1000));
       const data = { key: input.key, plate: input.plate, lotId: input.lotId, durationSeconds };
       return createOnce(
@@ -95,7 +95,7 @@ export function createPlateService({ db, faults }: PlateServiceDeps) {
     },
 
     async cancelExitRecord(key: string): Promise<void> {
-      await faults.trip('plates.cancelExitRecord');
+      await faults.trip('plates.cancelExitRecord', key);
       await db.exitRecord.updateMany({
         where: { key, status: 'ACTIVE' },
         data: { status: 'CANCELLED', cancelledAt: new Date() },

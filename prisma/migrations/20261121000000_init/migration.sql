@@ -73,7 +73,9 @@ CREATE TABLE "CachedResponse" (
 
 -- CreateTable
 CREATE TABLE "FaultSwitch" (
-    "point" TEXT NOT NULL PRIMARY KEY,
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "point" TEXT NOT NULL,
+    "match" TEXT NOT NULL DEFAULT '',
     "remaining" INTEGER,
     "message" TEXT NOT NULL DEFAULT 'injected fault',
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
@@ -105,4 +107,7 @@ CREATE UNIQUE INDEX "EntryRecord_key_key" ON "EntryRecord"("key");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "ExitRecord_key_key" ON "ExitRecord"("key");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "FaultSwitch_point_match_key" ON "FaultSwitch"("point", "match");
 

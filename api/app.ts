@@ -1,0 +1,30 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppDeps } from './deps';
+import { errorHandler } from './plugins/error-handler';
+import { faultRoutes } from './routes/faults';
+import { healthRoutes } from './routes/health';
+import { lotRoutes } from './routes/lots';
+import { plateRoutes } from './routes/plates';
+import { sagaRoutes } from './routes/sagas';
+import { vehicleRoutes } from './routes/vehicles';
+
+/** The API's routes and plugins, registered on a Fastify instance. */
+export async function app(fastify: FastifyInstance, deps: AppDeps): Promise<void> {
+  await fastify.register(errorHandler);
+  await fastify.register(healthRoutes, deps);
+  await fastify.register(lotRoutes, deps);
+  await fastify.register(plateRoutes, deps);
+  await fastify.register(vehicleRoutes, deps);
+  await fastify.register(sagaRoutes, deps);
+  if (deps.faultsEnabled) await fastify.register(faultRoutes, deps);
+}
+
+/** Builds the whole API: zod validates, types and serialises every route. */
+export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}) {
+  const fastify = Fastify({ bodyLimit: 64 * 1024, ...options }).withTypeProvider<ZodTypeProvider>();
+  fastify.setValidatorCompiler(validatorCompiler);
+  fastify.setSerializerCompiler(serializerCompiler);
+  await app(fastify, deps);
+  return fastify;
+}

@@ -1,0 +1,14 @@
+import type { Client } from '@temporalio/client';
+import type { Db } from '../db/client';
+import type { Domains } from '../domains';
+import type { SagaClient } from '../temporal/saga-client';
+
+/** What the API needs from the outside world; tests build it against real servers. */
+export interface AppDeps {
+  db: Db;
+  domains: Domains;
+  temporal: Client;
+  sagas: SagaClient;
+  /** Fault-switch admin routes (development and tests only). */
+  faultsEnabled: boolean;
+}

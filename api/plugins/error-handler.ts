@@ -1,0 +1,70 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { BusinessRejection, NotFoundError } from '../../domains';
+import { SagaNotFoundError } from '../../temporal/saga-client';
+
+export interface FieldError {
+  field: string;
+  in: string;
+  message: string;
+}
+
+/** Builds the 400 body that names each bad field. */
+export function badRequest(fields: FieldError[]) {
+  return {
+    error: 'Bad Request',
+    message: fields.map((f) => `${f.in}.${f.field}: ${f.message}`).join('; '),
+    fields,
+  };
+}
+
+/**
+ * Maps every error to a clear JSON answer: 400 naming the bad fields, 404, 409 with
+ * the business reason, 503 when a dependency is down. A 500 means a bug, and is logged as one.
+ */
+export const errorHandler = fp(async (app: FastifyInstance) => {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const fields = error.validation.map((v) => ({
+        field: v.instancePath.replace(/^\//, '').replace(/\//g, '.') || String(v.params?.['missingProperty'] ?? '(root)'),
+        in: error.validationContext ?? 'body',
+        message: v.message ?? 'invalid',
+      }));
+      return reply.code(400).send(badRequest(fields));
+    }
+    if (error instanceof NotFoundError || error instanceof SagaNotFoundError) {
+      return reply.code(404).send({ error: 'Not Found', message: error.message });
+    }
+    if (error instanceof BusinessRejection) {
+      return reply.code(409).send({ error: 'Conflict', reason: error.code, message: error.message });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      // Fastify's own client errors: bad JSON, body too large, wrong content type.
+      return reply.code(status).send({ error: error.code ?? 'Bad Request', message: error.message });
+    }
+    if (isUnavailable(error)) {
+      request.log.warn({ err: error }, 'dependency unavailable');
+      return reply.code(503).send({ error: 'Service Unavailable', message: 'a dependency is unavailable; try again' });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send({ error: 'Internal Server Error', message: 'unexpected error' });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: 'Not Found', message: `no route ${request.method} ${request.url}` });
+  });
+});
+
+/** gRPC UNAVAILABLE / DEADLINE_EXCEEDED from Temporal, or a refused connection. */
+function isUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; name?: string; cause?: unknown };
+  return (
+    e?.code === 14 ||
+    e?.code === 4 ||
+    e?.code === 'ECONNREFUSED' ||
+    e?.name === 'ServiceError' ||
+    (e?.cause !== undefined && e.cause !== error && isUnavailable(e.cause))
+  );
+}

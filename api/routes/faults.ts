@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppDeps } from '../deps';
+
+const point = z.string().regex(/^[a-zA-Z]+\.[a-zA-Z]+$/, 'a fault point such as parking.releaseAllocation');
+
+/** Fault switches for demos and tests: arm a domain operation to fail (development only). */
+export const faultRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domains }) => {
+  app.get('/admin/faults', async () => ({ faults: await domains.faults.list() }));
+
+  app.post(
+    '/admin/faults',
+    {
+      schema: {
+        body: z.object({ point, match: z.string().min(1).max(200).optional(), times: z.number().int().min(1).max(1_000_000).optional(), message: z.string().max(200).optional() }),
+      },
+    },
+    async (request, reply) => {
+      await domains.faults.arm(request.body.point, request.body);
+      return reply.code(201).send({ point: request.body.point, match: request.body.match ?? '', remaining: request.body.times ?? null });
+    },
+  );
+
+  app.delete(
+    '/admin/faults/:point',
+    { schema: { params: z.object({ point }), querystring: z.object({ match: z.string().max(200).optional() }) } },
+    async (request, reply) => {
+    await domains.faults.disarm(request.params.point, request.query.match);
+    return reply.code(204).send();
+    },
+  );
+};

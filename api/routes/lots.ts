@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppDeps } from '../deps';
+
+const newLot = z.object({
+  name: z.string().trim().min(1).max(100),
+  capacity: z.number().int().min(1).max(10_000),
+  requireGateConfirmation: z.boolean().optional(),
+  gateTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+});
+
+export const lotRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domains }) => {
+  app.post('/lots', { schema: { body: newLot } }, async (request, reply) => {
+    return reply.code(201).send(await domains.parking.createLot(request.body));
+  });
+
+  app.get('/lots/:id', { schema: { params: z.object({ id: z.string().min(1).max(100) }) } }, async (request) => {
+    return domains.parking.getLot(request.params.id);
+  });
+};

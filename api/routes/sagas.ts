@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { normalizePlate } from '../../domains/plates';
+import { SAGA_TYPES, type SagaType } from '../../temporal/saga-client';
+import { FINAL_STATUSES, type SagaStatus } from '../../workflows/saga';
+import type { AppDeps } from '../deps';
+
+const SAGA_STATUSES = ['RUNNING', 'COMPLETED', 'COMPENSATING', 'COMPENSATED', 'REJECTED', 'NEEDS_ATTENTION', 'FAILED'] as const;
+const SIGNALS = ['gatePassed', 'compensate', 'retryStep', 'retryCompensation', 'skipCompensation'] as const;
+const sagaId = z.string().regex(/^[A-Za-z0-9._:-]{1,150}$/, 'not a saga id');
+
+const listQuery = z.object({
+  type: z.enum(Object.keys(SAGA_TYPES) as [SagaType, ...SagaType[]]).optional(),
+  status: z.enum(SAGA_STATUSES).optional(),
+  plate: z
+    .string()
+    .max(20)
+    .transform(normalizePlate)
+    .pipe(z.string().regex(/^[A-Z0-9]{1,20}$/, 'letters and digits only'))
+    .optional(),
+  lotId: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'not a lot id').optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+const signalBody = z
+  .object({ reason: z.string().max(1000).optional(), by: z.string().max(200).optional() })
+  .nullish()
+  .transform((b) => b ?? {});
+
+export const sagaRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas }) => {
+  app.get('/sagas', { schema: { querystring: listQuery } }, async (request) => {
+    return { sagas: await sagas.list(request.query) };
+  });
+
+  app.get('/sagas/:id', { schema: { params: z.object({ id: sagaId }) } }, async (request) => {
+    return sagas.getState(request.params.id);
+  });
+
+  app.post(
+    '/sagas/:id/signals/:name',
+    { schema: { params: z.object({ id: sagaId, name: z.enum(SIGNALS) }), body: signalBody } },
+    async (request, reply) => {
+      const { id, name } = request.params;
+      const body = request.body;
+      if (name === 'skipCompensation' && !body.reason) {
+        return reply.code(400).send({
+          error: 'Bad Request',
+          message: 'body.reason: skipping a compensation needs a reason',
+          fields: [{ field: 'reason', in: 'body', message: 'skipping a compensation needs a reason' }],
+        });
+      }
+      const state = await sagas.getState(id);
+      if (FINAL_STATUSES.includes(state.status as SagaStatus)) {
+        return reply.code(409).send({ sagaId: id, status: state.status, reason: 'SAGA_ENDED', message: 'the saga has ended' });
+      }
+      if (!state.awaiting.includes(name)) {
+        return reply.code(409).send({
+          sagaId: id,
+          status: state.status,
+          reason: 'SIGNAL_NOT_AWAITED',
+          message: `the saga does not take ${name} now`,
+          awaiting: state.awaiting,
+        });
+      }
+      await sagas.signal(id, name, body);
+      request.log.info({ sagaId: id, signal: name, reason: body.reason }, 'signal sent');
+      return reply.code(202).send({ sagaId: id, signal: name, accepted: true });
+    },
+  );
+};

@@ -1,0 +1,86 @@
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startDevServer, waitForPort } from '../../scripts/temporal-dev-server';
+import { buildWorkflowBundle } from '../../workers/bundle';
+import { freePort, spawnTs, stopProcess, waitUntil } from './processes';
+
+export interface StackInfo {
+  temporalAddress: string;
+  temporalPort: number;
+  databaseUrl: string;
+  taskQueue: string;
+  workflowBundlePath: string;
+  dir: string;
+  temporalDbFile: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: StackInfo;
+  }
+}
+
+/**
+ * Starts what the suite runs against, all real: a Temporal dev server on a persisted
+ * SQLite file, a migrated database, and the saga worker as its own process.
+ * Stops all of it at the end.
+ */
+export default async function setup(project: TestProject) {
+  const dir = resolve('.tmp', `test-${process.pid}`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+
+  const temporalPort = await freePort();
+  const temporalDbFile = resolve(dir, 'temporal.db');
+  const stack: StackInfo = {
+    temporalAddress: `127.0.0.1:${temporalPort}`,
+    temporalPort,
+    databaseUrl: `file:${resolve(dir, 'platform.db')}`,
+    taskQueue: 'sagas-test',
+    workflowBundlePath: resolve(dir, 'workflow-bundle.js'),
+    dir,
+    temporalDbFile,
+  };
+
+  const children: ChildProcess[] = [];
+  const teardown = async () => {
+    for (const child of children.reverse()) await stopProcess(child);
+  };
+  try {
+    const [server] = await Promise.all([
+      startDevServer({ port: temporalPort, dbFile: temporalDbFile }),
+      buildWorkflowBundle(stack.workflowBundlePath),
+    ]);
+    children.push(server);
+    execFileSync('npx', ['prisma', 'migrate', 'deploy'], {
+      env: { ...process.env, DATABASE_URL: stack.databaseUrl },
+      stdio: 'pipe',
+    });
+    const workerLog = resolve(dir, 'worker.log');
+    const worker = spawnTs('workers/main.ts', workerEnv(stack), workerLog);
+    children.push(worker);
+    await waitUntil('the worker to start', () => readFileSync(workerLog, 'utf8').includes('worker started'), 60_000);
+    await waitForPort(temporalPort, 1000);
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+
+  project.provide('stack', stack);
+  return teardown;
+}
+
+/** The environment of a worker process attached to the test stack. */
+export function workerEnv(stack: StackInfo): NodeJS.ProcessEnv {
+  return {
+    DATABASE_URL: stack.databaseUrl,
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    TEMPORAL_TASK_QUEUE: stack.taskQueue,
+    WORKFLOW_BUNDLE_PATH: stack.workflowBundlePath,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+    FAULTS_ENABLED: 'true',
+  };
+}

@@ -1,0 +1,90 @@
+import type { Client } from '@temporalio/client';
+import { randomInt } from 'node:crypto';
+import { inject } from 'vitest';
+import type { SagaState } from '../../workflows/saga';
+import { buildApp } from '../../api/app';
+import { createDb, type Db } from '../../db/client';
+import { createDomains, type Domains } from '../../domains';
+import { connectClient } from '../../temporal/connection';
+import { createSagaClient, type SagaClient } from '../../temporal/saga-client';
+
+export interface TestStack {
+  db: Db;
+  domains: Domains;
+  temporal: Client;
+  sagas: SagaClient;
+  app: Awaited<ReturnType<typeof buildApp>>;
+  close(): Promise<void>;
+}
+
+/** Connects a test file to the running stack and builds the API on it (requests go through app.inject). */
+export async function connectStack(options: { waitMs?: number } = {}): Promise<TestStack> {
+  const info = inject('stack');
+  const db = await createDb(info.databaseUrl);
+  const domains = createDomains(db, { faultsEnabled: true });
+  const temporal = await connectClient({ address: info.temporalAddress, namespace: 'default' });
+  const sagas = createSagaClient(temporal, { taskQueue: info.taskQueue, waitMs: options.waitMs ?? 10_000 });
+  const app = await buildApp({ db, domains, temporal, sagas, faultsEnabled: true }, { logger: false });
+  return {
+    db,
+    domains,
+    temporal,
+    sagas,
+    app,
+    async close() {
+      await app.close();
+      await temporal.connection.close();
+      await db.$disconnect();
+    },
+  };
+}
+
+/** A random valid Turkish plate (province, 3 letters, 4 digits): about 6.7e9 of them, so tests do not collide. */
+export function uniquePlate(): string {
+  const letters = 'ABCDEFGHJKLMNPRSTUVYZ';
+  const province = String(randomInt(1, 82)).padStart(2, '0');
+  const l = () => letters[randomInt(letters.length)];
+  return `${province}${l()}${l()}${l()}${randomInt(1000, 10000)}`;
+}
+
+/** Polls the saga's state (GET /sagas/:id) until `done` holds; returns that state. */
+export async function waitForSaga(
+  stack: TestStack,
+  sagaId: string,
+  done: (state: SagaState) => boolean,
+  timeoutMs = 60_000,
+): Promise<SagaState> {
+  const deadline = Date.now() + timeoutMs;
+  let last: SagaState | undefined;
+  for (;;) {
+    const res = await stack.app.inject({ method: 'GET', url: `/sagas/${sagaId}` });
+    if (res.statusCode === 200) {
+      last = res.json() as SagaState;
+      if (done(last)) return last;
+    }
+    if (Date.now() > deadline) throw new Error(`saga ${sagaId} did not reach the expected state; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/** Creates a lot through the API. */
+export async function createLot(stack: TestStack, body: Record<string, unknown> = {}) {
+  const res = await stack.app.inject({ method: 'POST', url: '/lots', payload: { name: 'Test lot', capacity: 5, ...body } });
+  if (res.statusCode !== 201) throw new Error(`POST /lots answered ${res.statusCode}: ${res.body}`);
+  return res.json() as { id: string; capacity: number; gateTimeoutSeconds: number };
+}
+
+/** The lot's counts through the API. */
+export async function lotCounts(stack: TestStack, lotId: string) {
+  return (await stack.app.inject({ method: 'GET', url: `/lots/${lotId}` })).json() as { free: number; occupied: number; reserved: number };
+}
+
+/** Arms a fault switch in the domain layer through the API (the worker's next call to `point` fails). */
+export async function armFault(stack: TestStack, point: string, match: string, times?: number) {
+  const res = await stack.app.inject({ method: 'POST', url: '/admin/faults', payload: { point, match, ...(times && { times }) } });
+  if (res.statusCode !== 201) throw new Error(`arming ${point} answered ${res.statusCode}: ${res.body}`);
+}
+
+export async function disarmFault(stack: TestStack, point: string, match: string) {
+  await stack.app.inject({ method: 'DELETE', url: `/admin/faults/${point}?match=${encodeURIComponent(match)}` });
+}

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  armFault,
+  connectStack,
+  createLot,
+  disarmFault,
+  lotCounts,
+  uniquePlate,
+  waitForSaga,
+  type TestStack,
+} from './support/stack';
+
+let stack: TestStack;
+let quick: TestStack;
+beforeAll(async () => {
+  stack = await connectStack();
+  quick = await connectStack({ waitMs: 300 });
+});
+afterAll(async () => {
+  await stack?.close();
+  await quick?.close();
+});
+
+const move = (s: TestStack, url: string, lotId: string, plate: string, requestId?: string) =>
+  s.app.inject({ method: 'POST', url, payload: { lotId, plate, ...(requestId && { requestId }) } });
+
+describe('vehicle exit saga', () => {
+  it('releases the space and records the stay with its duration', async () => {
+    const lot = await createLot(stack);
+    const plate = uniquePlate();
+    const entry = (await move(stack, '/vehicle-entries', lot.id, plate)).json();
+    const res = await move(stack, '/vehicle-exits', lot.id, plate.toLowerCase());
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    expect(body).toMatchObject({ status: 'COMPLETED', plate, spaceId: entry.spaceId, stayId: entry.stayId });
+    expect(body.durationSeconds).toBeGreaterThanOrEqual(0);
+    const record = await stack.db.exitRecord.findUniqueOrThrow({ where: { id: body.exitRecordId } });
+    const stay = await stack.db.stay.findUniqueOrThrow({ where: { id: entry.stayId } });
+    expect(record.durationSeconds).toBe(Math.round((stay.releasedAt!.getTime() - stay.enteredAt.getTime()) / 1000));
+    expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 5, occupied: 0 });
+    // The car can come back in.
+    expect((await move(stack, '/vehicle-entries', lot.id, plate)).statusCode).toBe(201);
+  });
+
+  it('rejects a plate that is not inside as NOT_INSIDE', async () => {
+    const lot = await createLot(stack);
+    const res = await move(stack, '/vehicle-exits', lot.id, uniquePlate());
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ status: 'REJECTED', reason: 'NOT_INSIDE' });
+  });
+
+  it('undoes the release when the exit record cannot be created: the car is still inside', async () => {
+    const lot = await createLot(stack);
+    const plate = uniquePlate();
+    const entry = (await move(stack, '/vehicle-entries', lot.id, plate)).json();
+    const requestId = `exit-fails-${plate}`;
+    await armFault(stack, 'plates.createExitRecord', requestId);
+    const res = await move(stack, '/vehicle-exits', lot.id, plate, requestId);
+    await disarmFault(stack, 'plates.createExitRecord', requestId);
+    expect(res.statusCode).toBe(409);
+    const body = res.json();
+    expect(body).toMatchObject({ status: 'COMPENSATED', reason: 'STEP_FAILED' });
+    const state = await waitForSaga(stack, body.sagaId, () => true);
+    expect(state.steps.find((s) => s.name === 'createExitRecord')).toMatchObject({ status: 'FAILED', attempts: 4 });
+    expect(state.steps.find((s) => s.name === 'releaseSpace')).toMatchObject({ compensation: 'COMPENSATED' });
+    expect(await lotCounts(stack, lot.id)).toMatchObject({ occupied: 1 });
+    expect(await stack.db.stay.findUniqueOrThrow({ where: { id: entry.stayId } })).toMatchObject({ status: 'ACTIVE', releasedAt: null });
+    expect(await stack.db.exitRecord.count({ where: { plate, status: 'ACTIVE' } })).toBe(0);
+    // Still inside: a second entry is refused, a retried exit works.
+    expect((await move(stack, '/vehicle-entries', lot.id, plate)).json()).toMatchObject({ reason: 'ALREADY_INSIDE' });
+    expect((await move(stack, '/vehicle-exits', lot.id, plate)).statusCode).toBe(201);
+  });
+
+  it('asks an operator when the release keeps failing; retryStep then completes the exit', async () => {
+    const lot = await createLot(stack);
+    const plate = uniquePlate();
+    await move(stack, '/vehicle-entries', lot.id, plate);
+    const requestId = `exit-stuck-${plate}`;
+    await armFault(stack, 'parking.releaseVehicle', requestId);
+    const { sagaId } = (await move(quick, '/vehicle-exits', lot.id, plate, requestId)).json();
+    const stuck = await waitForSaga(stack, sagaId, (s) => s.status === 'NEEDS_ATTENTION');
+    expect(stuck.attention).toMatchObject([{ kind: 'STEP', step: 'releaseSpace' }]);
+    expect(stuck.awaiting).toEqual(expect.arrayContaining(['retryStep', 'compensate']));
+    expect(stuck.steps[1]).toMatchObject({ status: 'WAITING_OPERATOR', attempts: 4 });
+
+    await disarmFault(stack, 'parking.releaseVehicle', requestId);
+    const retry = await stack.app.inject({ method: 'POST', url: `/sagas/${sagaId}/signals/retryStep`, payload: { reason: 'db back' } });
+    expect(retry.statusCode).toBe(202);
+    const done = await waitForSaga(stack, sagaId, (s) => s.status === 'COMPLETED');
+    expect(done.steps[1]).toMatchObject({ status: 'COMPLETED', attempts: 5 });
+    expect(done.actions).toMatchObject([{ action: 'retryStep', reason: 'db back', accepted: true }]);
+    expect(await lotCounts(stack, lot.id)).toMatchObject({ occupied: 0 });
+  });
+
+  it('asks an operator when the release keeps failing; compensate then rolls back', async () => {
+    const lot = await createLot(stack);
+    const plate = uniquePlate();
+    await move(stack, '/vehicle-entries', lot.id, plate);
+    const requestId = `exit-abandon-${plate}`;
+    await armFault(stack, 'parking.releaseVehicle', requestId);
+    const { sagaId } = (await move(quick, '/vehicle-exits', lot.id, plate, requestId)).json();
+    await waitForSaga(stack, sagaId, (s) => s.status === 'NEEDS_ATTENTION');
+    const wrong = await stack.app.inject({ method: 'POST', url: `/sagas/${sagaId}/signals/retryCompensation` });
+    expect(wrong.statusCode).toBe(409);
+    expect(wrong.json()).toMatchObject({ reason: 'SIGNAL_NOT_AWAITED' });
+    await stack.app.inject({ method: 'POST', url: `/sagas/${sagaId}/signals/compensate`, payload: { reason: 'car reversed' } });
+    const done = await waitForSaga(stack, sagaId, (s) => s.status === 'COMPENSATED');
+    await disarmFault(stack, 'parking.releaseVehicle', requestId);
+    expect(done).toMatchObject({ reason: 'OPERATOR', error: 'car reversed' });
+    expect(await lotCounts(stack, lot.id)).toMatchObject({ occupied: 1 });
+  });
+});
