@@ -48,6 +48,8 @@ export default async function setup(project: TestProject) {
   const children: ChildProcess[] = [];
   const teardown = async () => {
     for (const child of children.reverse()) await stopProcess(child);
+    // Keep the logs and databases of a run when asked (KEEP_TEST_DIR=1), e.g. to read worker.log.
+    if (process.env.KEEP_TEST_DIR !== '1') await rm(dir, { recursive: true, force: true });
   };
   try {
     const [server] = await Promise.all([

@@ -1,5 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { pino } from 'pino';
 import { inject } from 'vitest';
 import type { SagaState } from '../../workflows/saga';
 import { buildApp } from '../../api/app';
@@ -24,7 +26,8 @@ export async function connectStack(options: { waitMs?: number } = {}): Promise<T
   const domains = createDomains(db, { faultsEnabled: true });
   const temporal = await connectClient({ address: info.temporalAddress, namespace: 'default' });
   const sagas = createSagaClient(temporal, { taskQueue: info.taskQueue, waitMs: options.waitMs ?? 10_000 });
-  const app = await buildApp({ db, domains, temporal, sagas, faultsEnabled: true }, { logger: false });
+  const logger = pino({ level: 'warn' }, pino.destination({ dest: join(info.dir, 'api-test.log'), sync: true }));
+  const app = await buildApp({ db, domains, temporal, sagas, faultsEnabled: true }, { loggerInstance: logger });
   return {
     db,
     domains,

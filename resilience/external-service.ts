@@ -1,0 +1,144 @@
+/**
+ * One named external service built from its config: instances behind a load
+ * balancer fed by active health checks, one circuit breaker for the service, and a
+ * per-call timeout. `call` makes exactly ONE attempt (retries are Temporal's job):
+ *
+ *   any instance in rotation? (else NoHealthyInstanceError, not a breaker failure)
+ *   → breaker admits? (else BrokenCircuitError, no network call)
+ *   → balancer picks an instance → HTTP with timeout
+ *
+ * 5xx, timeouts and network errors are breaker failures. A 4xx is an answer:
+ * ExternalServiceRejection, recorded as a success by the breaker.
+ */
+import type { ExternalInstanceConfig, ExternalServiceConfig } from '../config/external-services';
+import type { Logger } from '../shared/logger';
+import { CircuitBreaker, type CircuitBreakerSnapshot, type CircuitState } from './circuit-breaker';
+import { ExternalServiceRejection, NoHealthyInstanceError } from './errors';
+import { HealthChecker, type InstanceHealth, type InstanceHealthStatus } from './health-checker';
+import { httpRequest, type HttpMethod } from './http-client';
+import { LoadBalancer, type LoadBalancerStats } from './load-balancer';
+
+export interface ExternalServiceSettings {
+  name: string;
+  config: ExternalServiceConfig;
+  /** Breaker transitions are logged here, one line each. */
+  logger: Logger;
+  /** Health source of the balancer; default: a checker built from config.healthCheck (not started). */
+  health?: HealthChecker;
+  /** Clock for the breaker (and the default checker). */
+  now?: () => number;
+  /** For the random balancing strategy. */
+  random?: () => number;
+}
+
+export interface CallOptions {
+  headers?: Record<string, string>;
+  /** The caller's cancellation (e.g. a Temporal activity's cancellation signal). */
+  signal?: AbortSignal;
+  /** Overrides config.timeoutMs for this call. */
+  timeoutMs?: number;
+}
+
+export interface ServiceResponse<T> {
+  value: T;
+  /** The instance that answered. */
+  instance: { id: string; url: string };
+}
+
+export interface ExternalServiceSnapshot {
+  name: string;
+  /** Aggregate health: any DOWN → DOWN, else any UNKNOWN → UNKNOWN, else UP. */
+  status: InstanceHealthStatus;
+  instances: Array<InstanceHealth & { weight: number }>;
+  breaker: CircuitBreakerSnapshot;
+  balancer: LoadBalancerStats;
+  timeoutMs: number;
+}
+
+export class ExternalService {
+  readonly name: string;
+  readonly config: ExternalServiceConfig;
+  readonly breaker: CircuitBreaker;
+  readonly balancer: LoadBalancer<ExternalInstanceConfig>;
+  readonly health: HealthChecker;
+
+  constructor(settings: ExternalServiceSettings) {
+    const { name, config, logger } = settings;
+    this.name = name;
+    this.config = config;
+    this.health =
+      settings.health ??
+      new HealthChecker({
+        service: name,
+        instances: config.instances,
+        healthPath: config.healthPath,
+        ...config.healthCheck,
+        logger,
+        ...(settings.now ? { now: settings.now } : {}),
+      });
+    this.balancer = new LoadBalancer({
+      service: name,
+      strategy: config.balancer,
+      instances: config.instances,
+      isHealthy: (id) => this.health.isInRotation(id),
+      ...(settings.random ? { random: settings.random } : {}),
+    });
+    this.breaker = new CircuitBreaker({
+      name,
+      ...config.breaker,
+      ...(settings.now ? { now: settings.now } : {}),
+      isFailure: (err) => !(err instanceof ExternalServiceRejection),
+      onStateChange: (from: CircuitState, to: CircuitState, snap) => {
+        logger[to === 'OPEN' ? 'warn' : 'info'](
+          {
+            event: 'circuit_breaker.state_changed',
+            service: name,
+            from,
+            to,
+            failureRate: snap.failureRate,
+            callsInWindow: snap.callsInWindow,
+            failedCallsInWindow: snap.failedCallsInWindow,
+            retryAfterMs: snap.retryAfterMs,
+          },
+          `circuit of ${name}: ${from} -> ${to}`,
+        );
+      },
+    });
+  }
+
+  /** One attempt: see the module comment. The path is appended to the picked instance's URL. */
+  async call<T = unknown>(method: HttpMethod, path: string, body?: unknown, options: CallOptions = {}): Promise<ServiceResponse<T>> {
+    if (this.balancer.healthyInstances().length === 0) throw new NoHealthyInstanceError(this.name);
+    return this.breaker.execute(() =>
+      this.balancer.execute(async (instance) => {
+        const res = await httpRequest<T>({
+          service: this.name,
+          instance: instance.id,
+          method,
+          url: joinUrl(instance.url, path),
+          body,
+          timeoutMs: options.timeoutMs ?? this.config.timeoutMs,
+          ...(options.headers ? { headers: options.headers } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        return { value: res.body, instance: { id: instance.id, url: instance.url } };
+      }),
+    );
+  }
+
+  snapshot(): ExternalServiceSnapshot {
+    const weights = new Map(this.config.instances.map((i) => [i.id, i.weight]));
+    return {
+      name: this.name,
+      status: this.health.aggregate(),
+      instances: this.health.instances().map((i) => ({ ...i, weight: weights.get(i.id) ?? 1 })),
+      breaker: this.breaker.snapshot(),
+      balancer: this.balancer.stats(),
+      timeoutMs: this.config.timeoutMs,
+    };
+  }
+}
+
+function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}

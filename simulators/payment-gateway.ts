@@ -1,0 +1,211 @@
+/**
+ * A simulated payment gateway. Every mutating call carries an idempotencyKey: the
+ * same key answers the same (status and body) without a second effect; the same key
+ * with a different request answers 422 IDEMPOTENCY_KEY_REUSED.
+ *
+ *   POST /v1/payments/authorize {idempotencyKey, amount, currency?, purpose: 'reservation'|'order', reference}
+ *        → 201 {paymentId, status:'AUTHORIZED', ...} | 402 {status:'DECLINED', reason}
+ *   POST /v1/payments/:id/capture {idempotencyKey}          AUTHORIZED → CAPTURED
+ *   POST /v1/payments/:id/void    {idempotencyKey}          AUTHORIZED → VOIDED
+ *   POST /v1/payments/:id/refund  {idempotencyKey, amount?} CAPTURED   → REFUNDED
+ *   GET  /v1/payments/:id
+ *   GET  /health
+ * Invalid transitions answer 409 INVALID_TRANSITION, unknown payments 404, bad bodies 400.
+ *
+ * Demo rules (per instance): purpose 'reservation' with amount < reservationMinAmount
+ * (300) is declined AMOUNT_TOO_LOW; purpose 'order' with amount > orderMaxAmount (10000)
+ * is declined LIMIT_EXCEEDED.
+ *
+ * State is in memory, in a ledger owned by the instance unless one is passed in:
+ * instances given the same ledger behave as front doors of one gateway.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { installFaults, invalidRequest, type FaultControl } from './faults';
+
+export type PaymentStatus = 'AUTHORIZED' | 'CAPTURED' | 'VOIDED' | 'REFUNDED';
+export type PaymentPurpose = 'reservation' | 'order';
+export type PaymentOperation = 'authorize' | 'capture' | 'void' | 'refund';
+
+export interface PaymentRules {
+  reservationMinAmount: number;
+  orderMaxAmount: number;
+}
+
+export const DEFAULT_PAYMENT_RULES: Readonly<PaymentRules> = Object.freeze({ reservationMinAmount: 300, orderMaxAmount: 10_000 });
+
+export interface Payment {
+  paymentId: string;
+  status: PaymentStatus;
+  amount: number;
+  currency: string;
+  purpose: PaymentPurpose;
+  reference: string;
+  refundedAmount?: number;
+  /** The instance that authorized it. */
+  gateway: string;
+}
+
+interface StoredAnswer {
+  fingerprint: string;
+  statusCode: number;
+  body: unknown;
+}
+
+/** Payments and idempotency records; share one between instances to make them one gateway. */
+export interface PaymentLedger {
+  payments: Map<string, Payment>;
+  answers: Map<string, StoredAnswer>;
+}
+
+export function createPaymentLedger(): PaymentLedger {
+  return { payments: new Map(), answers: new Map() };
+}
+
+export interface PaymentSimulatorOptions {
+  name: string;
+  rules?: Partial<PaymentRules>;
+  ledger?: PaymentLedger;
+  random?: () => number;
+}
+
+const idempotencyKey = z.string().min(1).max(200);
+const authorizeSchema = z.object({
+  idempotencyKey,
+  amount: z.number().positive().finite(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code')
+    .default('EUR'),
+  purpose: z.enum(['reservation', 'order']),
+  reference: z.string().min(1).max(200),
+});
+const keyOnlySchema = z.object({ idempotencyKey });
+const refundSchema = z.object({ idempotencyKey, amount: z.number().positive().finite().optional() });
+
+const OPERATIONS: readonly PaymentOperation[] = ['authorize', 'capture', 'void', 'refund'];
+const zeroCounts = () => Object.fromEntries(OPERATIONS.map((op) => [op, 0])) as Record<PaymentOperation, number>;
+
+export interface PaymentSimulator {
+  app: FastifyInstance;
+  faults: FaultControl;
+  ledger: PaymentLedger;
+}
+
+export function buildPaymentSimulator(options: PaymentSimulatorOptions): PaymentSimulator {
+  const app = Fastify({ logger: false });
+  const rules: PaymentRules = { ...DEFAULT_PAYMENT_RULES, ...options.rules };
+  const ledger = options.ledger ?? createPaymentLedger();
+  let stats = { operations: zeroCounts(), effects: zeroCounts(), replays: 0, declined: 0, conflicts: 0 };
+  const faults = installFaults(app, {
+    ...(options.random ? { random: options.random } : {}),
+    stats: () => ({ ...stats, operations: { ...stats.operations }, effects: { ...stats.effects } }),
+    resetStats: () => {
+      stats = { operations: zeroCounts(), effects: zeroCounts(), replays: 0, declined: 0, conflicts: 0 };
+    },
+  });
+
+  /**
+   * Answers from the idempotency record when the key was seen; otherwise runs the
+   * operation and records its answer (final answers only: 2xx and 402).
+   */
+  function idempotent(
+    reply: FastifyReply,
+    operation: PaymentOperation,
+    key: string,
+    request: unknown,
+    run: () => { statusCode: number; body: unknown; effect: boolean },
+  ) {
+    stats.operations[operation]++;
+    const fingerprint = JSON.stringify([operation, request]);
+    const seen = ledger.answers.get(key);
+    if (seen) {
+      if (seen.fingerprint !== fingerprint) {
+        return reply.code(422).send({ error: 'IDEMPOTENCY_KEY_REUSED', idempotencyKey: key });
+      }
+      stats.replays++;
+      return reply.code(seen.statusCode).header('idempotent-replayed', 'true').send(seen.body);
+    }
+    const answer = run();
+    if (answer.effect) stats.effects[operation]++;
+    if ((answer.statusCode >= 200 && answer.statusCode < 300) || answer.statusCode === 402) {
+      ledger.answers.set(key, { fingerprint, statusCode: answer.statusCode, body: answer.body });
+    }
+    return reply.code(answer.statusCode).send(answer.body);
+  }
+
+  function transition(
+    reply: FastifyReply,
+    operation: Exclude<PaymentOperation, 'authorize'>,
+    paymentId: string,
+    body: unknown,
+  ) {
+    const schema = operation === 'refund' ? refundSchema : keyOnlySchema;
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) return reply.code(400).send(invalidRequest(parsed.error));
+    const { idempotencyKey: key, ...rest } = parsed.data as { idempotencyKey: string; amount?: number };
+    return idempotent(reply, operation, key, { paymentId, ...rest }, () => {
+      const payment = ledger.payments.get(paymentId);
+      if (!payment) return { statusCode: 404, body: { error: 'PAYMENT_NOT_FOUND', paymentId }, effect: false };
+      const from: PaymentStatus = operation === 'refund' ? 'CAPTURED' : 'AUTHORIZED';
+      if (payment.status !== from) {
+        stats.conflicts++;
+        return {
+          statusCode: 409,
+          body: { error: 'INVALID_TRANSITION', paymentId, status: payment.status, operation },
+          effect: false,
+        };
+      }
+      if (operation === 'refund') {
+        const amount = rest.amount ?? payment.amount;
+        if (amount > payment.amount) {
+          return { statusCode: 422, body: { error: 'AMOUNT_EXCEEDS_CAPTURED', paymentId, captured: payment.amount }, effect: false };
+        }
+        payment.refundedAmount = amount;
+      }
+      payment.status = operation === 'capture' ? 'CAPTURED' : operation === 'void' ? 'VOIDED' : 'REFUNDED';
+      return { statusCode: 200, body: { ...payment }, effect: true };
+    });
+  }
+
+  app.get('/health', async () => ({ status: 'UP', gateway: options.name }));
+
+  app.post('/v1/payments/authorize', async (request, reply) => {
+    const parsed = authorizeSchema.safeParse(request.body);
+    if (!parsed.success) return reply.code(400).send(invalidRequest(parsed.error));
+    const { idempotencyKey: key, ...req } = parsed.data;
+    return idempotent(reply, 'authorize', key, req, () => {
+      const reason =
+        req.purpose === 'reservation' && req.amount < rules.reservationMinAmount
+          ? 'AMOUNT_TOO_LOW'
+          : req.purpose === 'order' && req.amount > rules.orderMaxAmount
+            ? 'LIMIT_EXCEEDED'
+            : undefined;
+      if (reason) {
+        stats.declined++;
+        return { statusCode: 402, body: { status: 'DECLINED', reason, reference: req.reference }, effect: false };
+      }
+      const payment: Payment = { paymentId: `pay_${randomUUID()}`, status: 'AUTHORIZED', ...req, gateway: options.name };
+      ledger.payments.set(payment.paymentId, payment);
+      return { statusCode: 201, body: { ...payment }, effect: true };
+    });
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/payments/:id/capture', async (request, reply) =>
+    transition(reply, 'capture', request.params.id, request.body),
+  );
+  app.post<{ Params: { id: string } }>('/v1/payments/:id/void', async (request, reply) =>
+    transition(reply, 'void', request.params.id, request.body),
+  );
+  app.post<{ Params: { id: string } }>('/v1/payments/:id/refund', async (request, reply) =>
+    transition(reply, 'refund', request.params.id, request.body),
+  );
+  app.get<{ Params: { id: string } }>('/v1/payments/:id', async (request, reply) => {
+    const payment = ledger.payments.get(request.params.id);
+    if (!payment) return reply.code(404).send({ error: 'PAYMENT_NOT_FOUND', paymentId: request.params.id });
+    return { ...payment };
+  });
+
+  return { app, faults, ledger };
+}

@@ -1,0 +1,106 @@
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker, type ReplayResult } from '@temporalio/worker';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TEMPORAL_BIN } from '../scripts/temporal-dev-server';
+import { armFault, connectStack, createLot, disarmFault, uniquePlate, waitForSaga, type TestStack } from './support/stack';
+
+/**
+ * Determinism guard: workflow histories recorded from earlier code (test/fixtures/histories)
+ * and from this run must replay on the current workflow bundle, the very file workers load.
+ * RECORD_HISTORIES=1 rewrites the fixtures from this run's scenarios.
+ */
+const FIXTURES = 'test/fixtures/histories';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await connectStack({ waitMs: 300 });
+});
+afterAll(async () => stack?.close());
+
+async function replay(histories: Array<{ workflowId: string; history: unknown }>): Promise<ReplayResult[]> {
+  const results: ReplayResult[] = [];
+  const replayer = Worker.runReplayHistories({ workflowBundle: { codePath: inject('stack').workflowBundlePath } }, histories);
+  for await (const result of replayer) results.push(result);
+  return results;
+}
+
+/** Runs one saga of each shape (completed, rejected, rolled back, operator-driven) and returns their ids. */
+async function runScenarios(): Promise<Record<string, string>> {
+  const post = (url: string, payload: object) => stack.app.inject({ method: 'POST', url, payload });
+  const lot = await createLot(stack);
+  const gateLot = await createLot(stack, { requireGateConfirmation: true, gateTimeoutSeconds: 600 });
+  const plate = uniquePlate();
+  const ids: Record<string, string> = {};
+
+  ids['entry-completed'] = (await post('/vehicle-entries', { lotId: lot.id, plate })).json().sagaId;
+  ids['entry-rejected'] = (await post('/vehicle-entries', { lotId: lot.id, plate })).json().sagaId;
+  ids['exit-completed'] = (await post('/vehicle-exits', { lotId: lot.id, plate })).json().sagaId;
+
+  const gated = (await post('/vehicle-entries', { lotId: gateLot.id, plate: uniquePlate() })).json().sagaId;
+  await waitForSaga(stack, gated, (s) => s.awaiting.includes('gatePassed'));
+  await post(`/sagas/${gated}/signals/gatePassed`, { by: 'gate' });
+  ids['entry-gate-passed'] = gated;
+
+  const compensated = (await post('/vehicle-entries', { lotId: gateLot.id, plate: uniquePlate() })).json().sagaId;
+  await waitForSaga(stack, compensated, (s) => s.awaiting.includes('gatePassed'));
+  await post(`/sagas/${compensated}/signals/compensate`, { reason: 'replay scenario' });
+  ids['entry-compensated-by-operator'] = compensated;
+
+  const stuckPlate = uniquePlate();
+  const requestId = `replay-stuck-${stuckPlate}`;
+  await armFault(stack, 'plates.createEntryRecord', requestId);
+  await armFault(stack, 'parking.releaseAllocation', requestId);
+  const stuck = (await post('/vehicle-entries', { lotId: lot.id, plate: stuckPlate, requestId })).json().sagaId;
+  await waitForSaga(stack, stuck, (s) => s.status === 'NEEDS_ATTENTION');
+  await disarmFault(stack, 'parking.releaseAllocation', requestId);
+  await disarmFault(stack, 'plates.createEntryRecord', requestId);
+  await post(`/sagas/${stuck}/signals/retryCompensation`, { reason: 'replay scenario' });
+  ids['entry-compensation-retried'] = stuck;
+
+  for (const id of Object.values(ids)) {
+    await waitForSaga(stack, id, (s) => ['COMPLETED', 'REJECTED', 'COMPENSATED', 'FAILED'].includes(s.status));
+  }
+  return ids;
+}
+
+describe('workflow determinism', () => {
+  it('replays the recorded histories of earlier code on the current bundle', async () => {
+    const files = (await readdir(FIXTURES)).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThan(0);
+    const histories = await Promise.all(
+      files.map(async (f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(await readFile(join(FIXTURES, f), 'utf8'))) })),
+    );
+    const results = await replay(histories);
+    expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error}`)).toEqual([]);
+    expect(results).toHaveLength(files.length);
+  });
+
+  it("replays this run's sagas of every shape on the current bundle", async () => {
+    const ids = await runScenarios();
+    const histories = await Promise.all(
+      Object.entries(ids).map(async ([name, workflowId]) => ({
+        name,
+        workflowId,
+        history: await stack.temporal.workflow.getHandle(workflowId).fetchHistory(),
+      })),
+    );
+    const results = await replay(histories);
+    expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error}`)).toEqual([]);
+    expect(results).toHaveLength(histories.length);
+
+    if (process.env.RECORD_HISTORIES === '1') {
+      await mkdir(FIXTURES, { recursive: true });
+      // The CLI's JSON export, the same format as the Web UI's "download history".
+      const run = promisify(execFile);
+      for (const { name, workflowId } of histories) {
+        const address = inject('stack').temporalAddress;
+        const { stdout } = await run(resolve(TEMPORAL_BIN), ['workflow', 'show', '--workflow-id', workflowId, '-o', 'json', '--address', address]);
+        await writeFile(join(FIXTURES, `${name}.json`), stdout);
+      }
+    }
+  });
+});
