@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { BusinessRejection } from '../domains/errors';
+import { retryAfterMsOf } from '../resilience';
 import { REJECTION_FAILURE, type StepFailureDetails, type StepResult } from '../shared/saga-contract';
 
 /** Lets a step's body say which path answered (primary, alternative, cache). */
@@ -38,5 +39,15 @@ export function toFailure(err: unknown, attempt: number): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   const error = err instanceof Error ? err : new Error(String(err));
   const details: StepFailureDetails = { attempt };
-  return ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: false, details: [details], cause: error });
+  // An open breaker says when it is worth trying again: Temporal waits that long
+  // instead of its backoff, so that retries do not hammer a service known to be down.
+  const retryAfterMs = retryAfterMsOf(err);
+  return ApplicationFailure.create({
+    type: error.name,
+    message: error.message,
+    nonRetryable: false,
+    details: [details],
+    cause: error,
+    ...(retryAfterMs !== undefined && { nextRetryDelay: Math.max(retryAfterMs, 100) }),
+  });
 }

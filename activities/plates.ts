@@ -1,5 +1,11 @@
 import type { PlateService } from '../domains/plates';
+import type { StepFallbacks } from '../shared/saga-contract';
 import { asStep } from './as-step';
+
+export interface VerifyPlateInput {
+  plate: string;
+  fallbacks?: StepFallbacks;
+}
 
 export interface CreateEntryRecordInput {
   key: string;
@@ -20,7 +26,11 @@ export interface CreateExitRecordInput {
 /** Plate steps and their compensations. */
 export function createPlateActivities(plates: PlateService) {
   return {
-    verifyPlate: asStep((input: { plate: string }) => plates.verifyPlate(input.plate)),
+    verifyPlate: asStep(async (input: VerifyPlateInput, report) => {
+      const verified = await plates.verifyPlate(input.plate, input.fallbacks ?? {});
+      if (verified.source) report.via(verified.source);
+      return verified;
+    }),
     createEntryRecord: asStep((input: CreateEntryRecordInput) => plates.createEntryRecord(input)),
     cancelEntryRecord: asStep((input: { key: string }) => plates.cancelEntryRecord(input.key)),
     createExitRecord: asStep((input: CreateExitRecordInput) =>

@@ -24,6 +24,14 @@ const settingsSchema = z.object({
     .default('true')
     .transform((v) => v === 'true'),
   WORKFLOW_BUNDLE_PATH: z.string().default('.tmp/workflow-bundle.js'),
+  /** The breaker in front of the project database (steps that ask for one), seed 003's semantics. */
+  DATABASE_BREAKER_WINDOW: z.coerce.number().int().min(1).default(20),
+  DATABASE_BREAKER_MIN_CALLS: z.coerce.number().int().min(1).default(10),
+  DATABASE_BREAKER_FAILURE_RATE: z.coerce.number().min(1).max(100).default(50),
+  DATABASE_BREAKER_WAIT_MS: z.coerce.number().int().min(0).default(10_000),
+  DATABASE_BREAKER_HALF_OPEN_CALLS: z.coerce.number().int().min(1).default(3),
+  /** How often a worker publishes its resilience snapshot for operators. */
+  RESILIENCE_PUBLISH_MS: z.coerce.number().int().min(100).default(2000),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

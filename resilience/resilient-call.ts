@@ -25,6 +25,8 @@ export interface ResilientRequest extends CallOptions {
    * path is out. Only for reads whose stale answer is acceptable; never for payments.
    */
   cacheKey?: string;
+  /** Try the primary's alternatives when it fails (default true). */
+  alternatives?: boolean;
 }
 
 export interface ResilientResult<T> {
@@ -73,10 +75,10 @@ export class ResilientCaller {
   }
 
   async call<T = unknown>(req: ResilientRequest): Promise<ResilientResult<T>> {
-    const { method, path, body, cacheKey, ...options } = req;
+    const { method, path, body, cacheKey, alternatives = true, ...options } = req;
     const paths: AlternativePath<ServiceResponse<T>>[] = [
       { via: 'primary', call: () => this.primary.call<T>(method, path, body, options) },
-      ...this.alternatives.map((service) => ({
+      ...(alternatives ? this.alternatives : []).map((service) => ({
         via: `alternative:${service.name}`,
         call: () => service.call<T>(method, path, body, options),
       })),

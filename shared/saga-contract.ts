@@ -21,3 +21,17 @@ export interface StepFailureDetails {
   /** Set for business rejections: INVALID_PLATE, LOT_FULL, ... */
   code?: string;
 }
+
+/**
+ * Fallback strategies a saga step asks its activity to use (seed 001's
+ * use_cache_fallback, use_circuit_breaker, alternative_services). Retries and
+ * timeouts are not here: they are the step's Temporal retry policy.
+ */
+export interface StepFallbacks {
+  /** When every path fails, answer with the last good answer younger than the cache TTL. */
+  cacheFallback?: boolean;
+  /** Fail fast while the dependency is known to be down (a circuit breaker in front of it). */
+  circuitBreaker?: boolean;
+  /** When the primary service is down or its breaker open, try its alternatives in order. */
+  alternativeServices?: boolean;
+}

@@ -1,9 +1,8 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
 import { loadSettings } from '../config/settings';
 import { createDb } from '../db/client';
-import { createDomains } from '../domains';
 import { createLogger } from '../shared/logger';
+import { composeWorker } from './compose';
 import { installRuntimeLogger } from './runtime-logger';
 
 /**
@@ -15,21 +14,23 @@ const logger = createLogger('worker', settings.LOG_LEVEL);
 installRuntimeLogger(logger);
 
 const db = await createDb(settings.DATABASE_URL);
-const domains = createDomains(db, { faultsEnabled: settings.FAULTS_ENABLED });
+const graph = composeWorker(settings, db, logger);
 const connection = await NativeConnection.connect({ address: settings.TEMPORAL_ADDRESS });
 const worker = await Worker.create({
   connection,
   namespace: settings.TEMPORAL_NAMESPACE,
   taskQueue: settings.TEMPORAL_TASK_QUEUE,
   workflowBundle: { codePath: settings.WORKFLOW_BUNDLE_PATH },
-  activities: createActivities(domains),
+  activities: graph.activities,
   shutdownGraceTime: '10 seconds',
 });
 
 logger.info({ taskQueue: settings.TEMPORAL_TASK_QUEUE, address: settings.TEMPORAL_ADDRESS }, 'worker started');
+graph.start();
 try {
   await worker.run();
 } finally {
+  await graph.stop();
   await connection.close();
   await db.$disconnect();
   logger.info('worker stopped');

@@ -41,15 +41,18 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
   });
 
   return saga.run(async () => {
+    // As in seed 001: verification retries, falls back to the backup vendor, then to the cache.
     const { plate } = await saga.step('verifyPlate', {
-      run: () => steps.verifyPlate({ plate: input.plate }),
+      run: (_key, fallbacks) => steps.verifyPlate({ plate: input.plate, fallbacks }),
+      fallbacks: { cacheFallback: true, alternativeServices: true },
     });
     saga.setKeys({ Plate: plate });
 
     const allocation = await saga.step('allocateSpace', {
-      run: (key) => steps.allocateSpace({ key, lotId: input.lotId, plate }),
+      run: (key, fallbacks) => steps.allocateSpace({ key, lotId: input.lotId, plate, fallbacks }),
       compensate: (key) => compensations.releaseAllocation({ key }),
       compensateFirst: true,
+      fallbacks: { circuitBreaker: true },
     });
 
     const record = await saga.step('createEntryRecord', {

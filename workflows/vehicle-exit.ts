@@ -30,7 +30,8 @@ export async function vehicleExit(input: VehicleExitInput): Promise<SagaState<Ve
 
   return saga.run(async () => {
     const { plate } = await saga.step('verifyPlate', {
-      run: () => steps.verifyPlate({ plate: input.plate }),
+      run: (_key, fallbacks) => steps.verifyPlate({ plate: input.plate, fallbacks }),
+      fallbacks: { cacheFallback: true, alternativeServices: true },
     });
     saga.setKeys({ Plate: plate });
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { pingDb } from '../../db/client';
 import { pingTemporal } from '../../temporal/connection';
 import type { AppDeps } from '../deps';
+import { readWorkerSnapshots, summariseExternalServices } from '../worker-snapshots';
 
 type Status = 'UP' | 'DOWN';
 
@@ -28,6 +29,13 @@ export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
     const [temporal, database] = await Promise.all([check(() => pingTemporal(deps.temporal)), check(() => pingDb(deps.db))]);
     const checks = { temporal, database };
     const status: Status = Object.values(checks).every((c) => c.status === 'UP') ? 'UP' : 'DOWN';
-    return reply.code(status === 'UP' ? 200 : 503).send({ status, checks });
+    // External vendors degrade sagas (fallbacks answer) but do not make the platform DOWN.
+    const workers = database.status === 'UP' ? await readWorkerSnapshots(deps.db).catch(() => []) : [];
+    return reply
+      .code(status === 'UP' ? 200 : 503)
+      .send({ status, checks, workers: workers.length, externalServices: summariseExternalServices(workers) });
   });
+
+  /** Every worker's breakers, balancer choices, cache hits and fallbacks, as they last published them. */
+  app.get('/resilience', async () => ({ workers: await readWorkerSnapshots(deps.db) }));
 };

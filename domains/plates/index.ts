@@ -1,2 +1,5 @@
 export { normalizePlate, isValidPlate } from './plate-number';
-export { createPlateService, type PlateService, type VerifiedPlate, type EntryRecordView, type ExitRecordView } from './plate-service';
+export { createPlateService, type PlateService, type VerifiedPlate,
+  type PlateRead,
+  type PlateRecognition,
+  type RecognitionOptions, type EntryRecordView, type ExitRecordView } from './plate-service';

@@ -3,8 +3,35 @@ import { BusinessRejection, isUniqueViolation } from '../errors';
 import type { FaultSwitches } from '../faults/fault-switch';
 import { isValidPlate, normalizePlate } from './plate-number';
 
+/** What the plate-recognition engine (an ANPR vendor) says about a plate read. */
+export interface PlateRead {
+  plate: string;
+  confidence: number;
+  vehicle: { make: string; model: string; color: string };
+  vendor: string;
+}
+
+export interface RecognitionOptions {
+  /** Accept the last good read (within the cache TTL) when every vendor is out. */
+  cacheFallback?: boolean;
+  /** Ask the backup vendor when the primary is out. */
+  alternativeServices?: boolean;
+}
+
+/**
+ * The port to the plate-recognition engine. It throws BusinessRejection('PLATE_UNREADABLE')
+ * when the vendor cannot confirm the plate, and infrastructure errors when no vendor answers.
+ */
+export interface PlateRecognition {
+  confirm(plate: string, options: RecognitionOptions): Promise<{ read: PlateRead; source: string }>;
+}
+
 export interface VerifiedPlate {
   plate: string;
+  /** The engine's confirmation; absent when the platform runs without an engine. */
+  read?: PlateRead;
+  /** Which path answered: "primary:<instance>", "alternative:<vendor>" or "cache". */
+  source?: string;
 }
 
 export interface EntryRecordView {
@@ -26,13 +53,15 @@ export interface ExitRecordView {
 export interface PlateServiceDeps {
   db: Db;
   faults: FaultSwitches;
+  /** The plate-recognition engine; without it, plates are checked by the rules and the blocklist only. */
+  recognition?: PlateRecognition;
 }
 
 /** The plate domain: plate rules, the blocklist, and entry and exit records. */
-export function createPlateService({ db, faults }: PlateServiceDeps) {
+export function createPlateService({ db, faults, recognition }: PlateServiceDeps) {
   return {
-    /** Normalises a plate and checks it against the rules and the blocklist. */
-    async verifyPlate(rawPlate: string): Promise<VerifiedPlate> {
+    /** Normalises a plate, checks it against the rules and the blocklist, then has the engine confirm it. */
+    async verifyPlate(rawPlate: string, options: RecognitionOptions = {}): Promise<VerifiedPlate> {
       const plate = normalizePlate(rawPlate);
       await faults.trip('plates.verifyPlate', plate);
       if (!isValidPlate(plate)) {
@@ -40,7 +69,9 @@ export function createPlateService({ db, faults }: PlateServiceDeps) {
       }
       const blocked = await db.blockedPlate.findUnique({ where: { plate } });
       if (blocked) throw new BusinessRejection('PLATE_BLOCKED', `${plate} is blocked: ${blocked.reason}`);
-      return { plate };
+      if (!recognition) return { plate };
+      const { read, source } = await recognition.confirm(plate, options);
+      return { plate, read, source };
     },
 
     async blockPlate(rawPlate: string, reason: string) {

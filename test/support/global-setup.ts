@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { startDevServer, waitForPort } from '../../scripts/temporal-dev-server';
 import { buildWorkflowBundle } from '../../workers/bundle';
 import { freePort, spawnTs, stopProcess, waitUntil } from './processes';
+import { startVendorSet, writeExternalServicesFile, type VendorSet } from './vendors';
 
 export interface StackInfo {
   temporalAddress: string;
@@ -15,6 +16,9 @@ export interface StackInfo {
   workflowBundlePath: string;
   dir: string;
   temporalDbFile: string;
+  /** The shared worker's vendors: URLs by env variable, and its external-services config file. */
+  vendors: VendorSet['env'];
+  externalServicesFile: string;
 }
 
 declare module 'vitest' {
@@ -43,11 +47,15 @@ export default async function setup(project: TestProject) {
     workflowBundlePath: resolve(dir, 'workflow-bundle.js'),
     dir,
     temporalDbFile,
+    vendors: { ANPR_URLS: '', ANPR_BACKUP_URLS: '', PAYMENT_URLS: '', PAYMENT_BACKUP_URLS: '' },
+    externalServicesFile: resolve(dir, 'external-services.json'),
   };
 
   const children: ChildProcess[] = [];
+  let vendors: VendorSet | undefined;
   const teardown = async () => {
     for (const child of children.reverse()) await stopProcess(child);
+    await vendors?.close();
     // Keep the logs and databases of a run when asked (KEEP_TEST_DIR=1), e.g. to read worker.log.
     if (process.env.KEEP_TEST_DIR !== '1') await rm(dir, { recursive: true, force: true });
   };
@@ -57,6 +65,9 @@ export default async function setup(project: TestProject) {
       buildWorkflowBundle(stack.workflowBundlePath),
     ]);
     children.push(server);
+    vendors = await startVendorSet();
+    stack.vendors = vendors.env;
+    await writeExternalServicesFile(stack.externalServicesFile, vendors.env);
     execFileSync('npx', ['prisma', 'migrate', 'deploy'], {
       env: { ...process.env, DATABASE_URL: stack.databaseUrl },
       stdio: 'pipe',
@@ -84,5 +95,8 @@ export function workerEnv(stack: StackInfo): NodeJS.ProcessEnv {
     WORKFLOW_BUNDLE_PATH: stack.workflowBundlePath,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
     FAULTS_ENABLED: 'true',
+    EXTERNAL_SERVICES_FILE: stack.externalServicesFile,
+    DATABASE_BREAKER_WAIT_MS: '1000',
+    RESILIENCE_PUBLISH_MS: '200',
   };
 }

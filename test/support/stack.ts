@@ -20,12 +20,12 @@ export interface TestStack {
 }
 
 /** Connects a test file to the running stack and builds the API on it (requests go through app.inject). */
-export async function connectStack(options: { waitMs?: number } = {}): Promise<TestStack> {
+export async function connectStack(options: { waitMs?: number; taskQueue?: string } = {}): Promise<TestStack> {
   const info = inject('stack');
   const db = await createDb(info.databaseUrl);
   const domains = createDomains(db, { faultsEnabled: true });
   const temporal = await connectClient({ address: info.temporalAddress, namespace: 'default' });
-  const sagas = createSagaClient(temporal, { taskQueue: info.taskQueue, waitMs: options.waitMs ?? 10_000 });
+  const sagas = createSagaClient(temporal, { taskQueue: options.taskQueue ?? info.taskQueue, waitMs: options.waitMs ?? 10_000 });
   const logger = pino({ level: 'warn' }, pino.destination({ dest: join(info.dir, 'api-test.log'), sync: true }));
   const app = await buildApp({ db, domains, temporal, sagas, faultsEnabled: true }, { loggerInstance: logger });
   return {

@@ -10,7 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import { REJECTION_FAILURE, type StepFailureDetails, type StepResult } from '../../shared/saga-contract';
+import { REJECTION_FAILURE, type StepFailureDetails, type StepFallbacks, type StepResult } from '../../shared/saga-contract';
 import { BUSINESS_KEYS, SagaStatusKey, SagaTypeKey, type BusinessKeys } from './search-attributes';
 import {
   compensateSignal,
@@ -34,8 +34,11 @@ export interface SagaOptions<I> {
 }
 
 export interface StepDefinition<T> {
-  /** Runs the step's activity; `key` is unique to this saga and step, for idempotency. */
-  run: (key: string) => Promise<StepResult<T>>;
+  /**
+   * Runs the step's activity; `key` is unique to this saga and step, for idempotency,
+   * and `fallbacks` are this definition's fallback options, to hand to the activity.
+   */
+  run: (key: string, fallbacks: StepFallbacks) => Promise<StepResult<T>>;
   /** Undoes the step; gets the same key as `run`. */
   compensate?: (key: string) => Promise<StepResult<unknown>>;
   /**
@@ -48,6 +51,8 @@ export interface StepDefinition<T> {
    * in NEEDS_ATTENTION until an operator sends retryStep or compensate.
    */
   onExhausted?: 'compensate' | 'askOperator';
+  /** Fallback strategies for the step's calls (cache, breaker, alternative services). */
+  fallbacks?: StepFallbacks;
 }
 
 /** Why a saga stops going forward. */
@@ -163,7 +168,7 @@ export class Saga<I, R> {
       step.status = 'RUNNING';
       try {
         // A step in flight finishes even when the saga is cancelled; the rollback follows it.
-        const result = await CancellationScope.nonCancellable(() => definition.run(key));
+        const result = await CancellationScope.nonCancellable(() => definition.run(key, definition.fallbacks ?? {}));
         step.attempts += result.attempt;
         if (result.via !== undefined) step.via = result.via;
         step.status = 'COMPLETED';

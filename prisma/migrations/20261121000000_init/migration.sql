@@ -72,12 +72,157 @@ CREATE TABLE "CachedResponse" (
 );
 
 -- CreateTable
+CREATE TABLE "WorkerSnapshot" (
+    "workerId" TEXT NOT NULL PRIMARY KEY,
+    "snapshot" TEXT NOT NULL,
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
 CREATE TABLE "FaultSwitch" (
     "id" TEXT NOT NULL PRIMARY KEY,
     "point" TEXT NOT NULL,
     "match" TEXT NOT NULL DEFAULT '',
     "remaining" INTEGER,
     "message" TEXT NOT NULL DEFAULT 'injected fault',
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+-- CreateTable
+CREATE TABLE "Product" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "sku" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "price" INTEGER NOT NULL,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "Stock" (
+    "productId" TEXT NOT NULL PRIMARY KEY,
+    "available" INTEGER NOT NULL DEFAULT 0,
+    "reserved" INTEGER NOT NULL DEFAULT 0,
+    "sold" INTEGER NOT NULL DEFAULT 0,
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "StockReservation" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "key" TEXT NOT NULL,
+    "orderId" TEXT NOT NULL,
+    "lines" TEXT NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'PENDING',
+    "reason" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "StockMovement" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "key" TEXT NOT NULL,
+    "productId" TEXT NOT NULL,
+    "quantity" INTEGER NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'PENDING',
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "Payment" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "key" TEXT NOT NULL,
+    "purpose" TEXT NOT NULL,
+    "reference" TEXT NOT NULL,
+    "amount" INTEGER NOT NULL,
+    "currency" TEXT NOT NULL DEFAULT 'TRY',
+    "status" TEXT NOT NULL DEFAULT 'PENDING',
+    "gatewayPaymentId" TEXT,
+    "via" TEXT,
+    "declineReason" TEXT,
+    "refundedAmount" INTEGER NOT NULL DEFAULT 0,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL,
+    "authorizedAt" DATETIME,
+    "capturedAt" DATETIME,
+    "voidedAt" DATETIME,
+    "refundedAt" DATETIME
+);
+
+-- CreateTable
+CREATE TABLE "Order" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "key" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'PENDING',
+    "cancelReason" TEXT,
+    "total" INTEGER NOT NULL,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "OrderLine" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "orderId" TEXT NOT NULL,
+    "productId" TEXT NOT NULL,
+    "quantity" INTEGER NOT NULL,
+    "unitPrice" INTEGER NOT NULL,
+    CONSTRAINT "OrderLine_orderId_fkey" FOREIGN KEY ("orderId") REFERENCES "Order" ("id") ON DELETE RESTRICT ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "Vehicle" (
+    "plate" TEXT NOT NULL PRIMARY KEY,
+    "ownerName" TEXT NOT NULL,
+    "ownerUserId" TEXT,
+    "blocked" BOOLEAN NOT NULL DEFAULT false,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+-- CreateTable
+CREATE TABLE "Reservation" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "key" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "lotId" TEXT NOT NULL,
+    "plate" TEXT NOT NULL,
+    "amount" INTEGER NOT NULL,
+    "startsAt" DATETIME NOT NULL,
+    "endsAt" DATETIME NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'PENDING',
+    "reason" TEXT,
+    "spaceId" TEXT,
+    "holdKey" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "User" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "email" TEXT NOT NULL,
+    "passwordHash" TEXT NOT NULL,
+    "role" TEXT NOT NULL DEFAULT 'user',
+    "webhookUrl" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "NotificationOutbox" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "eventKey" TEXT NOT NULL,
+    "userId" TEXT,
+    "type" TEXT NOT NULL,
+    "payload" TEXT NOT NULL,
+    "attempts" INTEGER NOT NULL DEFAULT 0,
+    "nextAttemptAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "deliveredAt" DATETIME,
+    "lastError" TEXT,
+    "deliveredTo" TEXT NOT NULL DEFAULT '[]',
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
@@ -110,4 +255,49 @@ CREATE UNIQUE INDEX "ExitRecord_key_key" ON "ExitRecord"("key");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "FaultSwitch_point_match_key" ON "FaultSwitch"("point", "match");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Product_sku_key" ON "Product"("sku");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "StockReservation_key_key" ON "StockReservation"("key");
+
+-- CreateIndex
+CREATE INDEX "StockMovement_productId_idx" ON "StockMovement"("productId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "StockMovement_key_productId_key" ON "StockMovement"("key", "productId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Payment_key_key" ON "Payment"("key");
+
+-- CreateIndex
+CREATE INDEX "Payment_purpose_reference_idx" ON "Payment"("purpose", "reference");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Order_key_key" ON "Order"("key");
+
+-- CreateIndex
+CREATE INDEX "Order_userId_createdAt_idx" ON "Order"("userId", "createdAt");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "OrderLine_orderId_productId_key" ON "OrderLine"("orderId", "productId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Reservation_key_key" ON "Reservation"("key");
+
+-- CreateIndex
+CREATE INDEX "Reservation_lotId_plate_status_idx" ON "Reservation"("lotId", "plate", "status");
+
+-- CreateIndex
+CREATE INDEX "Reservation_userId_createdAt_idx" ON "Reservation"("userId", "createdAt");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "User_email_key" ON "User"("email");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "NotificationOutbox_eventKey_key" ON "NotificationOutbox"("eventKey");
+
+-- CreateIndex
+CREATE INDEX "NotificationOutbox_deliveredAt_nextAttemptAt_idx" ON "NotificationOutbox"("deliveredAt", "nextAttemptAt");
 

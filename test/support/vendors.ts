@@ -1,0 +1,65 @@
+import { writeFile } from 'node:fs/promises';
+import { defaultExternalServicesConfig, type ExternalServicesConfig } from '../../config/external-services';
+import { startSimulator, type RunningSimulator } from '../../simulators/start';
+import { createPaymentLedger } from '../../simulators/payment-gateway';
+
+export interface VendorSet {
+  /** Instance name → simulator: anpr-1, anpr-2, anpr-backup-1, payment-1, payment-2, payment-backup-1. */
+  byName: Record<string, RunningSimulator>;
+  env: Record<'ANPR_URLS' | 'ANPR_BACKUP_URLS' | 'PAYMENT_URLS' | 'PAYMENT_BACKUP_URLS', string>;
+  close(): Promise<void>;
+}
+
+/** Starts the simulated vendors the way `make start` lays them out, on free ports. */
+export async function startVendorSet(options: { unreadablePlates?: string[] } = {}): Promise<VendorSet> {
+  const ledger = createPaymentLedger();
+  const names = ['anpr-1', 'anpr-2', 'anpr-backup-1', 'payment-1', 'payment-2', 'payment-backup-1'];
+  const running = await Promise.all(
+    names.map((name) =>
+      name.startsWith('anpr')
+        ? startSimulator('anpr', { port: 0, name, unreadablePlates: options.unreadablePlates ?? [] })
+        : startSimulator('payment', { port: 0, name, ledger }),
+    ),
+  );
+  const byName = Object.fromEntries(names.map((n, i) => [n, running[i]!]));
+  const urls = (...ns: string[]) => ns.map((n) => byName[n]!.url).join(',');
+  return {
+    byName,
+    env: {
+      ANPR_URLS: urls('anpr-1', 'anpr-2'),
+      ANPR_BACKUP_URLS: urls('anpr-backup-1'),
+      PAYMENT_URLS: urls('payment-1', 'payment-2'),
+      PAYMENT_BACKUP_URLS: urls('payment-backup-1'),
+    },
+    close: async () => {
+      await Promise.allSettled(running.map((r) => r.close()));
+    },
+  };
+}
+
+/**
+ * The vendors' config for tests: the default topology with short health-check and
+ * breaker windows, so that instances leave and rejoin rotation within a test.
+ */
+export function testExternalServicesConfig(env: VendorSet['env']): ExternalServicesConfig {
+  const config = defaultExternalServicesConfig({ ...process.env, ...env });
+  for (const service of Object.values(config.services)) {
+    service.timeoutMs = 1000;
+    service.healthCheck = { ...service.healthCheck, intervalMs: 100, timeoutMs: 500, healthyThreshold: 1, unhealthyThreshold: 2 };
+    service.breaker = {
+      ...service.breaker,
+      slidingWindowSize: 10,
+      minimumNumberOfCalls: 4,
+      failureRateThreshold: 50,
+      waitDurationInOpenState: 1500,
+      permittedNumberOfCallsInHalfOpenState: 1,
+    };
+  }
+  return config;
+}
+
+/** Writes a config file for a worker process and returns its path. */
+export async function writeExternalServicesFile(path: string, env: VendorSet['env']): Promise<string> {
+  await writeFile(path, JSON.stringify(testExternalServicesConfig(env), null, 1));
+  return path;
+}
