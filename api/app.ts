@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppDeps } from './deps';
+import { auth } from './plugins/auth';
 import { errorHandler } from './plugins/error-handler';
 import { faultRoutes } from './routes/faults';
 import { healthRoutes } from './routes/health';
@@ -12,6 +13,7 @@ import { vehicleRoutes } from './routes/vehicles';
 /** The API's routes and plugins, registered on a Fastify instance. */
 export async function app(fastify: FastifyInstance, deps: AppDeps): Promise<void> {
   await fastify.register(errorHandler);
+  await fastify.register(auth, deps.auth);
   await fastify.register(healthRoutes, deps);
   await fastify.register(lotRoutes, deps);
   await fastify.register(plateRoutes, deps);

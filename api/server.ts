@@ -18,6 +18,7 @@ const app = await buildApp(
     temporal,
     sagas: createSagaClient(temporal, { taskQueue: settings.TEMPORAL_TASK_QUEUE, waitMs: settings.SAGA_WAIT_MS }),
     faultsEnabled: settings.FAULTS_ENABLED,
+    auth: { secret: settings.JWT_SECRET, expiresIn: settings.JWT_EXPIRES_IN, deviceKeys: settings.DEVICE_KEYS },
   },
   { loggerInstance: logger },
 );

@@ -1,5 +1,13 @@
 import { z } from 'zod';
 
+/** Development defaults of every secret: fine on a laptop, refused in production. */
+export const DEV_DEFAULTS = {
+  JWT_SECRET: 'dev-only-jwt-secret-change-me',
+  DEVICE_KEYS: 'dev-gate-device-key',
+  ADMIN_EMAIL: 'admin@example.com',
+  ADMIN_PASSWORD: 'admin-password',
+} as const;
+
 /**
  * Every setting the platform reads, validated once at start.
  * A bad or missing value stops the process with a message that names it.
@@ -30,6 +38,20 @@ const settingsSchema = z.object({
   DATABASE_BREAKER_FAILURE_RATE: z.coerce.number().min(1).max(100).default(50),
   DATABASE_BREAKER_WAIT_MS: z.coerce.number().int().min(0).default(10_000),
   DATABASE_BREAKER_HALF_OPEN_CALLS: z.coerce.number().int().min(1).default(3),
+  /** HS256 secret of the API's JWTs. The development default is refused in production. */
+  JWT_SECRET: z.string().min(16, 'at least 16 characters').default(DEV_DEFAULTS.JWT_SECRET),
+  JWT_EXPIRES_IN: z.string().regex(/^\d+[smhd]$/, 'like 15m, 1h or 7d').default('1h'),
+  /** Keys of the gate devices that call /vehicle-entries and /vehicle-exits (comma-separated). */
+  DEVICE_KEYS: z
+    .string()
+    .default(DEV_DEFAULTS.DEVICE_KEYS)
+    .transform((v) => v.split(',').map((k) => k.trim()).filter(Boolean))
+    .pipe(z.array(z.string().min(8, 'each key at least 8 characters')).min(1, 'at least one key')),
+  /** The admin account, created or updated at start. */
+  ADMIN_EMAIL: z.email().default(DEV_DEFAULTS.ADMIN_EMAIL),
+  ADMIN_PASSWORD: z.string().min(8, 'at least 8 characters').default(DEV_DEFAULTS.ADMIN_PASSWORD),
+  /** Login attempts allowed per client and minute (brute-force guard). */
+  LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
   /** How often a worker publishes its resilience snapshot for operators. */
   RESILIENCE_PUBLISH_MS: z.coerce.number().int().min(100).default(2000),
 });
@@ -44,8 +66,13 @@ export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const settings = parsed.data;
-  if (settings.NODE_ENV === 'production' && settings.FAULTS_ENABLED) {
-    throw new Error('Invalid configuration:\n  FAULTS_ENABLED: must be false in production');
+  if (settings.NODE_ENV === 'production') {
+    const problems: string[] = [];
+    if (settings.FAULTS_ENABLED) problems.push('FAULTS_ENABLED: must be false in production');
+    if (settings.JWT_SECRET === DEV_DEFAULTS.JWT_SECRET) problems.push('JWT_SECRET: the development default is not allowed in production');
+    if (settings.DEVICE_KEYS.includes(DEV_DEFAULTS.DEVICE_KEYS)) problems.push('DEVICE_KEYS: the development default is not allowed in production');
+    if (settings.ADMIN_PASSWORD === DEV_DEFAULTS.ADMIN_PASSWORD) problems.push('ADMIN_PASSWORD: the development default is not allowed in production');
+    if (problems.length > 0) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return settings;
 }

@@ -90,7 +90,7 @@ describe('saga compensation', () => {
     expect(retry.statusCode).toBe(202);
     const done = await waitForSaga(stack, sagaId, (s) => s.status === 'COMPENSATED');
     expect(done.steps[1]).toMatchObject({ compensation: 'COMPENSATED', compensationAttempts: 6 });
-    expect(done.actions).toMatchObject([{ action: 'retryCompensation', reason: 'database fixed', by: 'ops', accepted: true }]);
+    expect(done.actions).toMatchObject([{ action: 'retryCompensation', reason: 'database fixed', by: 'admin@test.example', accepted: true }]);
     expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 5, occupied: 0 });
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectStack, createLot, lotCounts, uniquePlate, waitForSaga, type TestStack } from './support/stack';
+import { DEVICE_KEY, connectStack, createLot, lotCounts, uniquePlate, waitForSaga, type TestStack } from './support/stack';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -141,11 +141,12 @@ describe('vehicle entry at a lot with gate confirmation', () => {
     const signal = await stack.app.inject({
       method: 'POST',
       url: `/sagas/${sagaId}/signals/gatePassed`,
+      headers: { 'x-device-key': DEVICE_KEY },
       payload: { by: 'gate-1' },
     });
     expect(signal.statusCode).toBe(202);
     const state = await waitForSaga(stack, sagaId, (s) => s.status === 'COMPLETED');
-    expect(state.actions).toMatchObject([{ action: 'gatePassed', by: 'gate-1', accepted: true }]);
+    expect(state.actions).toMatchObject([{ action: 'gatePassed', by: 'device:gate-1', accepted: true }]);
     expect(await lotCounts(stack, lot.id)).toMatchObject({ occupied: 1 });
   });
 
@@ -175,7 +176,7 @@ describe('vehicle entry at a lot with gate confirmation', () => {
     expect(signal.statusCode).toBe(202);
     const state = await waitForSaga(stack, sagaId, (s) => s.status === 'COMPENSATED');
     expect(state).toMatchObject({ reason: 'OPERATOR', error: 'driver turned back' });
-    expect(state.actions).toMatchObject([{ action: 'compensate', reason: 'driver turned back', by: 'operator-7', accepted: true }]);
+    expect(state.actions).toMatchObject([{ action: 'compensate', reason: 'driver turned back', by: 'admin@test.example', accepted: true }]);
     expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 5 });
 
     const late = await stack.app.inject({ method: 'POST', url: `/sagas/${sagaId}/signals/gatePassed` });

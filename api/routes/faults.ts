@@ -6,11 +6,12 @@ const point = z.string().regex(/^[a-zA-Z]+\.[a-zA-Z]+$/, 'a fault point such as 
 
 /** Fault switches for demos and tests: arm a domain operation to fail (development only). */
 export const faultRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domains }) => {
-  app.get('/admin/faults', async () => ({ faults: await domains.faults.list() }));
+  app.get('/admin/faults', { onRequest: app.requireRole('admin') }, async () => ({ faults: await domains.faults.list() }));
 
   app.post(
     '/admin/faults',
     {
+      onRequest: app.requireRole('admin'),
       schema: {
         body: z.object({ point, match: z.string().min(1).max(200).optional(), times: z.number().int().min(1).max(1_000_000).optional(), message: z.string().max(200).optional() }),
       },
@@ -23,7 +24,7 @@ export const faultRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domains
 
   app.delete(
     '/admin/faults/:point',
-    { schema: { params: z.object({ point }), querystring: z.object({ match: z.string().max(200).optional() }) } },
+    { onRequest: app.requireRole('admin'), schema: { params: z.object({ point }), querystring: z.object({ match: z.string().max(200).optional() }) } },
     async (request, reply) => {
     await domains.faults.disarm(request.params.point, request.query.match);
     return reply.code(204).send();

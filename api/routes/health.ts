@@ -37,5 +37,5 @@ export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
   });
 
   /** Every worker's breakers, balancer choices, cache hits and fallbacks, as they last published them. */
-  app.get('/resilience', async () => ({ workers: await readWorkerSnapshots(deps.db) }));
+  app.get('/resilience', { onRequest: app.requireRole('operator', 'admin') }, async () => ({ workers: await readWorkerSnapshots(deps.db) }));
 };

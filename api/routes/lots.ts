@@ -10,7 +10,7 @@ const newLot = z.object({
 });
 
 export const lotRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domains }) => {
-  app.post('/lots', { schema: { body: newLot } }, async (request, reply) => {
+  app.post('/lots', { onRequest: app.requireRole('admin'), schema: { body: newLot } }, async (request, reply) => {
     return reply.code(201).send(await domains.parking.createLot(request.body));
   });
 

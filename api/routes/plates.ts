@@ -7,7 +7,7 @@ import { badRequest } from '../plugins/error-handler';
 export const plateRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domains }) => {
   app.post(
     '/plates/blocklist',
-    { schema: { body: z.object({ plate: z.string().min(1).max(20), reason: z.string().trim().min(1).max(500) }) } },
+    { onRequest: app.requireRole('admin'), schema: { body: z.object({ plate: z.string().min(1).max(20), reason: z.string().trim().min(1).max(500) }) } },
     async (request, reply) => {
       try {
         const blocked = await domains.plates.blockPlate(request.body.plate, request.body.reason);
@@ -23,7 +23,7 @@ export const plateRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domains
 
   app.delete(
     '/plates/blocklist/:plate',
-    { schema: { params: z.object({ plate: z.string().min(1).max(20) }) } },
+    { onRequest: app.requireRole('admin'), schema: { params: z.object({ plate: z.string().min(1).max(20) }) } },
     async (request, reply) => {
       const removed = await domains.plates.unblockPlate(request.params.plate);
       if (!removed) return reply.code(404).send({ error: 'Not Found', message: `${request.params.plate} is not on the blocklist` });

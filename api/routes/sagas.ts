@@ -28,20 +28,28 @@ const signalBody = z
   .transform((b) => b ?? {});
 
 export const sagaRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas }) => {
-  app.get('/sagas', { schema: { querystring: listQuery } }, async (request) => {
+  app.get('/sagas', { onRequest: app.requireRole('operator', 'admin'), schema: { querystring: listQuery } }, async (request) => {
     return { sagas: await sagas.list(request.query) };
   });
 
-  app.get('/sagas/:id', { schema: { params: z.object({ id: sagaId }) } }, async (request) => {
+  app.get('/sagas/:id', { onRequest: app.requireRole('operator', 'admin'), schema: { params: z.object({ id: sagaId }) } }, async (request) => {
     return sagas.getState(request.params.id);
   });
 
   app.post(
     '/sagas/:id/signals/:name',
-    { schema: { params: z.object({ id: sagaId, name: z.enum(SIGNALS) }), body: signalBody } },
+    {
+      // Gate devices send gatePassed; every other signal is an operator's.
+      onRequest: app.requireDeviceOr('operator', 'admin'),
+      schema: { params: z.object({ id: sagaId, name: z.enum(SIGNALS) }), body: signalBody },
+    },
     async (request, reply) => {
       const { id, name } = request.params;
-      const body = request.body;
+      if (request.actor === 'device' && name !== 'gatePassed') {
+        return reply.code(403).send({ error: 'Forbidden', message: 'gate devices may only send gatePassed' });
+      }
+      // The audit trail names who acted: the token's email, or the device (with the device's own label).
+      const body = { ...request.body, by: request.actor === 'device' ? `device:${request.body.by ?? 'gate'}` : request.actor };
       if (name === 'skipCompensation' && !body.reason) {
         return reply.code(400).send({
           error: 'Bad Request',

@@ -12,14 +12,14 @@ const vehicleMovement = z.object({
 });
 
 export const vehicleRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas }) => {
-  app.post('/vehicle-entries', { schema: { body: vehicleMovement } }, async (request, reply) => {
+  app.post('/vehicle-entries', { onRequest: app.requireDeviceOr('operator', 'admin'), schema: { body: vehicleMovement } }, async (request, reply) => {
     const { requestId, ...input } = request.body;
     const started = await sagas.start<typeof vehicleEntry>('VehicleEntry', input, { requestId, keys: { lotId: input.lotId } });
     request.log.info({ sagaId: started.sagaId, status: started.state.status }, 'vehicle entry saga answered');
     return replyWithSaga(reply, started, input);
   });
 
-  app.post('/vehicle-exits', { schema: { body: vehicleMovement } }, async (request, reply) => {
+  app.post('/vehicle-exits', { onRequest: app.requireDeviceOr('operator', 'admin'), schema: { body: vehicleMovement } }, async (request, reply) => {
     const { requestId, ...input } = request.body;
     const started = await sagas.start<typeof vehicleExit>('VehicleExit', input, { requestId, keys: { lotId: input.lotId } });
     request.log.info({ sagaId: started.sagaId, status: started.state.status }, 'vehicle exit saga answered');

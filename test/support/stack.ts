@@ -4,18 +4,28 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import type { SagaState } from '../../workflows/saga';
+import type { InjectOptions } from 'fastify';
 import { buildApp } from '../../api/app';
+import type { Role } from '../../api/plugins/auth';
+import { DEV_DEFAULTS } from '../../config/settings';
 import { createDb, type Db } from '../../db/client';
 import { createDomains, type Domains } from '../../domains';
 import { connectClient } from '../../temporal/connection';
 import { createSagaClient, type SagaClient } from '../../temporal/saga-client';
+
+/** The test stack's secrets (the development defaults). */
+export const TEST_AUTH = { secret: DEV_DEFAULTS.JWT_SECRET, expiresIn: '1h', deviceKeys: [DEV_DEFAULTS.DEVICE_KEYS] };
+export const DEVICE_KEY = DEV_DEFAULTS.DEVICE_KEYS;
 
 export interface TestStack {
   db: Db;
   domains: Domains;
   temporal: Client;
   sagas: SagaClient;
+  /** The API; requests carry an admin token unless they set their own authorization header. */
   app: Awaited<ReturnType<typeof buildApp>>;
+  /** Signs a token for a role (and user id). */
+  token(role: Role, sub?: string, email?: string): string;
   close(): Promise<void>;
 }
 
@@ -27,13 +37,24 @@ export async function connectStack(options: { waitMs?: number; taskQueue?: strin
   const temporal = await connectClient({ address: info.temporalAddress, namespace: 'default' });
   const sagas = createSagaClient(temporal, { taskQueue: options.taskQueue ?? info.taskQueue, waitMs: options.waitMs ?? 10_000 });
   const logger = pino({ level: 'warn' }, pino.destination({ dest: join(info.dir, 'api-test.log'), sync: true }));
-  const app = await buildApp({ db, domains, temporal, sagas, faultsEnabled: true }, { loggerInstance: logger });
+  const app = await buildApp({ db, domains, temporal, sagas, faultsEnabled: true, auth: TEST_AUTH }, { loggerInstance: logger });
+  const token = (role: Role, sub = `test-${role}`, email = `${role}@test.example`) => app.jwt.sign({ sub, email, role });
+  const adminToken = token('admin');
+  const rawInject = app.inject.bind(app);
+  // Most tests are about sagas, not auth: they act as an admin unless they say otherwise.
+  app.inject = ((opts: InjectOptions) => {
+    const headers = { ...(opts.headers ?? {}) } as Record<string, string>;
+    if (!('authorization' in headers) && !('x-device-key' in headers)) headers.authorization = `Bearer ${adminToken}`;
+    if (headers.authorization === '') delete headers.authorization;
+    return rawInject({ ...opts, headers });
+  }) as typeof app.inject;
   return {
     db,
     domains,
     temporal,
     sagas,
     app,
+    token,
     async close() {
       await app.close();
       await temporal.connection.close();
