@@ -3,18 +3,24 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { AppDeps } from './deps';
 import { auth } from './plugins/auth';
 import { errorHandler } from './plugins/error-handler';
+import { metrics } from './plugins/metrics';
+import { tracing } from './plugins/tracing';
 import { faultRoutes } from './routes/faults';
 import { healthRoutes } from './routes/health';
 import { lotRoutes } from './routes/lots';
 import { plateRoutes } from './routes/plates';
 import { sagaRoutes } from './routes/sagas';
+import { userRoutes } from './routes/users';
 import { vehicleRoutes } from './routes/vehicles';
 
 /** The API's routes and plugins, registered on a Fastify instance. */
 export async function app(fastify: FastifyInstance, deps: AppDeps): Promise<void> {
   await fastify.register(errorHandler);
+  await fastify.register(metrics);
+  await fastify.register(tracing);
   await fastify.register(auth, deps.auth);
   await fastify.register(healthRoutes, deps);
+  await fastify.register(userRoutes, deps);
   await fastify.register(lotRoutes, deps);
   await fastify.register(plateRoutes, deps);
   await fastify.register(vehicleRoutes, deps);

@@ -13,4 +13,6 @@ export interface AppDeps {
   /** Fault-switch admin routes (development and tests only). */
   faultsEnabled: boolean;
   auth: AuthOptions;
+  /** Login attempts per client and minute. */
+  loginRateLimit: number;
 }

@@ -2,6 +2,7 @@ import { loadSettings } from '../config/settings';
 import { createDb } from '../db/client';
 import { createDomains } from '../domains';
 import { createLogger } from '../shared/logger';
+import { setUpTracing } from '../shared/tracing';
 import { connectClient } from '../temporal/connection';
 import { createSagaClient } from '../temporal/saga-client';
 import { buildApp } from './app';
@@ -9,21 +10,29 @@ import { buildApp } from './app';
 /** The HTTP API process: builds the app and listens; SIGINT/SIGTERM drain requests and exit. */
 const settings = loadSettings();
 const logger = createLogger('api', settings.LOG_LEVEL);
+const tracing = setUpTracing('saga-api', settings.OTEL_EXPORTER_OTLP_ENDPOINT);
 const db = await createDb(settings.DATABASE_URL);
 const temporal = await connectClient({ address: settings.TEMPORAL_ADDRESS, namespace: settings.TEMPORAL_NAMESPACE });
+const domains = createDomains(db, { faultsEnabled: settings.FAULTS_ENABLED });
+await domains.users.ensureAdmin(settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD);
 const app = await buildApp(
   {
     db,
-    domains: createDomains(db, { faultsEnabled: settings.FAULTS_ENABLED }),
+    domains,
     temporal,
     sagas: createSagaClient(temporal, { taskQueue: settings.TEMPORAL_TASK_QUEUE, waitMs: settings.SAGA_WAIT_MS }),
     faultsEnabled: settings.FAULTS_ENABLED,
     auth: { secret: settings.JWT_SECRET, expiresIn: settings.JWT_EXPIRES_IN, deviceKeys: settings.DEVICE_KEYS },
+    loginRateLimit: settings.LOGIN_RATE_LIMIT,
   },
   { loggerInstance: logger },
 );
 
+// While draining, answers close their connection, so that idle keep-alive sockets do not hold the exit.
 let stopping = false;
+app.addHook('onSend', async (_request, reply) => {
+  if (stopping) reply.header('connection', 'close');
+});
 async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
@@ -31,6 +40,7 @@ async function stop(signal: string) {
   await app.close();
   await temporal.connection.close();
   await db.$disconnect();
+  await tracing.shutdown();
   logger.info('api stopped');
   process.exit(0);
 }

@@ -52,6 +52,10 @@ const settingsSchema = z.object({
   ADMIN_PASSWORD: z.string().min(8, 'at least 8 characters').default(DEV_DEFAULTS.ADMIN_PASSWORD),
   /** Login attempts allowed per client and minute (brute-force guard). */
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+  /** The worker's Prometheus endpoint (SDK, saga and resilience metrics); 0 turns it off. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** OTLP/HTTP endpoint of a trace collector (e.g. http://collector:4318); tracing is off without it. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** How often a worker publishes its resilience snapshot for operators. */
   RESILIENCE_PUBLISH_MS: z.coerce.number().int().min(100).default(2000),
 });

@@ -7,6 +7,7 @@
  *   network error  → ExternalServiceError kind 'network'
  * The timeout covers the whole exchange, body included.
  */
+import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import { ExternalServiceError, ExternalServiceRejection } from './errors';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -31,11 +32,38 @@ export interface HttpResponse<T> {
   body: T;
 }
 
+const tracer = trace.getTracer('saga-platform/resilience');
+
+/** One HTTP attempt in its own client span, with the trace context passed on (W3C traceparent). */
 export async function httpRequest<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
+  return tracer.startActiveSpan(
+    `${req.method} ${req.service}`,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: { 'http.request.method': req.method, 'url.full': req.url, 'peer.service': req.service, ...(req.instance && { 'saga.instance': req.instance }) },
+    },
+    async (span) => {
+      try {
+        const res = await attempt<T>(req);
+        span.setAttribute('http.response.status_code', res.status);
+        return res;
+      } catch (err) {
+        if (err instanceof ExternalServiceRejection) span.setAttribute('http.response.status_code', err.status);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+async function attempt<T>(req: HttpRequest): Promise<HttpResponse<T>> {
   const timeout = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
   const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
   if (req.body !== undefined) headers['content-type'] = 'application/json';
+  propagation.inject(context.active(), headers);
   const where = { instance: req.instance };
 
   let status: number;

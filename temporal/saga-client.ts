@@ -71,15 +71,12 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
 
   /** Waits up to `waitMs` for the saga to end; returns its state either way. */
   async function settle(handle: WorkflowHandle, waitMs: number): Promise<SagaState> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), waitMs);
-    });
-    const finished = handle.result().then(
-      (state: SagaState) => state,
-      () => undefined, // cancelled or failed: the query below tells how it ended
-    );
-    const outcome = await Promise.race([finished, timedOut]);
+    // The result long-poll is aborted when the wait ends, so that no call outlives the request.
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), waitMs);
+    const outcome = await client
+      .withAbortSignal(stop.signal, () => handle.result() as Promise<SagaState>)
+      .catch(() => undefined); // timed out, cancelled or failed: the query below tells where it is
     clearTimeout(timer);
     return outcome ?? readState(handle);
   }

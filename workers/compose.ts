@@ -1,3 +1,4 @@
+import { Runtime } from '@temporalio/worker';
 import { hostname } from 'node:os';
 import { createActivities } from '../activities';
 import type { Settings } from '../config/settings';
@@ -7,6 +8,7 @@ import { BusinessRejection, createDomains } from '../domains';
 import { CircuitBreaker, ResilienceRegistry, createPrismaCacheStore } from '../resilience';
 import type { Logger } from '../shared/logger';
 import { createAnprRecognition } from '../vendors/anpr';
+import { exportResilienceMetrics } from './resilience-metrics';
 
 /**
  * The worker's object graph: domains on the database, external vendors through the
@@ -32,7 +34,9 @@ export function composeWorker(settings: Settings, db: Db, logger: Logger) {
   const activities = createActivities({ ...domains, databaseBreaker });
 
   const workerId = `${hostname()}:${process.pid}`;
+  const collectMetrics = exportResilienceMetrics(Runtime.instance().metricMeter, registry, [databaseBreaker]);
   const publish = async () => {
+    collectMetrics();
     const snapshot = JSON.stringify({ ...registry.snapshot(), databaseBreaker: databaseBreaker.snapshot() });
     const updatedAt = new Date();
     await db.workerSnapshot.upsert({ where: { workerId }, create: { workerId, snapshot, updatedAt }, update: { snapshot, updatedAt } });

@@ -1,9 +1,11 @@
+import { OpenTelemetryActivityInboundInterceptor, makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadSettings } from '../config/settings';
 import { createDb } from '../db/client';
 import { createLogger } from '../shared/logger';
+import { setUpTracing } from '../shared/tracing';
 import { composeWorker } from './compose';
-import { installRuntimeLogger } from './runtime-logger';
+import { installRuntime } from './runtime';
 
 /**
  * The saga worker: runs every saga workflow and activity on one task queue.
@@ -11,8 +13,9 @@ import { installRuntimeLogger } from './runtime-logger';
  */
 const settings = loadSettings();
 const logger = createLogger('worker', settings.LOG_LEVEL);
-installRuntimeLogger(logger);
+installRuntime(logger, { metricsPort: settings.WORKER_METRICS_PORT });
 
+const tracing = setUpTracing('saga-worker', settings.OTEL_EXPORTER_OTLP_ENDPOINT);
 const db = await createDb(settings.DATABASE_URL);
 const graph = composeWorker(settings, db, logger);
 const connection = await NativeConnection.connect({ address: settings.TEMPORAL_ADDRESS });
@@ -22,6 +25,9 @@ const worker = await Worker.create({
   taskQueue: settings.TEMPORAL_TASK_QUEUE,
   workflowBundle: { codePath: settings.WORKFLOW_BUNDLE_PATH },
   activities: graph.activities,
+  // Workflow spans leave the sandbox through this sink; activity spans continue the workflow's trace.
+  sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+  interceptors: { activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx) })] },
   shutdownGraceTime: '10 seconds',
 });
 
@@ -33,5 +39,6 @@ try {
   await graph.stop();
   await connection.close();
   await db.$disconnect();
+  await tracing.shutdown();
   logger.info('worker stopped');
 }

@@ -13,12 +13,12 @@ export const faultRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domains
     {
       onRequest: app.requireRole('admin'),
       schema: {
-        body: z.object({ point, match: z.string().min(1).max(200).optional(), times: z.number().int().min(1).max(1_000_000).optional(), message: z.string().max(200).optional() }),
+        body: z.object({ point, match: z.string().min(1).max(200).optional(), times: z.number().int().min(1).max(1_000_000).optional(), delayMs: z.number().int().min(1).max(600_000).optional(), message: z.string().max(200).optional() }),
       },
     },
     async (request, reply) => {
       await domains.faults.arm(request.body.point, request.body);
-      return reply.code(201).send({ point: request.body.point, match: request.body.match ?? '', remaining: request.body.times ?? null });
+      return reply.code(201).send({ point: request.body.point, match: request.body.match ?? '', remaining: request.body.times ?? null, delayMs: request.body.delayMs ?? null });
     },
   );
 

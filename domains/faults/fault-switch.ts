@@ -10,6 +10,8 @@ export interface ArmOptions {
   match?: string;
   /** Fail this many calls, then disarm (default: until disarmed). */
   times?: number;
+  /** Slow the calls down by this long instead of failing them. */
+  delayMs?: number;
   message?: string;
 }
 
@@ -18,7 +20,7 @@ export interface FaultSwitches {
   trip(point: string, ...subjects: string[]): Promise<void>;
   arm(point: string, options?: ArmOptions): Promise<void>;
   disarm(point: string, match?: string): Promise<void>;
-  list(): Promise<Array<{ point: string; match: string; remaining: number | null; message: string }>>;
+  list(): Promise<Array<{ point: string; match: string; remaining: number | null; delayMs: number | null; message: string }>>;
 }
 
 /**
@@ -38,18 +40,22 @@ export function createFaultSwitches(db: Db, enabled: boolean): FaultSwitches {
         await db.faultSwitch.deleteMany({ where: { id: hit.id, remaining: { lte: 0 } } });
         if (taken.count === 0) return;
       }
+      if (hit.delayMs !== null) {
+        await new Promise((resolve) => setTimeout(resolve, hit.delayMs!));
+        return;
+      }
       throw new InjectedFault(`${hit.message} (${point})`);
     },
-    async arm(point, { match = '', times, message = 'injected fault' } = {}) {
+    async arm(point, { match = '', times, delayMs, message = 'injected fault' } = {}) {
       if (!enabled) throw new Error('fault switches are disabled (FAULTS_ENABLED=false)');
-      const data = { remaining: times ?? null, message };
+      const data = { remaining: times ?? null, delayMs: delayMs ?? null, message };
       await db.faultSwitch.upsert({ where: { point_match: { point, match } }, create: { point, match, ...data }, update: data });
     },
     async disarm(point, match) {
       await db.faultSwitch.deleteMany({ where: match === undefined ? { point } : { point, match } });
     },
     async list() {
-      return db.faultSwitch.findMany({ select: { point: true, match: true, remaining: true, message: true }, orderBy: { point: 'asc' } });
+      return db.faultSwitch.findMany({ select: { point: true, match: true, remaining: true, delayMs: true, message: true }, orderBy: { point: 'asc' } });
     },
   };
 }

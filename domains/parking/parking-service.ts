@@ -34,6 +34,15 @@ export interface Release {
   releasedAt: string;
 }
 
+/** A space held (RESERVED) for a reservation. */
+export interface Hold {
+  holdKey: string;
+  spaceId: string;
+  spaceNumber: number;
+  lotId: string;
+  plate: string;
+}
+
 export interface NewLot {
   name: string;
   capacity: number;
@@ -63,7 +72,11 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
     for (;;) {
       const mine = await db.space.findUnique({ where: { holderKey } });
       if (mine) return mine;
-      const inside = await db.space.findFirst({ where: { lotId, plate }, select: { id: true } });
+      const inside = await db.space.findFirst({ where: { lotId, plate }, select: { id: true, status: true } });
+      if (inside?.status === 'RESERVED') {
+        // The plate holds a reserved space here: its arrival goes through occupyHeldSpace.
+        throw new BusinessRejection('HAS_RESERVATION', `${plate} holds a reserved space in lot ${lotId}`);
+      }
       if (inside) throw new BusinessRejection('ALREADY_INSIDE', `${plate} is already inside lot ${lotId}`);
       const candidate =
         (preferredSpaceId && (await db.space.findFirst({ where: { id: preferredSpaceId, status: 'FREE' } }))) ||
@@ -167,6 +180,107 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
         enteredAt: stay.enteredAt.toISOString(),
         releasedAt: (stay.releasedAt ?? new Date()).toISOString(),
       };
+    },
+
+    /**
+     * Holds a FREE space for a reservation: RESERVED, carrying the plate, under holderKey = key.
+     * Idempotent by key. LOT_NOT_FOUND, LOT_FULL, ALREADY_INSIDE (the plate has a space in
+     * the lot), HAS_RESERVATION (the plate already holds one there under another key).
+     */
+    async holdSpace(input: { key: string; lotId: string; plate: string }): Promise<Hold> {
+      await faults.trip('parking.holdSpace', input.key, input.plate, input.lotId);
+      const lot = await requireLot(input.lotId);
+      const toHold = (space: { id: string; number: number }): Hold => ({
+        holdKey: input.key,
+        spaceId: space.id,
+        spaceNumber: space.number,
+        lotId: lot.id,
+        plate: input.plate,
+      });
+      for (;;) {
+        const mine = await db.space.findUnique({ where: { holderKey: input.key } });
+        if (mine) {
+          if (mine.status !== 'RESERVED' || mine.plate !== input.plate || mine.lotId !== lot.id) {
+            throw new BusinessRejection('HOLD_KEY_REUSED', `hold ${input.key} is not a reservation of ${input.plate} in lot ${lot.id}`);
+          }
+          return toHold(mine);
+        }
+        const taken = await db.space.findFirst({ where: { lotId: lot.id, plate: input.plate }, select: { status: true } });
+        if (taken?.status === 'RESERVED') {
+          throw new BusinessRejection('HAS_RESERVATION', `${input.plate} already holds a reserved space in lot ${lot.id}`);
+        }
+        if (taken) throw new BusinessRejection('ALREADY_INSIDE', `${input.plate} is already inside lot ${lot.id}`);
+        const candidate = await db.space.findFirst({ where: { lotId: lot.id, status: 'FREE' }, orderBy: { number: 'asc' } });
+        if (!candidate) throw new BusinessRejection('LOT_FULL', `lot ${lot.id} has no free space`);
+        try {
+          const { count } = await db.space.updateMany({
+            where: { id: candidate.id, status: 'FREE' },
+            data: { status: 'RESERVED', plate: input.plate, holderKey: input.key },
+          });
+          if (count === 1) return toHold(candidate);
+        } catch (err) {
+          if (!isUniqueViolation(err)) throw err;
+          // The plate (or this key) took another space a moment ago: loop and look again.
+        }
+      }
+    },
+
+    /** Undoes holdSpace(key): the held space is FREE again. Safe when never held, or already released or occupied. */
+    async releaseHold(key: string): Promise<void> {
+      await faults.trip('parking.releaseHold', key);
+      await db.space.updateMany({ where: { holderKey: key, status: 'RESERVED' }, data: { status: 'FREE', plate: null, holderKey: null } });
+    },
+
+    /**
+     * The reserved car arrives: the space held under holdKey becomes OCCUPIED by a new stay
+     * under `key` (like allocateSpace; releaseAllocation(key) and releaseVehicle work on it).
+     * Idempotent by key. LOT_NOT_FOUND; NO_HOLD when no space is held for the plate under holdKey.
+     */
+    async occupyHeldSpace(input: { key: string; holdKey: string; lotId: string; plate: string }): Promise<Allocation> {
+      await faults.trip('parking.occupyHeldSpace', input.key, input.plate, input.lotId);
+      const lot = await requireLot(input.lotId);
+      const toAllocation = (stay: { id: string; spaceId: string; enteredAt: Date }, spaceNumber: number): Allocation => ({
+        stayId: stay.id,
+        spaceId: stay.spaceId,
+        spaceNumber,
+        lotId: lot.id,
+        plate: input.plate,
+        enteredAt: stay.enteredAt.toISOString(),
+        requireGateConfirmation: lot.requireGateConfirmation,
+        gateTimeoutSeconds: lot.gateTimeoutSeconds,
+      });
+      const existing = await db.stay.findUnique({ where: { key: input.key } });
+      if (existing) {
+        const space = await db.space.findUniqueOrThrow({ where: { id: existing.spaceId } });
+        return toAllocation(existing, space.number);
+      }
+      await db.space.updateMany({
+        where: { holderKey: input.holdKey, status: 'RESERVED', lotId: lot.id, plate: input.plate },
+        data: { status: 'OCCUPIED', holderKey: input.key },
+      });
+      // Converted now or by an earlier attempt that stopped before opening the stay.
+      const space = await db.space.findUnique({ where: { holderKey: input.key } });
+      if (!space || space.status !== 'OCCUPIED') {
+        throw new BusinessRejection('NO_HOLD', `no space is held for ${input.plate} in lot ${lot.id} under ${input.holdKey}`);
+      }
+      try {
+        const stay = await db.stay.create({ data: { key: input.key, lotId: lot.id, spaceId: space.id, plate: input.plate } });
+        return toAllocation(stay, space.number);
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        return toAllocation(await db.stay.findUniqueOrThrow({ where: { key: input.key } }), space.number);
+      }
+    },
+
+    /**
+     * Undoes occupyHeldSpace(key) and gives the reservation its space back: the space is
+     * RESERVED under holdKey again and the stay is closed. Safe when the occupation never
+     * happened or was undone. (releaseAllocation(key) would free the space instead.)
+     */
+    async returnToHold(input: { key: string; holdKey: string }): Promise<void> {
+      await faults.trip('parking.returnToHold', input.key);
+      await db.space.updateMany({ where: { holderKey: input.key, status: 'OCCUPIED' }, data: { status: 'RESERVED', holderKey: input.holdKey } });
+      await db.stay.updateMany({ where: { key: input.key, status: 'ACTIVE' }, data: { status: 'RELEASED', releasedAt: new Date() } });
     },
 
     /** Undoes releaseVehicle(key): the car is still inside, back on its space (or another free one). */

@@ -37,7 +37,7 @@ export async function connectStack(options: { waitMs?: number; taskQueue?: strin
   const temporal = await connectClient({ address: info.temporalAddress, namespace: 'default' });
   const sagas = createSagaClient(temporal, { taskQueue: options.taskQueue ?? info.taskQueue, waitMs: options.waitMs ?? 10_000 });
   const logger = pino({ level: 'warn' }, pino.destination({ dest: join(info.dir, 'api-test.log'), sync: true }));
-  const app = await buildApp({ db, domains, temporal, sagas, faultsEnabled: true, auth: TEST_AUTH }, { loggerInstance: logger });
+  const app = await buildApp({ db, domains, temporal, sagas, faultsEnabled: true, auth: TEST_AUTH, loginRateLimit: 5 }, { loggerInstance: logger });
   const token = (role: Role, sub = `test-${role}`, email = `${role}@test.example`) => app.jwt.sign({ sub, email, role });
   const adminToken = token('admin');
   const rawInject = app.inject.bind(app);
@@ -104,8 +104,8 @@ export async function lotCounts(stack: TestStack, lotId: string) {
 }
 
 /** Arms a fault switch in the domain layer through the API (the worker's next call to `point` fails). */
-export async function armFault(stack: TestStack, point: string, match: string, times?: number) {
-  const res = await stack.app.inject({ method: 'POST', url: '/admin/faults', payload: { point, match, ...(times && { times }) } });
+export async function armFault(stack: TestStack, point: string, match: string, times?: number, delayMs?: number) {
+  const res = await stack.app.inject({ method: 'POST', url: '/admin/faults', payload: { point, match, ...(times && { times }), ...(delayMs && { delayMs }) } });
   if (res.statusCode !== 201) throw new Error(`arming ${point} answered ${res.statusCode}: ${res.body}`);
 }
 

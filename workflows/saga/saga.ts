@@ -5,12 +5,14 @@ import {
   CancelledFailure,
   condition,
   isCancellation,
+  log,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { REJECTION_FAILURE, type StepFailureDetails, type StepFallbacks, type StepResult } from '../../shared/saga-contract';
+import { createSagaMetrics, type SagaMetrics } from './metrics';
 import { BUSINESS_KEYS, SagaStatusKey, SagaTypeKey, type BusinessKeys } from './search-attributes';
 import {
   compensateSignal,
@@ -99,9 +101,12 @@ export class Saga<I, R> {
   private cancelled = false;
   private decision?: Decision;
   private decisionSeq = 0;
+  private readonly metrics: SagaMetrics;
 
   constructor(options: SagaOptions<I>) {
     const info = workflowInfo();
+    this.metrics = createSagaMetrics(options.type);
+    this.metrics.started.add(1);
     this.compensationOrder = options.compensationOrder ?? 'reverse';
     this.state = {
       sagaId: info.workflowId,
@@ -141,6 +146,8 @@ export class Saga<I, R> {
 
   /** Records an action in the audit trail (gate devices and operators). */
   recordAction(action: string, input: OperatorInput | undefined, accepted: boolean): void {
+    this.metrics.operatorActions.add(1, { action, accepted: String(accepted) });
+    log.info('saga action', { action, accepted, reason: input?.reason, by: input?.by });
     this.state.actions.push({
       action,
       ...(input?.reason !== undefined && { reason: input.reason }),
@@ -164,6 +171,12 @@ export class Saga<I, R> {
     };
     if (definition.compensateFirst) register();
 
+    const startedAt = Date.now();
+    const finish = (outcome: string) => {
+      this.metrics.stepDuration.record(Date.now() - startedAt, { step: name, outcome });
+      this.metrics.stepAttempts.record(step.attempts, { step: name });
+      log.info('saga step ended', { step: name, outcome, attempts: step.attempts, via: step.via, error: step.lastError });
+    };
     for (;;) {
       step.status = 'RUNNING';
       try {
@@ -173,6 +186,7 @@ export class Saga<I, R> {
         if (result.via !== undefined) step.via = result.via;
         step.status = 'COMPLETED';
         if (!definition.compensateFirst) register();
+        finish('completed');
         return result.value;
       } catch (err) {
         const failure = describeFailure(err);
@@ -180,16 +194,19 @@ export class Saga<I, R> {
         step.lastError = failure.message;
         if (failure.code) {
           step.status = 'REJECTED';
+          finish('rejected');
           throw new SagaAbort('rejected', failure.code, failure.message);
         }
         if (definition.onExhausted !== 'askOperator') {
           step.status = 'FAILED';
+          finish('failed');
           throw new SagaAbort('failed', 'STEP_FAILED', `${name} failed: ${failure.message}`);
         }
         step.status = 'WAITING_OPERATOR';
         const decision = await this.askOperator({ kind: 'STEP', step: name, error: failure.message }, ['retryStep']);
         if (decision !== 'retryStep') {
           step.status = 'FAILED';
+          finish('failed');
           this.throwIfCompensationRequested();
         }
       }
@@ -238,6 +255,10 @@ export class Saga<I, R> {
     }
     this.state.awaiting = [];
     this.state.endedAt = new Date().toISOString();
+    const outcome = this.state.status.toLowerCase();
+    this.metrics.outcomes.add(1, { outcome });
+    this.metrics.duration.record(Date.parse(this.state.endedAt) - Date.parse(this.state.startedAt), { outcome });
+    log.info('saga ended', { sagaType: this.state.type, status: this.state.status, reason: this.state.reason });
     // A cancelled saga closes as Canceled in Temporal, after its rollback.
     if (this.cancelled) throw new CancelledFailure('saga cancelled and compensated');
     return this.state;
@@ -261,18 +282,21 @@ export class Saga<I, R> {
         c.step.compensationAttempts += result.attempt;
         c.step.compensation = 'COMPENSATED';
         delete c.step.compensationError;
+        this.metrics.compensations.add(1, { step: c.step.name, outcome: 'compensated' });
         return;
       } catch (err) {
         const failure = describeFailure(err);
         c.step.compensationAttempts += failure.attempts;
         c.step.compensation = 'FAILED';
         c.step.compensationError = failure.message;
+        this.metrics.compensations.add(1, { step: c.step.name, outcome: 'failed' });
         const decision = await this.askOperator({ kind: 'COMPENSATION', step: c.step.name, error: failure.message }, [
           'retryCompensation',
           'skipCompensation',
         ]);
         if (decision === 'skipCompensation') {
           c.step.compensation = 'SKIPPED';
+          this.metrics.compensations.add(1, { step: c.step.name, outcome: 'skipped' });
           return;
         }
       }
@@ -285,6 +309,8 @@ export class Saga<I, R> {
     const accepted: OperatorSignal[] = attention.kind === 'STEP' ? [...signals, 'compensate'] : signals;
     const seen = this.decisionSeq;
     this.state.attention.push(entry);
+    this.metrics.needsAttention.add(1, { kind: attention.kind });
+    log.warn('saga needs attention', { kind: attention.kind, step: attention.step, error: attention.error });
     this.state.awaiting = [...new Set([...this.state.awaiting, ...accepted])];
     this.setStatus('NEEDS_ATTENTION');
     const decided = () =>

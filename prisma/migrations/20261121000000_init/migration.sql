@@ -84,6 +84,7 @@ CREATE TABLE "FaultSwitch" (
     "point" TEXT NOT NULL,
     "match" TEXT NOT NULL DEFAULT '',
     "remaining" INTEGER,
+    "delayMs" INTEGER,
     "message" TEXT NOT NULL DEFAULT 'injected fault',
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 );

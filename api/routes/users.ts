@@ -1,0 +1,86 @@
+import rateLimit from '@fastify/rate-limit';
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { BusinessRejection } from '../../domains';
+import type { AppDeps } from '../deps';
+import { badRequest } from '../plugins/error-handler';
+
+/** Domain rejections that are really about one field of the body: answered 400 naming it. */
+const FIELD_OF: Record<string, string> = {
+  INVALID_EMAIL: 'email',
+  WEAK_PASSWORD: 'password',
+  INVALID_PASSWORD: 'password',
+  INVALID_WEBHOOK_URL: 'url',
+  INVALID_ROLE: 'role',
+};
+
+export function asFieldError(err: unknown) {
+  if (err instanceof BusinessRejection && FIELD_OF[err.code]) {
+    return badRequest([{ field: FIELD_OF[err.code]!, in: 'body', message: err.message }]);
+  }
+  return undefined;
+}
+
+const credentials = z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(1024) });
+
+export const userRoutes: FastifyPluginAsyncZod<AppDeps & { loginRateLimit: number }> = async (app, deps) => {
+  const { users } = deps.domains;
+  await app.register(rateLimit, { global: false });
+
+  app.post('/users/register', { schema: { body: credentials } }, async (request, reply) => {
+    try {
+      const user = await users.registerUser(request.body);
+      return reply.code(201).send(user);
+    } catch (err) {
+      const fieldError = asFieldError(err);
+      if (fieldError) return reply.code(400).send(fieldError);
+      throw err;
+    }
+  });
+
+  app.post(
+    '/users/login',
+    {
+      schema: { body: credentials },
+      // Brute-force guard: per client address and account.
+      config: {
+        rateLimit: {
+          max: deps.loginRateLimit,
+          timeWindow: '1 minute',
+          keyGenerator: (request) => `${request.ip}:${String((request.body as { email?: unknown })?.email ?? '').toLowerCase()}`,
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = await users.verifyLogin(request.body.email, request.body.password);
+      if (!user) return reply.code(401).send({ error: 'Unauthorized', message: 'wrong email or password' });
+      const token = app.jwt.sign({ sub: user.id, email: user.email, role: user.role });
+      return { token, user };
+    },
+  );
+
+  app.get('/users/me', { onRequest: app.requireRole() }, async (request) => users.getUser(request.user.sub));
+
+  app.put(
+    '/users/me/webhook',
+    { onRequest: app.requireRole(), schema: { body: z.object({ url: z.string().max(2000).nullable() }) } },
+    async (request, reply) => {
+      try {
+        return await users.setWebhook(request.user.sub, request.body.url);
+      } catch (err) {
+        const fieldError = asFieldError(err);
+        if (fieldError) return reply.code(400).send(fieldError);
+        throw err;
+      }
+    },
+  );
+
+  app.put(
+    '/users/:id/role',
+    {
+      onRequest: app.requireRole('admin'),
+      schema: { params: z.object({ id: z.string().min(1).max(100) }), body: z.object({ role: z.enum(['user', 'operator', 'admin']) }) },
+    },
+    async (request) => users.setRole(request.params.id, request.body.role),
+  );
+};

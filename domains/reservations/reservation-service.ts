@@ -1,0 +1,296 @@
+import type { Db } from '../../db/client';
+import { BusinessRejection, NotFoundError, isUniqueViolation } from '../errors';
+import type { FaultSwitches } from '../faults/fault-switch';
+import { isValidPlate, normalizePlate } from '../plates';
+
+export interface VehicleView {
+  plate: string;
+  ownerName: string;
+  ownerUserId: string | null;
+  blocked: boolean;
+  createdAt: string;
+}
+
+export type ReservationStatus = 'PENDING' | 'COMPLETED' | 'CANCELLED' | 'USED' | 'EXPIRED';
+
+export interface ReservationView {
+  id: string;
+  key: string;
+  userId: string;
+  lotId: string;
+  plate: string;
+  /** Whole currency units. */
+  amount: number;
+  startsAt: string;
+  endsAt: string;
+  status: ReservationStatus;
+  reason: string | null;
+  spaceId: string | null;
+  /** The key the space is held under (parking.holdSpace), for occupyHeldSpace. */
+  holdKey: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewReservation {
+  key: string;
+  userId: string;
+  lotId: string;
+  plate: string;
+  amount: number;
+  startsAt: Date | string;
+  endsAt: Date | string;
+}
+
+export interface ReservationServiceDeps {
+  db: Db;
+  faults: FaultSwitches;
+  now?: () => Date;
+}
+
+/**
+ * Which status a reservation may move to from which. Same-status moves are no-ops.
+ * PENDING (being paid) → COMPLETED (paid, space held) → USED (the car came in) / EXPIRED;
+ * PENDING or COMPLETED → CANCELLED.
+ */
+const TRANSITIONS: Record<ReservationStatus, readonly ReservationStatus[]> = {
+  PENDING: ['COMPLETED', 'CANCELLED'],
+  COMPLETED: ['USED', 'CANCELLED', 'EXPIRED'],
+  CANCELLED: [],
+  USED: [],
+  EXPIRED: [],
+};
+const STATUSES = Object.keys(TRANSITIONS) as ReservationStatus[];
+
+type ReservationRow = NonNullable<Awaited<ReturnType<Db['reservation']['findUnique']>>>;
+
+/** Vehicles (the registry reservations need) and parking reservations. */
+export function createReservationService({ db, faults, now = () => new Date() }: ReservationServiceDeps) {
+  const vehicleView = (v: { plate: string; ownerName: string; ownerUserId: string | null; blocked: boolean; createdAt: Date }): VehicleView => ({
+    plate: v.plate,
+    ownerName: v.ownerName,
+    ownerUserId: v.ownerUserId,
+    blocked: v.blocked,
+    createdAt: v.createdAt.toISOString(),
+  });
+
+  const view = (r: ReservationRow): ReservationView => ({
+    id: r.id,
+    key: r.key,
+    userId: r.userId,
+    lotId: r.lotId,
+    plate: r.plate,
+    amount: r.amount,
+    startsAt: r.startsAt.toISOString(),
+    endsAt: r.endsAt.toISOString(),
+    status: r.status as ReservationStatus,
+    reason: r.reason,
+    spaceId: r.spaceId,
+    holdKey: r.holdKey,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+  });
+
+  function validPlate(raw: string): string {
+    const plate = normalizePlate(String(raw ?? ''));
+    if (!isValidPlate(plate)) throw new BusinessRejection('INVALID_PLATE', `"${raw}" is not a valid Turkish plate`);
+    return plate;
+  }
+
+  /** Moves reservation `id` to `to` (no-op when it is there); INVALID_RESERVATION_TRANSITION otherwise. */
+  async function moveTo(
+    where: { id: string } | { key: string },
+    to: ReservationStatus,
+    extra: { reason?: string; spaceId?: string; holdKey?: string },
+  ): Promise<ReservationRow | null> {
+    for (;;) {
+      const current = await db.reservation.findUnique({ where });
+      if (!current) return null;
+      if (current.status === to) return current;
+      const from = current.status as ReservationStatus;
+      if (!TRANSITIONS[from]?.includes(to)) {
+        throw new BusinessRejection('INVALID_RESERVATION_TRANSITION', `reservation ${current.id} is ${from}; it cannot become ${to}`);
+      }
+      const { count } = await db.reservation.updateMany({
+        where: { id: current.id, status: from },
+        data: {
+          status: to,
+          ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
+          ...(extra.spaceId !== undefined ? { spaceId: extra.spaceId } : {}),
+          ...(extra.holdKey !== undefined ? { holdKey: extra.holdKey } : {}),
+        },
+      });
+      if (count === 1) return db.reservation.findUniqueOrThrow({ where: { id: current.id } });
+      // It moved under us: decide again.
+    }
+  }
+
+  return {
+    /**
+     * Registers a vehicle. Idempotent for the same registration (same owner name and user):
+     * answers the existing one. Another owner for a registered plate: VEHICLE_EXISTS.
+     * INVALID_PLATE, INVALID_OWNER.
+     */
+    async registerVehicle(input: { plate: string; ownerName: string; ownerUserId?: string | null }): Promise<VehicleView> {
+      const plate = validPlate(input.plate);
+      const ownerName = typeof input.ownerName === 'string' ? input.ownerName.trim() : '';
+      if (ownerName.length === 0 || ownerName.length > 200) throw new BusinessRejection('INVALID_OWNER', 'owner name must be 1 to 200 characters');
+      const ownerUserId = input.ownerUserId ?? null;
+      const same = (v: { ownerName: string; ownerUserId: string | null }) => v.ownerName === ownerName && v.ownerUserId === ownerUserId;
+      let vehicle = await db.vehicle.findUnique({ where: { plate } });
+      if (!vehicle) {
+        try {
+          vehicle = await db.vehicle.create({ data: { plate, ownerName, ownerUserId } });
+        } catch (err) {
+          if (!isUniqueViolation(err)) throw err;
+          vehicle = await db.vehicle.findUniqueOrThrow({ where: { plate } });
+        }
+      }
+      if (!same(vehicle)) throw new BusinessRejection('VEHICLE_EXISTS', `${plate} is registered to someone else`);
+      return vehicleView(vehicle);
+    },
+
+    /** NotFoundError when the plate is not registered. */
+    async getVehicle(rawPlate: string): Promise<VehicleView> {
+      const plate = normalizePlate(String(rawPlate ?? ''));
+      const vehicle = await db.vehicle.findUnique({ where: { plate } });
+      if (!vehicle) throw new NotFoundError(`vehicle ${plate} is not registered`);
+      return vehicleView(vehicle);
+    },
+
+    /** Admin: blocks or unblocks a registered vehicle (blocked ones cannot reserve). */
+    async setVehicleBlocked(rawPlate: string, blocked: boolean): Promise<VehicleView> {
+      const plate = normalizePlate(String(rawPlate ?? ''));
+      const { count } = await db.vehicle.updateMany({ where: { plate }, data: { blocked } });
+      if (count === 0) throw new NotFoundError(`vehicle ${plate} is not registered`);
+      return vehicleView(await db.vehicle.findUniqueOrThrow({ where: { plate } }));
+    },
+
+    /**
+     * Creates a PENDING reservation once per key (a retry answers the same one; the same
+     * key for another request: IDEMPOTENCY_KEY_REUSED). Rejections: INVALID_PLATE,
+     * INVALID_PERIOD (startsAt not before endsAt, or not dates), PERIOD_IN_PAST (endsAt not
+     * in the future), INVALID_AMOUNT, VEHICLE_NOT_REGISTERED, PLATE_BLOCKED, VEHICLE_NOT_OWNED
+     * (the vehicle is registered to another user). The lot is checked by parking.holdSpace.
+     */
+    async createReservation(input: NewReservation): Promise<ReservationView> {
+      const plate = validPlate(input.plate);
+      const startsAt = new Date(input.startsAt);
+      const endsAt = new Date(input.endsAt);
+      if (Number.isNaN(startsAt.getTime()) || Number.isNaN(endsAt.getTime()) || startsAt >= endsAt) {
+        throw new BusinessRejection('INVALID_PERIOD', 'a reservation needs startsAt before endsAt');
+      }
+      if (!Number.isSafeInteger(input.amount) || input.amount < 1) {
+        throw new BusinessRejection('INVALID_AMOUNT', 'amount must be a whole number of currency units, 1 or more');
+      }
+      if (typeof input.userId !== 'string' || input.userId.length === 0) throw new BusinessRejection('INVALID_USER', 'a reservation needs a user');
+      if (typeof input.lotId !== 'string' || input.lotId.length === 0) throw new BusinessRejection('LOT_NOT_FOUND', 'a reservation needs a lot');
+      await faults.trip('reservations.createReservation', input.key, plate, input.lotId);
+
+      const sameRequest = (r: ReservationRow) =>
+        r.userId === input.userId &&
+        r.lotId === input.lotId &&
+        r.plate === plate &&
+        r.amount === input.amount &&
+        r.startsAt.getTime() === startsAt.getTime() &&
+        r.endsAt.getTime() === endsAt.getTime();
+      const answer = (r: ReservationRow) => {
+        if (!sameRequest(r)) throw new BusinessRejection('IDEMPOTENCY_KEY_REUSED', `reservation ${input.key} was made for another request`);
+        return view(r);
+      };
+      const existing = await db.reservation.findUnique({ where: { key: input.key } });
+      if (existing) return answer(existing);
+
+      if (endsAt.getTime() <= now().getTime()) throw new BusinessRejection('PERIOD_IN_PAST', 'the reservation ends in the past');
+      const vehicle = await db.vehicle.findUnique({ where: { plate } });
+      if (!vehicle) throw new BusinessRejection('VEHICLE_NOT_REGISTERED', `${plate} is not a registered vehicle`);
+      if (vehicle.blocked) throw new BusinessRejection('PLATE_BLOCKED', `${plate} is blocked`);
+      if (vehicle.ownerUserId !== null && vehicle.ownerUserId !== input.userId) {
+        throw new BusinessRejection('VEHICLE_NOT_OWNED', `${plate} is registered to another user`);
+      }
+      try {
+        return view(
+          await db.reservation.create({
+            data: { key: input.key, userId: input.userId, lotId: input.lotId, plate, amount: input.amount, startsAt, endsAt },
+          }),
+        );
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        return answer(await db.reservation.findUniqueOrThrow({ where: { key: input.key } }));
+      }
+    },
+
+    /**
+     * Moves a reservation to `status` (see TRANSITIONS), recording a reason, the held
+     * space and its hold key when given. Idempotent: a reservation already there is
+     * answered as it is. NotFoundError, INVALID_STATUS, INVALID_RESERVATION_TRANSITION.
+     */
+    async setReservationStatus(
+      id: string,
+      status: ReservationStatus,
+      extra: { reason?: string; spaceId?: string; holdKey?: string } = {},
+    ): Promise<ReservationView> {
+      if (!STATUSES.includes(status)) throw new BusinessRejection('INVALID_STATUS', `unknown reservation status "${status}"`);
+      await faults.trip('reservations.setReservationStatus', id, status);
+      const row = await moveTo({ id }, status, extra);
+      if (!row) throw new NotFoundError(`reservation ${id} does not exist`);
+      return view(row);
+    },
+
+    /**
+     * The undo of createReservation(key): CANCELLED with `reason`. A no-op when there is
+     * none, or it is cancelled already; a USED or EXPIRED reservation is left as it is.
+     */
+    async cancelReservationByKey(key: string, reason: string): Promise<void> {
+      await faults.trip('reservations.cancelReservationByKey', key);
+      const current = await db.reservation.findUnique({ where: { key } });
+      if (!current || current.status === 'USED' || current.status === 'EXPIRED') return;
+      try {
+        await moveTo({ key }, 'CANCELLED', { reason });
+      } catch (err) {
+        if (!(err instanceof BusinessRejection)) throw err; // moved to USED/EXPIRED meanwhile
+      }
+    },
+
+    /** The user's reservation; NotFoundError for a missing one AND for another user's. */
+    async getReservation(id: string, userId: string): Promise<ReservationView> {
+      const row = await db.reservation.findUnique({ where: { id } });
+      if (!row || !userId || row.userId !== userId) throw new NotFoundError(`reservation ${id} does not exist`);
+      return view(row);
+    },
+
+    /** Any reservation by id, for sagas and operators. */
+    async loadReservation(id: string): Promise<ReservationView> {
+      const row = await db.reservation.findUnique({ where: { id } });
+      if (!row) throw new NotFoundError(`reservation ${id} does not exist`);
+      return view(row);
+    },
+
+    async findReservationByKey(key: string): Promise<ReservationView | null> {
+      const row = await db.reservation.findUnique({ where: { key } });
+      return row ? view(row) : null;
+    },
+
+    /** The user's reservations, newest first. */
+    async listReservations(userId: string): Promise<ReservationView[]> {
+      if (!userId) return [];
+      const rows = await db.reservation.findMany({ where: { userId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 200 });
+      return rows.map(view);
+    },
+
+    /**
+     * For the entry saga: the COMPLETED reservation of `plate` in `lotId` whose period
+     * covers `at` (startsAt <= at < endsAt), or null.
+     */
+    async findActiveReservation(lotId: string, rawPlate: string, at: Date = now()): Promise<ReservationView | null> {
+      const plate = normalizePlate(String(rawPlate ?? ''));
+      const row = await db.reservation.findFirst({
+        where: { lotId, plate, status: 'COMPLETED', startsAt: { lte: at }, endsAt: { gt: at } },
+        orderBy: { startsAt: 'asc' },
+      });
+      return row ? view(row) : null;
+    },
+  };
+}
+
+export type ReservationService = ReturnType<typeof createReservationService>;

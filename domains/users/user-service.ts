@@ -1,0 +1,157 @@
+import type { Db } from '../../db/client';
+import { BusinessRejection, NotFoundError, isUniqueViolation } from '../errors';
+import { hashPassword, verifyPassword } from './password';
+
+export type UserRole = 'user' | 'operator' | 'admin';
+export const USER_ROLES: readonly UserRole[] = ['user', 'operator', 'admin'];
+
+/** A user as the rest of the platform sees one: never the password hash. */
+export interface UserView {
+  id: string;
+  email: string;
+  role: UserRole;
+  webhookUrl: string | null;
+  createdAt: string;
+}
+
+export interface UserServiceDeps {
+  db: Db;
+}
+
+export const MIN_PASSWORD_LENGTH = 8;
+export const MAX_PASSWORD_LENGTH = 1024;
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+type UserRow = { id: string; email: string; role: string; webhookUrl: string | null; createdAt: Date; passwordHash: string };
+
+/**
+ * Users: accounts, roles and webhooks. Passwords are hashed with scrypt and a random
+ * salt; logins compare in constant time and do the same work whether or not the email
+ * exists. Tokens are the API's business.
+ */
+export function createUserService({ db }: UserServiceDeps) {
+  // A hash to verify against when the email is unknown, so that the answer takes as long.
+  let dummyHash: Promise<string> | undefined;
+
+  const view = (u: UserRow): UserView => ({
+    id: u.id,
+    email: u.email,
+    role: u.role as UserRole,
+    webhookUrl: u.webhookUrl,
+    createdAt: u.createdAt.toISOString(),
+  });
+
+  async function requireUser(userId: string): Promise<UserRow> {
+    const user = await db.user.findUnique({ where: { id: userId } });
+    if (!user) throw new NotFoundError(`user ${userId} does not exist`);
+    return user;
+  }
+
+  return {
+    /** USER role. INVALID_EMAIL, WEAK_PASSWORD (under 8 characters), INVALID_PASSWORD (over 1024), EMAIL_TAKEN. */
+    async registerUser(input: { email: string; password: string }): Promise<UserView> {
+      const email = normaliseEmail(input.email);
+      checkPassword(input.password);
+      const passwordHash = await hashPassword(input.password);
+      try {
+        return view(await db.user.create({ data: { email, passwordHash, role: 'user' } }));
+      } catch (err) {
+        if (isUniqueViolation(err, 'email')) throw new BusinessRejection('EMAIL_TAKEN', `${email} is already registered`);
+        throw err;
+      }
+    },
+
+    /** The user when email and password match; null otherwise (unknown email and wrong password alike). */
+    async verifyLogin(email: string, password: string): Promise<UserView | null> {
+      const normalised = typeof email === 'string' ? email.trim().toLowerCase() : '';
+      if (typeof password !== 'string' || password.length > MAX_PASSWORD_LENGTH) return null;
+      const user = normalised ? await db.user.findUnique({ where: { email: normalised } }) : null;
+      if (!user) {
+        await verifyPassword(password, await (dummyHash ??= hashPassword('not-a-real-password')));
+        return null;
+      }
+      return (await verifyPassword(password, user.passwordHash)) ? view(user) : null;
+    },
+
+    /** Makes sure `email` is an admin with `password` (created, or promoted and its password set). */
+    async ensureAdmin(email: string, password: string): Promise<UserView> {
+      const normalised = normaliseEmail(email);
+      checkPassword(password);
+      for (;;) {
+        const existing = await db.user.findUnique({ where: { email: normalised } });
+        if (existing) {
+          if (existing.role === 'admin' && (await verifyPassword(password, existing.passwordHash))) return view(existing);
+          const updated = await db.user.update({
+            where: { id: existing.id },
+            data: { role: 'admin', passwordHash: await hashPassword(password) },
+          });
+          return view(updated);
+        }
+        try {
+          return view(await db.user.create({ data: { email: normalised, passwordHash: await hashPassword(password), role: 'admin' } }));
+        } catch (err) {
+          if (!isUniqueViolation(err, 'email')) throw err; // created meanwhile (another process): update it
+        }
+      }
+    },
+
+    async getUser(userId: string): Promise<UserView> {
+      return view(await requireUser(userId));
+    },
+
+    async findUserByEmail(email: string): Promise<UserView | null> {
+      const user = await db.user.findUnique({ where: { email: String(email).trim().toLowerCase() } });
+      return user ? view(user) : null;
+    },
+
+    /** Sets (or with null, removes) the user's webhook. INVALID_WEBHOOK_URL unless http(s). */
+    async setWebhook(userId: string, url: string | null): Promise<UserView> {
+      const webhookUrl = url === null ? null : normaliseWebhookUrl(url);
+      await requireUser(userId);
+      return view(await db.user.update({ where: { id: userId }, data: { webhookUrl } }));
+    },
+
+    /** Admin: changes a user's role. INVALID_ROLE. */
+    async setRole(userId: string, role: UserRole): Promise<UserView> {
+      if (!USER_ROLES.includes(role)) throw new BusinessRejection('INVALID_ROLE', `unknown role "${role}"`);
+      await requireUser(userId);
+      return view(await db.user.update({ where: { id: userId }, data: { role } }));
+    },
+
+    /** The port notifications use to find a user's webhook. */
+    async webhookUrlOf(userId: string): Promise<string | null> {
+      const user = await db.user.findUnique({ where: { id: userId }, select: { webhookUrl: true } });
+      return user?.webhookUrl ?? null;
+    },
+  };
+}
+
+export type UserService = ReturnType<typeof createUserService>;
+
+function normaliseEmail(raw: string): string {
+  const email = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+  if (email.length > 254 || !EMAIL_PATTERN.test(email)) throw new BusinessRejection('INVALID_EMAIL', 'a valid email address is needed');
+  return email;
+}
+
+function checkPassword(password: string): void {
+  if (typeof password !== 'string' || password.length < MIN_PASSWORD_LENGTH) {
+    throw new BusinessRejection('WEAK_PASSWORD', `a password needs at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+  if (password.length > MAX_PASSWORD_LENGTH) {
+    throw new BusinessRejection('INVALID_PASSWORD', `a password has at most ${MAX_PASSWORD_LENGTH} characters`);
+  }
+}
+
+function normaliseWebhookUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(String(raw).trim());
+  } catch {
+    throw new BusinessRejection('INVALID_WEBHOOK_URL', 'the webhook must be an http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new BusinessRejection('INVALID_WEBHOOK_URL', 'the webhook must be an http(s) URL');
+  }
+  return url.toString();
+}

@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../db/client';
+import { createDomains, type Domains } from '../../domains';
+import { NotFoundError } from '../../domains/errors';
+import { uniquePlate } from '../support/stack';
+import { connectDb, rejectionOf, uid } from './helpers';
+
+const HOUR = 3_600_000;
+
+describe('vehicles and reservations', () => {
+  let db: Db;
+  let d: Domains;
+
+  beforeAll(async () => {
+    db = await connectDb();
+    d = createDomains(db, { faultsEnabled: true });
+  });
+  afterAll(async () => {
+    await db.$disconnect();
+  });
+
+  const period = (fromNowMs = -HOUR, lengthMs = 2 * HOUR) => {
+    const startsAt = new Date(Date.now() + fromNowMs);
+    return { startsAt, endsAt: new Date(startsAt.getTime() + lengthMs) };
+  };
+
+  it('registers a vehicle idempotently (normalised plate); another owner is VEHICLE_EXISTS', async () => {
+    const plate = uniquePlate();
+    const spaced = `${plate.slice(0, 2)} ${plate.slice(2).toLowerCase()}`;
+    const v = await d.reservations.registerVehicle({ plate: spaced, ownerName: 'Ayşe', ownerUserId: 'u1' });
+    expect(v).toMatchObject({ plate, ownerName: 'Ayşe', ownerUserId: 'u1', blocked: false });
+    expect(await d.reservations.registerVehicle({ plate, ownerName: 'Ayşe', ownerUserId: 'u1' })).toEqual(v);
+    expect(await rejectionOf(d.reservations.registerVehicle({ plate, ownerName: 'Mehmet', ownerUserId: 'u2' }))).toMatchObject({
+      code: 'VEHICLE_EXISTS',
+    });
+    expect(await rejectionOf(d.reservations.registerVehicle({ plate: 'XX', ownerName: 'A' }))).toMatchObject({ code: 'INVALID_PLATE' });
+    expect(await d.reservations.getVehicle(spaced)).toEqual(v);
+    expect(await rejectionOf(d.reservations.getVehicle(uniquePlate()))).toBeInstanceOf(NotFoundError);
+  });
+
+  it('creates a reservation once per key and validates it', async () => {
+    const plate = uniquePlate();
+    const userId = uid('user-');
+    await d.reservations.registerVehicle({ plate, ownerName: 'Ali', ownerUserId: userId });
+    const base = { userId, lotId: uid('lot-'), plate, amount: 400, ...period() };
+    const key = uid('res-');
+    const [r1, r2] = await Promise.all([d.reservations.createReservation({ key, ...base }), d.reservations.createReservation({ key, ...base })]);
+    expect(r1).toMatchObject({ status: 'PENDING', plate, amount: 400 });
+    expect(r2).toEqual(r1);
+    expect(await rejectionOf(d.reservations.createReservation({ key, ...base, amount: 500 }))).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+
+    const reject = (over: Record<string, unknown>) => rejectionOf(d.reservations.createReservation({ key: uid(), ...base, ...over }));
+    expect(await reject({ endsAt: base.startsAt })).toMatchObject({ code: 'INVALID_PERIOD' });
+    expect(await reject({ startsAt: 'not a date' })).toMatchObject({ code: 'INVALID_PERIOD' });
+    expect(await reject(period(-3 * HOUR, HOUR))).toMatchObject({ code: 'PERIOD_IN_PAST' });
+    expect(await reject({ amount: 0 })).toMatchObject({ code: 'INVALID_AMOUNT' });
+    expect(await reject({ plate: uniquePlate() })).toMatchObject({ code: 'VEHICLE_NOT_REGISTERED' });
+    expect(await reject({ userId: uid('thief-') })).toMatchObject({ code: 'VEHICLE_NOT_OWNED' });
+    await d.reservations.setVehicleBlocked(plate, true);
+    expect(await reject({})).toMatchObject({ code: 'PLATE_BLOCKED' });
+  });
+
+  it('moves status idempotently along the allowed transitions; getReservation hides other users', async () => {
+    const plate = uniquePlate();
+    const userId = uid('user-');
+    await d.reservations.registerVehicle({ plate, ownerName: 'Zeynep' });
+    const r = await d.reservations.createReservation({ key: uid(), userId, lotId: uid('lot-'), plate, amount: 500, ...period() });
+    const done = await d.reservations.setReservationStatus(r.id, 'COMPLETED', { spaceId: 's1', holdKey: 'h1' });
+    expect(done).toMatchObject({ status: 'COMPLETED', spaceId: 's1', holdKey: 'h1' });
+    expect(await d.reservations.setReservationStatus(r.id, 'COMPLETED')).toMatchObject({ status: 'COMPLETED', spaceId: 's1' });
+    expect(await rejectionOf(d.reservations.setReservationStatus(r.id, 'PENDING'))).toMatchObject({ code: 'INVALID_RESERVATION_TRANSITION' });
+    expect((await d.reservations.setReservationStatus(r.id, 'USED')).status).toBe('USED');
+    expect(await rejectionOf(d.reservations.setReservationStatus(r.id, 'CANCELLED'))).toMatchObject({ code: 'INVALID_RESERVATION_TRANSITION' });
+    expect(await rejectionOf(d.reservations.setReservationStatus('missing', 'USED'))).toBeInstanceOf(NotFoundError);
+    expect(await d.reservations.getReservation(r.id, userId)).toMatchObject({ id: r.id, status: 'USED' });
+    expect(await rejectionOf(d.reservations.getReservation(r.id, uid('other-')))).toBeInstanceOf(NotFoundError);
+
+    const c = await d.reservations.createReservation({ key: uid(), userId, lotId: uid('lot-'), plate, amount: 500, ...period() });
+    await d.reservations.cancelReservationByKey(c.key, 'PAYMENT_DECLINED');
+    await d.reservations.cancelReservationByKey(c.key, 'again');
+    await d.reservations.cancelReservationByKey(uid('never-'), 'nothing');
+    expect(await d.reservations.loadReservation(c.id)).toMatchObject({ status: 'CANCELLED', reason: 'PAYMENT_DECLINED' });
+  });
+
+  it('findActiveReservation finds the COMPLETED reservation covering now, only that', async () => {
+    const plate = uniquePlate();
+    const lotId = uid('lot-');
+    await d.reservations.registerVehicle({ plate, ownerName: 'Can' });
+    const now = await d.reservations.createReservation({ key: uid(), userId: 'u', lotId, plate, amount: 500, ...period() });
+    const later = await d.reservations.createReservation({ key: uid(), userId: 'u', lotId, plate, amount: 500, ...period(5 * HOUR) });
+    expect(await d.reservations.findActiveReservation(lotId, plate)).toBeNull(); // both still PENDING
+    await d.reservations.setReservationStatus(now.id, 'COMPLETED');
+    await d.reservations.setReservationStatus(later.id, 'COMPLETED');
+    expect((await d.reservations.findActiveReservation(lotId, plate))?.id).toBe(now.id);
+    expect((await d.reservations.findActiveReservation(lotId, plate, new Date(Date.now() + 5.5 * HOUR)))?.id).toBe(later.id);
+    expect(await d.reservations.findActiveReservation(uid('lot-'), plate)).toBeNull();
+  });
+});
+
+describe('parking: held (reserved) spaces', () => {
+  let db: Db;
+  let d: Domains;
+
+  beforeAll(async () => {
+    db = await connectDb();
+    d = createDomains(db, { faultsEnabled: true });
+  });
+  afterAll(async () => {
+    await db.$disconnect();
+  });
+
+  it('holds a free space once per key, counts it RESERVED, releases it idempotently', async () => {
+    const lot = await d.parking.createLot({ name: 'Hold lot', capacity: 2 });
+    const plate = uniquePlate();
+    const key = uid('hold-');
+    const [h1, h2] = await Promise.all([
+      d.parking.holdSpace({ key, lotId: lot.id, plate }),
+      d.parking.holdSpace({ key, lotId: lot.id, plate }),
+    ]);
+    expect(h2).toEqual(h1);
+    expect(h1).toMatchObject({ holdKey: key, lotId: lot.id, plate });
+    expect(await d.parking.getLot(lot.id)).toMatchObject({ free: 1, reserved: 1, occupied: 0 });
+    expect(await rejectionOf(d.parking.holdSpace({ key: uid(), lotId: lot.id, plate }))).toMatchObject({ code: 'HAS_RESERVATION' });
+    await d.parking.releaseHold(key);
+    await d.parking.releaseHold(key);
+    await d.parking.releaseHold(uid('never-'));
+    expect(await d.parking.getLot(lot.id)).toMatchObject({ free: 2, reserved: 0, occupied: 0 });
+  });
+
+  it('LOT_FULL when no space is free; held spaces are not given to walk-ins', async () => {
+    const lot = await d.parking.createLot({ name: 'Tiny lot', capacity: 1 });
+    await d.parking.holdSpace({ key: uid(), lotId: lot.id, plate: uniquePlate() });
+    expect(await rejectionOf(d.parking.holdSpace({ key: uid(), lotId: lot.id, plate: uniquePlate() }))).toMatchObject({ code: 'LOT_FULL' });
+    expect(await rejectionOf(d.parking.allocateSpace({ key: uid(), lotId: lot.id, plate: uniquePlate() }))).toMatchObject({ code: 'LOT_FULL' });
+    expect(await rejectionOf(d.parking.holdSpace({ key: uid(), lotId: 'no-lot', plate: uniquePlate() }))).toMatchObject({
+      code: 'LOT_NOT_FOUND',
+    });
+  });
+
+  it('a plain allocateSpace for a plate holding a reservation answers HAS_RESERVATION (not ALREADY_INSIDE)', async () => {
+    const lot = await d.parking.createLot({ name: 'Lot', capacity: 3 });
+    const plate = uniquePlate();
+    await d.parking.holdSpace({ key: uid(), lotId: lot.id, plate });
+    expect(await rejectionOf(d.parking.allocateSpace({ key: uid(), lotId: lot.id, plate }))).toMatchObject({ code: 'HAS_RESERVATION' });
+    // Unchanged for a car that is inside.
+    const inside = uniquePlate();
+    await d.parking.allocateSpace({ key: uid(), lotId: lot.id, plate: inside });
+    expect(await rejectionOf(d.parking.allocateSpace({ key: uid(), lotId: lot.id, plate: inside }))).toMatchObject({ code: 'ALREADY_INSIDE' });
+    expect(await rejectionOf(d.parking.holdSpace({ key: uid(), lotId: lot.id, plate: inside }))).toMatchObject({ code: 'ALREADY_INSIDE' });
+  });
+
+  it('occupyHeldSpace turns the held space into a stay once per key; undo gives the hold back; exit frees it', async () => {
+    const lot = await d.parking.createLot({ name: 'Lot', capacity: 2 });
+    const plate = uniquePlate();
+    const holdKey = uid('hold-');
+    const hold = await d.parking.holdSpace({ key: holdKey, lotId: lot.id, plate });
+    expect(await rejectionOf(d.parking.occupyHeldSpace({ key: uid(), holdKey, lotId: lot.id, plate: uniquePlate() }))).toMatchObject({
+      code: 'NO_HOLD',
+    });
+
+    const entryKey = uid('entry-');
+    const [a1, a2] = await Promise.all([
+      d.parking.occupyHeldSpace({ key: entryKey, holdKey, lotId: lot.id, plate }),
+      d.parking.occupyHeldSpace({ key: entryKey, holdKey, lotId: lot.id, plate }),
+    ]);
+    expect(a2).toEqual(a1);
+    expect(a1).toMatchObject({ spaceId: hold.spaceId, spaceNumber: hold.spaceNumber, lotId: lot.id, plate });
+    expect(await d.parking.getLot(lot.id)).toMatchObject({ free: 1, reserved: 0, occupied: 1 });
+    await d.parking.releaseHold(holdKey); // the hold is gone: releasing it must not free the occupied space
+    expect(await d.parking.getLot(lot.id)).toMatchObject({ occupied: 1 });
+
+    // The entry saga failed later: the reservation gets its space back.
+    await d.parking.returnToHold({ key: entryKey, holdKey });
+    await d.parking.returnToHold({ key: entryKey, holdKey });
+    expect(await d.parking.getLot(lot.id)).toMatchObject({ free: 1, reserved: 1, occupied: 0 });
+    expect((await db.stay.findUniqueOrThrow({ where: { key: entryKey } })).status).toBe('RELEASED');
+
+    // A second arrival under a new key, then the car leaves.
+    const entry2 = uid('entry-');
+    await d.parking.occupyHeldSpace({ key: entry2, holdKey, lotId: lot.id, plate });
+    const exit = await d.parking.releaseVehicle({ key: uid('exit-'), lotId: lot.id, plate });
+    expect(exit.spaceId).toBe(hold.spaceId);
+    expect(await d.parking.getLot(lot.id)).toMatchObject({ free: 2, reserved: 0, occupied: 0 });
+  });
+
+  it('finishes an occupation that stopped after converting the space', async () => {
+    const lot = await d.parking.createLot({ name: 'Lot', capacity: 1 });
+    const plate = uniquePlate();
+    const holdKey = uid('hold-');
+    const hold = await d.parking.holdSpace({ key: holdKey, lotId: lot.id, plate });
+    const entryKey = uid('entry-');
+    await db.space.update({ where: { id: hold.spaceId }, data: { status: 'OCCUPIED', holderKey: entryKey } }); // first attempt died here
+    const a = await d.parking.occupyHeldSpace({ key: entryKey, holdKey, lotId: lot.id, plate });
+    expect(a.spaceId).toBe(hold.spaceId);
+    expect(await db.stay.count({ where: { key: entryKey, status: 'ACTIVE' } })).toBe(1);
+  });
+});

@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOwnWorker, type OwnWorker } from './support/own-worker';
+import { freePort } from './support/processes';
+import { armFault, connectStack, createLot, disarmFault, uniquePlate, waitForSaga, type TestStack } from './support/stack';
+
+let worker: OwnWorker;
+let stack: TestStack;
+let metricsPort: number;
+beforeAll(async () => {
+  metricsPort = await freePort();
+  worker = await startOwnWorker('metrics', { WORKER_METRICS_PORT: String(metricsPort) });
+  stack = await connectStack({ taskQueue: worker.taskQueue });
+});
+afterAll(async () => {
+  await stack?.close();
+  await worker?.stop();
+});
+
+/** The value of a sample in Prometheus text, matched by name and labels (in any order). */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)\{(.*)\} (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found = Object.fromEntries([...match[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[3]);
+  }
+  return undefined;
+}
+
+async function scrapeWorker(): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+}
+
+describe('metrics', () => {
+  it("the worker exports saga, step, compensation and SDK metrics after sagas ran", async () => {
+    const lot = await createLot(stack);
+    const plate = uniquePlate();
+    const post = (payload: object) => stack.app.inject({ method: 'POST', url: '/vehicle-entries', payload });
+    expect((await post({ lotId: lot.id, plate })).statusCode).toBe(201);
+    expect((await post({ lotId: lot.id, plate })).statusCode).toBe(409);
+    const requestId = `metrics-${plate}`;
+    await armFault(stack, 'plates.createEntryRecord', requestId);
+    const failed = await post({ lotId: lot.id, plate: uniquePlate(), requestId });
+    await disarmFault(stack, 'plates.createEntryRecord', requestId);
+    await waitForSaga(stack, failed.json().sagaId, (s) => s.status === 'COMPENSATED');
+
+    // The worker's Prometheus endpoint: saga metrics by type, outcome and step, resilience, and the SDK's own.
+    let text = '';
+    for (let i = 0; i < 100; i++) {
+      text = await scrapeWorker();
+      if ((sample(text, 'saga_outcomes', { saga_type: 'VehicleEntry', outcome: 'compensated' }) ?? 0) >= 1) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const entry = { saga_type: 'VehicleEntry' };
+    expect(sample(text, 'saga_started', entry)).toBe(3);
+    expect(sample(text, 'saga_outcomes', { ...entry, outcome: 'completed' })).toBe(1);
+    expect(sample(text, 'saga_outcomes', { ...entry, outcome: 'rejected' })).toBe(1);
+    expect(sample(text, 'saga_outcomes', { ...entry, outcome: 'compensated' })).toBe(1);
+    expect(sample(text, 'saga_duration_count', { ...entry, outcome: 'completed' })).toBe(1);
+    expect(sample(text, 'saga_step_duration_count', { ...entry, step: 'createEntryRecord', outcome: 'failed' })).toBe(1);
+    expect(sample(text, 'saga_step_attempts_sum', { ...entry, step: 'createEntryRecord' })).toBe(1 + 4);
+    expect(sample(text, 'saga_compensations', { ...entry, step: 'createEntryRecord', outcome: 'compensated' })).toBe(1);
+    expect(sample(text, 'resilience_breaker_state', { service: 'anpr' })).toBe(0);
+    expect(sample(text, 'resilience_instance_health', { service: 'anpr', instance: 'anpr-1' })).toBe(1);
+    const anprChoices =
+      (sample(text, 'resilience_balancer_choices', { service: 'anpr', instance: 'anpr-1' }) ?? 0) +
+      (sample(text, 'resilience_balancer_choices', { service: 'anpr', instance: 'anpr-2' }) ?? 0);
+    expect(anprChoices).toBe(3);
+    expect(text).toMatch(/^temporal_worker_task_slots_available\{/m);
+    expect(text).toMatch(/^temporal_workflow_task_schedule_to_start_latency_bucket\{/m);
+  });
+
+  it('the API exports requests by route and status, and their latency', async () => {
+    await stack.app.inject({ method: 'GET', url: '/lots/no-such-lot' });
+    await stack.app.inject({ method: 'GET', url: '/lots/no-such-lot' });
+    const res = await stack.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: '' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    expect(sample(res.body, 'http_requests_total', { method: 'GET', route: '/lots/:id', status: '404' })).toBe(2);
+    expect(sample(res.body, 'http_request_duration_seconds_count', { method: 'GET', route: '/lots/:id' })).toBe(2);
+  });
+});
