@@ -1,24 +1,27 @@
-import type { ParkingService } from '../domains/parking';
-import type { PlateService } from '../domains/plates';
+import type { Domains } from '../domains';
 import type { CircuitBreaker } from '../resilience';
+import { createOrderActivities, createPaymentActivities } from './orders';
 import { createParkingActivities } from './parking';
 import { createPlateActivities } from './plates';
+import { createReservationActivities } from './reservations';
 
-export interface ActivityDeps {
-  parking: ParkingService;
-  plates: PlateService;
+export type ActivityDeps = Pick<Domains, 'parking' | 'plates' | 'reservations' | 'orders' | 'inventory' | 'payments'> & {
   /** Guards the project database for steps that ask for a breaker. */
   databaseBreaker: CircuitBreaker;
-}
+};
 
 /** Builds every activity the workers register, from the domain services they call. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createPlateActivities(deps.plates),
     ...createParkingActivities(deps.parking, deps.databaseBreaker),
+    ...createReservationActivities(deps.reservations, deps.parking),
+    ...createOrderActivities(deps.orders, deps.inventory),
+    ...createPaymentActivities(deps.payments),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { AllocateSpaceInput, ReleaseVehicleInput } from './parking';
 export type { CreateEntryRecordInput, CreateExitRecordInput, VerifyPlateInput } from './plates';
+export type { ReservationForEntry } from './reservations';

@@ -26,6 +26,7 @@ export interface CreateExitRecordInput {
 /** Plate steps and their compensations. */
 export function createPlateActivities(plates: PlateService) {
   return {
+    checkPlate: asStep((input: { plate: string }) => plates.checkPlate(input.plate)),
     verifyPlate: asStep(async (input: VerifyPlateInput, report) => {
       const verified = await plates.verifyPlate(input.plate, input.fallbacks ?? {});
       if (verified.source) report.via(verified.source);

@@ -9,12 +9,26 @@ import { faultRoutes } from './routes/faults';
 import { healthRoutes } from './routes/health';
 import { lotRoutes } from './routes/lots';
 import { plateRoutes } from './routes/plates';
+import { orderRoutes } from './routes/orders';
+import { productRoutes } from './routes/products';
+import { reservationRoutes } from './routes/reservations';
 import { sagaRoutes } from './routes/sagas';
 import { userRoutes } from './routes/users';
 import { vehicleRoutes } from './routes/vehicles';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route as "METHOD /path", in registration order (tests check each is guarded as meant). */
+    routeList: string[];
+  }
+}
+
 /** The API's routes and plugins, registered on a Fastify instance. */
 export async function app(fastify: FastifyInstance, deps: AppDeps): Promise<void> {
+  fastify.decorate('routeList', []);
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') fastify.routeList.push(`${method} ${route.url}`);
+  });
   await fastify.register(errorHandler);
   await fastify.register(metrics);
   await fastify.register(tracing);
@@ -25,6 +39,9 @@ export async function app(fastify: FastifyInstance, deps: AppDeps): Promise<void
   await fastify.register(plateRoutes, deps);
   await fastify.register(vehicleRoutes, deps);
   await fastify.register(sagaRoutes, deps);
+  await fastify.register(productRoutes, deps);
+  await fastify.register(orderRoutes, deps);
+  await fastify.register(reservationRoutes, deps);
   if (deps.faultsEnabled) await fastify.register(faultRoutes, deps);
 }
 

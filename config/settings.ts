@@ -56,6 +56,12 @@ const settingsSchema = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** OTLP/HTTP endpoint of a trace collector (e.g. http://collector:4318); tracing is off without it. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** Receives every notification (order status changes), besides each user's own webhook. */
+  NOTIFY_WEBHOOK_URL: z.url().optional(),
+  /** How often a worker delivers queued notifications, and the first retry delay (doubling to the max). */
+  NOTIFY_INTERVAL_MS: z.coerce.number().int().min(10).default(500),
+  NOTIFY_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(1000),
+  NOTIFY_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(60_000),
   /** How often a worker publishes its resilience snapshot for operators. */
   RESILIENCE_PUBLISH_MS: z.coerce.number().int().min(100).default(2000),
 });

@@ -1,5 +1,5 @@
 import {
-  WorkflowExecutionAlreadyStartedError,
+  WithStartWorkflowOperation,
   WorkflowNotFoundError,
   type Client,
   type WorkflowHandle,
@@ -7,24 +7,30 @@ import {
 import type { SearchAttributePair } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import {
-  LotIdKey,
-  PlateKey,
   SagaStatusKey,
   SagaTypeKey,
+  answerUpdate,
   stateQuery,
+  BUSINESS_KEYS,
+  type BusinessKeys,
   type SagaState,
   type SagaStatus,
 } from '../workflows/saga';
-import type { vehicleEntry, vehicleExit } from '../workflows';
+import type { order, reservation, vehicleEntry, vehicleExit } from '../workflows';
 
 /** The sagas the platform runs: their workflow type and the prefix of their ids. */
 export const SAGA_TYPES = {
   VehicleEntry: { workflowType: 'vehicleEntry', idPrefix: 'entry' },
   VehicleExit: { workflowType: 'vehicleExit', idPrefix: 'exit' },
+  Reservation: { workflowType: 'reservation', idPrefix: 'reservation' },
+  Order: { workflowType: 'order', idPrefix: 'order' },
 } as const;
 export type SagaType = keyof typeof SAGA_TYPES;
 
-type SagaWorkflow = typeof vehicleEntry | typeof vehicleExit;
+type SagaWorkflow = typeof vehicleEntry | typeof vehicleExit | typeof reservation | typeof order;
+
+/** Business keys by search attribute name, for starting and filtering sagas. */
+export type SagaKeys = BusinessKeys;
 
 export interface StartedSaga {
   sagaId: string;
@@ -36,8 +42,8 @@ export interface SagaSummary {
   sagaId: string;
   type: string | undefined;
   status: string | undefined;
-  plate: string | undefined;
-  lotId: string | undefined;
+  /** Business keys the saga carries (Plate, LotId, UserId, OrderId, ReservationId). */
+  keys: BusinessKeys;
   workflowStatus: string;
   startedAt: string;
   closedAt: string | undefined;
@@ -46,8 +52,7 @@ export interface SagaSummary {
 export interface SagaFilter {
   type?: SagaType;
   status?: SagaStatus;
-  plate?: string;
-  lotId?: string;
+  keys?: BusinessKeys;
   limit: number;
 }
 
@@ -69,18 +74,6 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
     }
   }
 
-  /** Waits up to `waitMs` for the saga to end; returns its state either way. */
-  async function settle(handle: WorkflowHandle, waitMs: number): Promise<SagaState> {
-    // The result long-poll is aborted when the wait ends, so that no call outlives the request.
-    const stop = new AbortController();
-    const timer = setTimeout(() => stop.abort(), waitMs);
-    const outcome = await client
-      .withAbortSignal(stop.signal, () => handle.result() as Promise<SagaState>)
-      .catch(() => undefined); // timed out, cancelled or failed: the query below tells where it is
-    clearTimeout(timer);
-    return outcome ?? readState(handle);
-  }
-
   return {
     /**
      * Starts a saga under `requestId` (a new id when absent) and waits for its answer.
@@ -89,7 +82,7 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
     async start<W extends SagaWorkflow>(
       type: SagaType,
       input: Parameters<W>[0],
-      opts: { requestId?: string; keys?: { plate?: string; lotId?: string } } = {},
+      opts: { requestId?: string; keys?: BusinessKeys } = {},
     ): Promise<StartedSaga> {
       const { workflowType, idPrefix } = SAGA_TYPES[type];
       const sagaId = `${idPrefix}-${opts.requestId ?? randomUUID()}`;
@@ -97,24 +90,32 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
         { key: SagaTypeKey, value: type },
         { key: SagaStatusKey, value: 'RUNNING' },
       ];
-      if (opts.keys?.plate) searchAttributes.push({ key: PlateKey, value: opts.keys.plate });
-      if (opts.keys?.lotId) searchAttributes.push({ key: LotIdKey, value: opts.keys.lotId });
-      let handle: WorkflowHandle;
-      try {
-        handle = await client.workflow.start(workflowType, {
-          taskQueue: options.taskQueue,
-          workflowId: sagaId,
-          args: [input],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          typedSearchAttributes: searchAttributes,
-        });
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        // Closed already: the earlier request's saga and answer stand.
-        handle = client.workflow.getHandle(sagaId);
+      for (const [name, value] of Object.entries(opts.keys ?? {})) {
+        if (value) searchAttributes.push({ key: BUSINESS_KEYS[name as keyof BusinessKeys], value });
       }
-      return { sagaId, state: await settle(handle, options.waitMs) };
+      const operation = new WithStartWorkflowOperation(workflowType, {
+        taskQueue: options.taskQueue,
+        workflowId: sagaId,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: searchAttributes,
+      });
+      // One round trip: start (or join) the saga and wait for its answer, for at most waitMs.
+      const stop = new AbortController();
+      const timer = setTimeout(() => stop.abort(), options.waitMs);
+      try {
+        const state = await client.withAbortSignal(stop.signal, () =>
+          client.workflow.executeUpdateWithStart(answerUpdate, { startWorkflowOperation: operation }),
+        );
+        return { sagaId, state };
+      } catch {
+        // Still working after waitMs, or ended already (a repeated request for a closed saga):
+        // its state says which, and a real outage fails this query too.
+        return { sagaId, state: await readState(client.workflow.getHandle(sagaId)) };
+      } finally {
+        clearTimeout(timer);
+      }
     },
 
     /** The saga's current state (a `state` query). */
@@ -139,8 +140,7 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
       if (filter.type) equals('SagaType', filter.type);
       else clauses.push(`SagaType IS NOT NULL`);
       if (filter.status) equals('SagaStatus', filter.status);
-      if (filter.plate) equals('Plate', filter.plate);
-      if (filter.lotId) equals('LotId', filter.lotId);
+      for (const [name, value] of Object.entries(filter.keys ?? {})) if (value) equals(name, value);
       const summaries: SagaSummary[] = [];
       for await (const execution of client.workflow.list({ query: clauses.join(' AND '), pageSize: filter.limit })) {
         const attrs = execution.typedSearchAttributes;
@@ -148,8 +148,11 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
           sagaId: execution.workflowId,
           type: attrs.get(SagaTypeKey),
           status: attrs.get(SagaStatusKey),
-          plate: attrs.get(PlateKey),
-          lotId: attrs.get(LotIdKey),
+          keys: Object.fromEntries(
+            Object.entries(BUSINESS_KEYS)
+              .map(([name, key]) => [name, attrs.get(key)])
+              .filter(([, value]) => value !== undefined),
+          ),
           workflowStatus: execution.status.name,
           startedAt: execution.startTime.toISOString(),
           closedAt: execution.closeTime?.toISOString(),

@@ -95,15 +95,15 @@ describe('GET /sagas (Temporal visibility)', () => {
 
     // Visibility is eventually consistent: poll until both show up with their final status.
     const list = async (query: string) =>
-      (await stack.app.inject({ method: 'GET', url: `/sagas?${query}` })).json().sagas as Array<Record<string, string>>;
-    let byLot: Array<Record<string, string>> = [];
+      (await stack.app.inject({ method: 'GET', url: `/sagas?${query}` })).json().sagas as Array<{ sagaId: string; status: string; type: string; keys: Record<string, string> }>;
+    let byLot: Awaited<ReturnType<typeof list>> = [];
     for (let i = 0; i < 100; i++) {
       byLot = await list(`lotId=${lot.id}`);
       if (byLot.length === 2 && byLot.every((s) => s.status !== 'RUNNING')) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(byLot.map((s) => s.sagaId).sort()).toEqual([entry.sagaId, rejected.sagaId].sort());
-    expect(byLot.every((s) => s.plate === plate && s.type === 'VehicleEntry')).toBe(true);
+    expect(byLot.every((s) => s.keys.Plate === plate && s.keys.LotId === lot.id && s.type === 'VehicleEntry')).toBe(true);
 
     const rejectedOnly = await list(`lotId=${lot.id}&status=REJECTED&type=VehicleEntry`);
     expect(rejectedOnly.map((s) => s.sagaId)).toEqual([rejected.sagaId]);

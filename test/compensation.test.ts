@@ -5,6 +5,7 @@ import {
   createLot,
   disarmFault,
   lotCounts,
+  stepOf,
   uniquePlate,
   waitForSaga,
   type TestStack,
@@ -43,12 +44,20 @@ describe('saga compensation', () => {
     const state = await waitForSaga(stack, res.json().sagaId, () => true);
     expect(state.steps).toMatchObject([
       { name: 'verifyPlate', status: 'COMPLETED', compensation: 'NONE' },
+      { name: 'findReservation', status: 'COMPLETED', compensation: 'NONE' },
       { name: 'allocateSpace', status: 'COMPLETED', compensation: 'COMPENSATED' },
       { name: 'createEntryRecord', status: 'FAILED', attempts: 4, compensation: 'COMPENSATED' },
     ]);
-    expect(state.steps[2]!.lastError).toContain('injected fault');
+    expect(stepOf(state, 'createEntryRecord').lastError).toContain('injected fault');
     const activities = await scheduledActivities(state.sagaId);
-    expect(activities).toEqual(['verifyPlate', 'allocateSpace', 'createEntryRecord', 'cancelEntryRecord', 'releaseAllocation']);
+    expect(activities).toEqual([
+      'verifyPlate',
+      'findReservationForEntry',
+      'allocateSpace',
+      'createEntryRecord',
+      'cancelEntryRecord',
+      'releaseAllocation',
+    ]);
     expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 5, occupied: 0 });
   });
 
@@ -60,7 +69,7 @@ describe('saga compensation', () => {
     const res = await stack.app.inject({ method: 'POST', url: '/vehicle-entries', payload: { lotId: lot.id, plate, requestId } });
     expect(res.statusCode).toBe(201);
     const state = await waitForSaga(stack, res.json().sagaId, () => true);
-    expect(state.steps[1]).toMatchObject({ name: 'allocateSpace', status: 'COMPLETED', attempts: 3 });
+    expect(stepOf(state, 'allocateSpace')).toMatchObject({ status: 'COMPLETED', attempts: 3 });
     expect(await stack.db.stay.count({ where: { plate } })).toBe(1);
   });
 
@@ -76,8 +85,8 @@ describe('saga compensation', () => {
     const stuck = await waitForSaga(stack, sagaId, (s) => s.status === 'NEEDS_ATTENTION');
     expect(stuck.attention).toMatchObject([{ kind: 'COMPENSATION', step: 'allocateSpace' }]);
     expect(stuck.awaiting).toEqual(['retryCompensation', 'skipCompensation']);
-    expect(stuck.steps[1]).toMatchObject({ compensation: 'FAILED', compensationAttempts: 5 });
-    expect(stuck.steps[2]).toMatchObject({ compensation: 'COMPENSATED' });
+    expect(stepOf(stuck, 'allocateSpace')).toMatchObject({ compensation: 'FAILED', compensationAttempts: 5 });
+    expect(stepOf(stuck, 'createEntryRecord')).toMatchObject({ compensation: 'COMPENSATED' });
     expect(await lotCounts(stack, lot.id)).toMatchObject({ occupied: 1 });
 
     await disarmFault(stack, 'parking.releaseAllocation', requestId);
@@ -89,7 +98,7 @@ describe('saga compensation', () => {
     });
     expect(retry.statusCode).toBe(202);
     const done = await waitForSaga(stack, sagaId, (s) => s.status === 'COMPENSATED');
-    expect(done.steps[1]).toMatchObject({ compensation: 'COMPENSATED', compensationAttempts: 6 });
+    expect(stepOf(done, 'allocateSpace')).toMatchObject({ compensation: 'COMPENSATED', compensationAttempts: 6 });
     expect(done.actions).toMatchObject([{ action: 'retryCompensation', reason: 'database fixed', by: 'admin@test.example', accepted: true }]);
     expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 5, occupied: 0 });
   });
@@ -116,7 +125,7 @@ describe('saga compensation', () => {
     const done = await waitForSaga(stack, sagaId, (s) => s.status === 'FAILED');
     await disarmFault(stack, 'parking.releaseAllocation', requestId);
     await disarmFault(stack, 'plates.createEntryRecord', requestId);
-    expect(done.steps[1]).toMatchObject({ compensation: 'SKIPPED' });
+    expect(stepOf(done, 'allocateSpace')).toMatchObject({ compensation: 'SKIPPED' });
     expect(done.actions).toMatchObject([{ action: 'skipCompensation', reason: 'space freed by hand', accepted: true }]);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setVendorFaults, startOwnWorker, vendorCalls, type OwnWorker } from './support/own-worker';
-import { connectStack, createLot, lotCounts, uniquePlate, waitForSaga, type TestStack } from './support/stack';
+import { connectStack, createLot, lotCounts, stepOf, uniquePlate, waitForSaga, type TestStack } from './support/stack';
 
 /**
  * Fallbacks in a running saga, against real vendor simulators over HTTP: this file has
@@ -61,7 +61,7 @@ describe('fallbacks in the vehicle entry saga', () => {
     const lot = await createLot(stack);
     const { res, state } = await enter(lot.id, uniquePlate());
     expect(res.statusCode).toBe(201);
-    expect(state.steps[0]!.via).toMatch(/^primary:anpr-[12]$/);
+    expect(stepOf(state, 'verifyPlate').via).toMatch(/^primary:anpr-[12]$/);
   });
 
   it('one of two primary instances down: every call succeeds through the other', async () => {
@@ -72,8 +72,8 @@ describe('fallbacks in the vehicle entry saga', () => {
     const results = await Promise.all(Array.from({ length: 6 }, () => enter(lot.id, uniquePlate())));
     for (const { res, state } of results) {
       expect(res.statusCode).toBe(201);
-      expect(state.steps[0]!.via).toBe('primary:anpr-2');
-      expect(state.steps[0]!.attempts).toBe(1);
+      expect(stepOf(state, 'verifyPlate').via).toBe('primary:anpr-2');
+      expect(stepOf(state, 'verifyPlate').attempts).toBe(1);
     }
     expect((await vendorCalls(worker.vendors, 'anpr-2')) - before).toBe(6);
     const health = (await stack.app.inject({ method: 'GET', url: '/health' })).json();
@@ -87,7 +87,7 @@ describe('fallbacks in the vehicle entry saga', () => {
     const lot = await createLot(stack);
     const { res, state } = await enter(lot.id, uniquePlate());
     expect(res.statusCode).toBe(201);
-    expect(state.steps[0]!.via).toBe('alternative:anpr-backup');
+    expect(stepOf(state, 'verifyPlate').via).toBe('alternative:anpr-backup');
     await restoreAll();
   });
 
@@ -100,14 +100,14 @@ describe('fallbacks in the vehicle entry saga', () => {
     for (const name of ['anpr-1', 'anpr-2', 'anpr-backup-1']) await setVendorFaults(worker.vendors, name, { down: true });
     const cached = await enter(lot.id, known);
     expect(cached.res.statusCode).toBe(201);
-    expect(cached.state.steps[0]!.via).toBe('cache');
+    expect(stepOf(cached.state, 'verifyPlate').via).toBe('cache');
 
     const unseen = uniquePlate();
     const failed = await enter(lot.id, unseen);
     expect(failed.res.statusCode).toBe(409);
     expect(failed.body).toMatchObject({ status: 'COMPENSATED', reason: 'STEP_FAILED' });
     expect(failed.state.steps).toHaveLength(1);
-    expect(failed.state.steps[0]).toMatchObject({ name: 'verifyPlate', status: 'FAILED', attempts: 4 });
+    expect(stepOf(failed.state, 'verifyPlate')).toMatchObject({ status: 'FAILED', attempts: 4 });
     expect(await lotCounts(stack, lot.id)).toMatchObject({ occupied: 1, free: 4 });
     expect(await stack.db.stay.count({ where: { plate: unseen } })).toBe(0);
 
@@ -121,7 +121,7 @@ describe('fallbacks in the vehicle entry saga', () => {
     for (const name of ['anpr-1', 'anpr-2']) await setVendorFaults(worker.vendors, name, { failRate: 1 });
     const lot = await createLot(stack, { capacity: 10 });
     // Failing calls trip the primary's breaker; the backup answers meanwhile.
-    for (let i = 0; i < 3; i++) expect((await enter(lot.id, uniquePlate())).state.steps[0]!.via).toBe('alternative:anpr-backup');
+    for (let i = 0; i < 3; i++) expect(stepOf((await enter(lot.id, uniquePlate())).state, 'verifyPlate').via).toBe('alternative:anpr-backup');
     // Observe one call made while the breaker stays OPEN the whole time (same openedAt before
     // and after, read from a snapshot published after the call): no request reaches the primary.
     let observed = false;
@@ -133,7 +133,7 @@ describe('fallbacks in the vehicle entry saga', () => {
       const doneAt = Date.now();
       const after = await waitForService('anpr', (s) => s.publishedAt > doneAt);
       if (after.breaker.state === 'OPEN' && after.breaker.openedAt === before.breaker.openedAt) {
-        expect(whileOpen.state.steps[0]!.via).toBe('alternative:anpr-backup');
+        expect(stepOf(whileOpen.state, 'verifyPlate').via).toBe('alternative:anpr-backup');
         expect(callsAfter).toBe(callsBefore);
         observed = true;
       } else {
@@ -147,7 +147,7 @@ describe('fallbacks in the vehicle entry saga', () => {
     // After the open wait, a trial call through the primary closes the breaker.
     let via = '';
     for (let i = 0; i < 50 && !via.startsWith('primary'); i++) {
-      via = (await enter(lot.id, uniquePlate())).state.steps[0]!.via ?? '';
+      via = stepOf((await enter(lot.id, uniquePlate())).state, 'verifyPlate').via ?? '';
       if (!via.startsWith('primary')) await new Promise((r) => setTimeout(r, 300));
     }
     expect(via).toMatch(/^primary:/);

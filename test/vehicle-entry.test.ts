@@ -29,6 +29,7 @@ describe('vehicle entry saga', () => {
     expect(state).toMatchObject({ type: 'VehicleEntry', status: 'COMPLETED' });
     expect(state.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toEqual([
       'verifyPlate:COMPLETED',
+      'findReservation:COMPLETED',
       'allocateSpace:COMPLETED',
       'createEntryRecord:COMPLETED',
     ]);
@@ -157,7 +158,12 @@ describe('vehicle entry at a lot with gate confirmation', () => {
     const { sagaId } = res.json();
     const state = await waitForSaga(stack, sagaId, (s) => s.status === 'COMPENSATED');
     expect(state.reason).toBe('GATE_TIMEOUT');
-    expect(state.steps.map((s) => s.compensation)).toEqual(['NONE', 'COMPENSATED', 'COMPENSATED']);
+    expect(state.steps.map((s) => `${s.name}:${s.compensation}`)).toEqual([
+      'verifyPlate:NONE',
+      'findReservation:NONE',
+      'allocateSpace:COMPENSATED',
+      'createEntryRecord:COMPENSATED',
+    ]);
     expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 5, occupied: 0 });
     expect(await stack.db.entryRecord.findFirst({ where: { plate } })).toMatchObject({ status: 'CANCELLED' });
     expect(await stack.db.stay.findFirst({ where: { plate } })).toMatchObject({ status: 'RELEASED' });

@@ -5,6 +5,7 @@ import {
   createLot,
   disarmFault,
   lotCounts,
+  stepOf,
   uniquePlate,
   waitForSaga,
   type TestStack,
@@ -81,13 +82,13 @@ describe('vehicle exit saga', () => {
     const stuck = await waitForSaga(stack, sagaId, (s) => s.status === 'NEEDS_ATTENTION');
     expect(stuck.attention).toMatchObject([{ kind: 'STEP', step: 'releaseSpace' }]);
     expect(stuck.awaiting).toEqual(expect.arrayContaining(['retryStep', 'compensate']));
-    expect(stuck.steps[1]).toMatchObject({ status: 'WAITING_OPERATOR', attempts: 4 });
+    expect(stepOf(stuck, 'releaseSpace')).toMatchObject({ status: 'WAITING_OPERATOR', attempts: 4 });
 
     await disarmFault(stack, 'parking.releaseVehicle', requestId);
     const retry = await stack.app.inject({ method: 'POST', url: `/sagas/${sagaId}/signals/retryStep`, payload: { reason: 'db back' } });
     expect(retry.statusCode).toBe(202);
     const done = await waitForSaga(stack, sagaId, (s) => s.status === 'COMPLETED');
-    expect(done.steps[1]).toMatchObject({ status: 'COMPLETED', attempts: 5 });
+    expect(stepOf(done, 'releaseSpace')).toMatchObject({ status: 'COMPLETED', attempts: 5 });
     expect(done.actions).toMatchObject([{ action: 'retryStep', reason: 'db back', accepted: true }]);
     expect(await lotCounts(stack, lot.id)).toMatchObject({ occupied: 0 });
   });

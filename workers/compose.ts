@@ -8,6 +8,8 @@ import { BusinessRejection, createDomains } from '../domains';
 import { CircuitBreaker, ResilienceRegistry, createPrismaCacheStore } from '../resilience';
 import type { Logger } from '../shared/logger';
 import { createAnprRecognition } from '../vendors/anpr';
+import { createRegistryPaymentGateway } from '../vendors/payment-gateway';
+import { startNotificationDispatcher } from './notification-dispatcher';
 import { exportResilienceMetrics } from './resilience-metrics';
 
 /**
@@ -30,7 +32,16 @@ export function composeWorker(settings: Settings, db: Db, logger: Logger) {
     onStateChange: (from, to) =>
       logger.warn({ event: 'circuit_breaker.state_changed', service: 'database', from, to }, `database breaker ${from} → ${to}`),
   });
-  const domains = createDomains(db, { faultsEnabled: settings.FAULTS_ENABLED, recognition: createAnprRecognition(registry) });
+  const domains = createDomains(db, {
+    faultsEnabled: settings.FAULTS_ENABLED,
+    recognition: createAnprRecognition(registry),
+    paymentGateway: createRegistryPaymentGateway(registry),
+    notifications: {
+      globalWebhookUrl: settings.NOTIFY_WEBHOOK_URL,
+      backoffBaseMs: settings.NOTIFY_BACKOFF_BASE_MS,
+      backoffMaxMs: settings.NOTIFY_BACKOFF_MAX_MS,
+    },
+  });
   const activities = createActivities({ ...domains, databaseBreaker });
 
   const workerId = `${hostname()}:${process.pid}`;
@@ -42,6 +53,7 @@ export function composeWorker(settings: Settings, db: Db, logger: Logger) {
     await db.workerSnapshot.upsert({ where: { workerId }, create: { workerId, snapshot, updatedAt }, update: { snapshot, updatedAt } });
   };
   let timer: NodeJS.Timeout | undefined;
+  let dispatcher: { stop(): void } | undefined;
 
   return {
     activities,
@@ -52,9 +64,11 @@ export function composeWorker(settings: Settings, db: Db, logger: Logger) {
       timer = setInterval(() => publish().catch((err) => logger.warn({ err }, 'could not publish the resilience snapshot')), settings.RESILIENCE_PUBLISH_MS);
       timer.unref();
       void publish().catch(() => undefined);
+      dispatcher = startNotificationDispatcher(domains.notifications, logger, settings.NOTIFY_INTERVAL_MS);
     },
     async stop() {
       clearInterval(timer);
+      dispatcher?.stop();
       registry.stop();
       await db.workerSnapshot.deleteMany({ where: { workerId } }).catch(() => undefined);
     },

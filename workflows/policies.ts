@@ -18,6 +18,18 @@ export const databaseStep: ActivityOptions = {
   },
 };
 
+/** A call to an external vendor (the payment gateway): longer timeouts, backoff up to 10 s. */
+export const vendorStep: ActivityOptions = {
+  startToCloseTimeout: '15 seconds',
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: [REJECTION_FAILURE],
+  },
+};
+
 /** Undoing a step: retried a little longer before an operator is asked. */
 export const compensationStep: ActivityOptions = {
   startToCloseTimeout: '10 seconds',

@@ -1,6 +1,7 @@
-import { defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { defineSignal, getExternalWorkflowHandle, log, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { compensationStep, databaseStep } from './policies';
+import { vehicleArrivedSignal } from './reservation';
 import { Saga, type OperatorInput, type SagaState } from './saga';
 
 export interface VehicleEntryInput {
@@ -48,12 +49,24 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
     });
     saga.setKeys({ Plate: plate });
 
-    const allocation = await saga.step('allocateSpace', {
-      run: (key, fallbacks) => steps.allocateSpace({ key, lotId: input.lotId, plate, fallbacks }),
-      compensate: (key) => compensations.releaseAllocation({ key }),
-      compensateFirst: true,
-      fallbacks: { circuitBreaker: true },
-    });
+    // A car with a paid reservation for this lot takes its held space. (Patched in: sagas
+    // started before reservations existed replay without the lookup.)
+    const reservation = patched('entry-uses-reservations')
+      ? await saga.step('findReservation', { run: () => steps.findReservationForEntry({ lotId: input.lotId, plate }) })
+      : null;
+
+    const allocation = reservation
+      ? await saga.step('occupyReservedSpace', {
+          run: (key) => steps.occupyHeldSpace({ key, holdKey: reservation.holdKey, lotId: input.lotId, plate }),
+          compensate: (key) => compensations.returnToHold({ key, holdKey: reservation.holdKey }),
+          compensateFirst: true,
+        })
+      : await saga.step('allocateSpace', {
+          run: (key, fallbacks) => steps.allocateSpace({ key, lotId: input.lotId, plate, fallbacks }),
+          compensate: (key) => compensations.releaseAllocation({ key }),
+          compensateFirst: true,
+          fallbacks: { circuitBreaker: true },
+        });
 
     const record = await saga.step('createEntryRecord', {
       run: (key) => steps.createEntryRecord({ key, plate, lotId: input.lotId, spaceId: allocation.spaceId }),
@@ -65,6 +78,13 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
       const timeoutSeconds = allocation.gateTimeoutSeconds;
       const passed = await saga.waitFor('gatePassed', () => gatePassed, timeoutSeconds * 1000);
       if (!passed) saga.abort('GATE_TIMEOUT', `the car did not pass the gate within ${timeoutSeconds} s`);
+    }
+
+    if (reservation) {
+      // The reservation saga records its USE; if it has just ended (expired), the car keeps its space anyway.
+      await getExternalWorkflowHandle(reservation.sagaId)
+        .signal(vehicleArrivedSignal, { entrySagaId: saga.state.sagaId, stayId: allocation.stayId })
+        .catch((err: unknown) => log.warn('could not tell the reservation saga', { reservationSagaId: reservation.sagaId, error: String(err) }));
     }
 
     return {

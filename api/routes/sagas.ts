@@ -7,6 +7,7 @@ import type { AppDeps } from '../deps';
 
 const SAGA_STATUSES = ['RUNNING', 'COMPLETED', 'COMPENSATING', 'COMPENSATED', 'REJECTED', 'NEEDS_ATTENTION', 'FAILED'] as const;
 const SIGNALS = ['gatePassed', 'compensate', 'retryStep', 'retryCompensation', 'skipCompensation'] as const;
+const ID = /^[A-Za-z0-9_-]{1,100}$/;
 const sagaId = z.string().regex(/^[A-Za-z0-9._:-]{1,150}$/, 'not a saga id');
 
 const listQuery = z.object({
@@ -18,7 +19,10 @@ const listQuery = z.object({
     .transform(normalizePlate)
     .pipe(z.string().regex(/^[A-Z0-9]{1,20}$/, 'letters and digits only'))
     .optional(),
-  lotId: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'not a lot id').optional(),
+  lotId: z.string().regex(ID, 'not an id').optional(),
+  userId: z.string().regex(ID, 'not an id').optional(),
+  orderId: z.string().regex(ID, 'not an id').optional(),
+  reservationId: z.string().regex(ID, 'not an id').optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
@@ -29,7 +33,9 @@ const signalBody = z
 
 export const sagaRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas }) => {
   app.get('/sagas', { onRequest: app.requireRole('operator', 'admin'), schema: { querystring: listQuery } }, async (request) => {
-    return { sagas: await sagas.list(request.query) };
+    const { type, status, limit, plate, lotId, userId, orderId, reservationId } = request.query;
+    const keys = { Plate: plate, LotId: lotId, UserId: userId, OrderId: orderId, ReservationId: reservationId };
+    return { sagas: await sagas.list({ type, status, limit, keys }) };
   });
 
   app.get('/sagas/:id', { onRequest: app.requireRole('operator', 'admin'), schema: { params: z.object({ id: sagaId }) } }, async (request) => {

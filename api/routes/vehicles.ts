@@ -14,14 +14,14 @@ const vehicleMovement = z.object({
 export const vehicleRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas }) => {
   app.post('/vehicle-entries', { onRequest: app.requireDeviceOr('operator', 'admin'), schema: { body: vehicleMovement } }, async (request, reply) => {
     const { requestId, ...input } = request.body;
-    const started = await sagas.start<typeof vehicleEntry>('VehicleEntry', input, { requestId, keys: { lotId: input.lotId } });
+    const started = await sagas.start<typeof vehicleEntry>('VehicleEntry', input, { requestId, keys: { LotId: input.lotId } });
     request.log.info({ sagaId: started.sagaId, status: started.state.status }, 'vehicle entry saga answered');
     return replyWithSaga(reply, started, input);
   });
 
   app.post('/vehicle-exits', { onRequest: app.requireDeviceOr('operator', 'admin'), schema: { body: vehicleMovement } }, async (request, reply) => {
     const { requestId, ...input } = request.body;
-    const started = await sagas.start<typeof vehicleExit>('VehicleExit', input, { requestId, keys: { lotId: input.lotId } });
+    const started = await sagas.start<typeof vehicleExit>('VehicleExit', input, { requestId, keys: { LotId: input.lotId } });
     request.log.info({ sagaId: started.sagaId, status: started.state.status }, 'vehicle exit saga answered');
     return replyWithSaga(reply, started, input);
   });

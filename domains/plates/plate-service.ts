@@ -59,16 +59,26 @@ export interface PlateServiceDeps {
 
 /** The plate domain: plate rules, the blocklist, and entry and exit records. */
 export function createPlateService({ db, faults, recognition }: PlateServiceDeps) {
+  async function checkRules(rawPlate: string, plate: string): Promise<VerifiedPlate> {
+    if (!isValidPlate(plate)) throw new BusinessRejection('INVALID_PLATE', `"${rawPlate}" is not a valid Turkish plate`);
+    const blocked = await db.blockedPlate.findUnique({ where: { plate } });
+    if (blocked) throw new BusinessRejection('PLATE_BLOCKED', `${plate} is blocked: ${blocked.reason}`);
+    return { plate };
+  }
+
   return {
-    /** Normalises a plate, checks it against the rules and the blocklist, then has the engine confirm it. */
+    /** Normalises a plate and checks it against the rules and the blocklist (no camera read to confirm). */
+    async checkPlate(rawPlate: string): Promise<VerifiedPlate> {
+      const plate = normalizePlate(rawPlate);
+      await faults.trip('plates.checkPlate', plate);
+      return checkRules(rawPlate, plate);
+    },
+
+    /** Normalises a plate, checks it against the rules and the blocklist, then has the engine confirm the read. */
     async verifyPlate(rawPlate: string, options: RecognitionOptions = {}): Promise<VerifiedPlate> {
       const plate = normalizePlate(rawPlate);
       await faults.trip('plates.verifyPlate', plate);
-      if (!isValidPlate(plate)) {
-        throw new BusinessRejection('INVALID_PLATE', `"${rawPlate}" is not a valid Turkish plate`);
-      }
-      const blocked = await db.blockedPlate.findUnique({ where: { plate } });
-      if (blocked) throw new BusinessRejection('PLATE_BLOCKED', `${plate} is blocked: ${blocked.reason}`);
+      await checkRules(rawPlate, plate);
       if (!recognition) return { plate };
       const { read, source } = await recognition.confirm(plate, options);
       return { plate, read, source };

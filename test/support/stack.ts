@@ -91,6 +91,13 @@ export async function waitForSaga(
   }
 }
 
+/** A saga's step by name (throws when the saga has no such step). */
+export function stepOf(state: SagaState, name: string) {
+  const step = state.steps.find((s) => s.name === name);
+  if (!step) throw new Error(`saga ${state.sagaId} has no step ${name}: ${state.steps.map((s) => s.name).join(', ')}`);
+  return step;
+}
+
 /** Creates a lot through the API. */
 export async function createLot(stack: TestStack, body: Record<string, unknown> = {}) {
   const res = await stack.app.inject({ method: 'POST', url: '/lots', payload: { name: 'Test lot', capacity: 5, ...body } });

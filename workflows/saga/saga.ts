@@ -20,6 +20,7 @@ import {
   retryStepSignal,
   skipCompensationSignal,
   stateQuery,
+  answerUpdate,
   type OperatorInput,
   type OperatorSignal,
 } from './signals';
@@ -41,8 +42,8 @@ export interface StepDefinition<T> {
    * and `fallbacks` are this definition's fallback options, to hand to the activity.
    */
   run: (key: string, fallbacks: StepFallbacks) => Promise<StepResult<T>>;
-  /** Undoes the step; gets the same key as `run`. */
-  compensate?: (key: string) => Promise<StepResult<unknown>>;
+  /** Undoes the step; gets the same key as `run`, and why the saga rolls back (e.g. OUT_OF_STOCK). */
+  compensate?: (key: string, why: { reason: string }) => Promise<StepResult<unknown>>;
   /**
    * The activity may take effect and still report an error (a lost response, a timeout):
    * register the compensation before it runs, so that a rollback covers it too.
@@ -70,7 +71,7 @@ class SagaAbort extends Error {
 
 interface Compensation {
   step: StepState;
-  run: () => Promise<StepResult<unknown>>;
+  run: (why: { reason: string }) => Promise<StepResult<unknown>>;
 }
 
 interface Decision {
@@ -114,6 +115,7 @@ export class Saga<I, R> {
       status: 'RUNNING',
       input: options.input,
       startedAt: new Date().toISOString(),
+      keys: {},
       steps: [],
       awaiting: ['compensate'],
       attention: [],
@@ -121,6 +123,10 @@ export class Saga<I, R> {
     };
 
     setHandler(stateQuery, () => this.state as SagaState);
+    setHandler(answerUpdate, async () => {
+      await condition(() => this.hasAnswer());
+      return this.state as SagaState;
+    });
     setHandler(compensateSignal, (input) => this.onCompensate(input));
     setHandler(retryStepSignal, (input) => this.onDecision('retryStep', input));
     setHandler(retryCompensationSignal, (input) => this.onDecision('retryCompensation', input));
@@ -137,11 +143,22 @@ export class Saga<I, R> {
       { key: SagaStatusKey, value: 'RUNNING' },
       ...keyPairs(options.keys ?? {}),
     ]);
+    this.rememberKeys(options.keys ?? {});
+  }
+
+  private rememberKeys(keys: BusinessKeys): void {
+    for (const [name, value] of Object.entries(keys)) if (value !== undefined) this.state.keys[name] = value;
+  }
+
+  /** The idempotency key of one of this saga's steps (e.g. to capture the payment authorized earlier). */
+  keyOf(step: string): string {
+    return `${this.state.sagaId}/${step}`;
   }
 
   /** Sets business keys learnt on the way (a normalised plate, an order id). */
   setKeys(keys: BusinessKeys): void {
     upsertSearchAttributes(keyPairs(keys));
+    this.rememberKeys(keys);
   }
 
   /** Records an action in the audit trail (gate devices and operators). */
@@ -162,12 +179,12 @@ export class Saga<I, R> {
     this.throwIfCompensationRequested();
     const step: StepState = { name, status: 'RUNNING', attempts: 0, compensation: 'NONE', compensationAttempts: 0 };
     this.state.steps.push(step);
-    const key = `${this.state.sagaId}/${name}`;
+    const key = this.keyOf(name);
     const register = () => {
       if (!definition.compensate) return;
       const compensate = definition.compensate;
       step.compensation = 'REGISTERED';
-      this.compensations.push({ step, run: () => compensate(key) });
+      this.compensations.push({ step, run: (why) => compensate(key, why) });
     };
     if (definition.compensateFirst) register();
 
@@ -218,6 +235,7 @@ export class Saga<I, R> {
    * A compensate signal or a cancellation meanwhile stops the saga going forward.
    */
   async waitFor(signal: string, done: () => boolean, timeoutMs: number): Promise<boolean> {
+    const before = this.state.awaiting;
     this.state.awaiting = [signal, 'compensate'];
     try {
       const met = await condition(() => done() || this.compensationRequest !== undefined, timeoutMs);
@@ -227,8 +245,26 @@ export class Saga<I, R> {
       if (isCancellation(err)) this.throwIfCompensationRequested();
       throw err;
     } finally {
-      this.state.awaiting = ['compensate'];
+      this.state.awaiting = before;
     }
+  }
+
+  /**
+   * Records the saga's business result before its workflow ends (a paid reservation, which
+   * then waits for the car): status COMPLETED, answered to the caller at once. The saga may go
+   * on with more steps and waits; a compensation afterwards still rolls everything back.
+   */
+  complete(result: R): void {
+    this.state.result = result;
+    this.state.awaiting = [];
+    this.setStatus('COMPLETED');
+  }
+
+  /** True once the caller can be answered: ended, completed, or waiting for someone outside. */
+  private hasAnswer(): boolean {
+    const { status, awaiting } = this.state;
+    if (status !== 'RUNNING' && status !== 'COMPENSATING') return true;
+    return status === 'RUNNING' && awaiting.some((signal) => signal !== 'compensate');
   }
 
   /** Stops the saga going forward and rolls it back, e.g. on a timeout: ends COMPENSATED with `reason`. */
@@ -278,7 +314,7 @@ export class Saga<I, R> {
     for (;;) {
       c.step.compensation = 'RUNNING';
       try {
-        const result = await c.run();
+        const result = await c.run({ reason: this.state.reason ?? 'COMPENSATED' });
         c.step.compensationAttempts += result.attempt;
         c.step.compensation = 'COMPENSATED';
         delete c.step.compensationError;
@@ -333,8 +369,7 @@ export class Saga<I, R> {
   }
 
   private onCompensate(input: OperatorInput | undefined): void {
-    const goingForward = this.state.status === 'RUNNING' || this.state.attention.some((a) => a.kind === 'STEP');
-    const accepted = goingForward && this.compensationRequest === undefined;
+    const accepted = this.state.awaiting.includes('compensate') && this.compensationRequest === undefined;
     this.recordAction('compensate', input, accepted);
     if (accepted) {
       this.compensationRequest = { reason: 'OPERATOR', message: input?.reason ?? 'compensation requested by an operator' };

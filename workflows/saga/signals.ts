@@ -1,4 +1,4 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SagaState } from './state';
 
 /** The payload of every operator signal; `reason` ends up in the saga's audit trail. */
@@ -18,6 +18,13 @@ export const skipCompensationSignal = defineSignal<[OperatorInput?]>('skipCompen
 
 /** The saga's whole state. */
 export const stateQuery = defineQuery<SagaState>('state');
+
+/**
+ * Answers with the saga's state as soon as it has an answer for its caller: it ended,
+ * reached its business result (a paid reservation), or waits for something outside
+ * (a gate, an operator). The API starts sagas with it (update-with-start).
+ */
+export const answerUpdate = defineUpdate<SagaState>('answer');
 
 /** Signals any saga takes; sagas add their own (vehicle entry: gatePassed). */
 export const OPERATOR_SIGNALS = ['compensate', 'retryStep', 'retryCompensation', 'skipCompensation'] as const;

@@ -58,6 +58,8 @@ export interface SagaState<I = unknown, R = unknown> {
   reason?: string;
   /** A human-readable explanation of `reason`. */
   error?: string;
+  /** Business keys (Plate, LotId, UserId, OrderId, ReservationId), as in its search attributes. */
+  keys: Record<string, string>;
   steps: StepState[];
   /** Signals the saga takes right now (e.g. gatePassed, retryCompensation). */
   awaiting: string[];

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppDeps } from '../deps';
+import { badRequest } from '../plugins/error-handler';
+import { BusinessRejection } from '../../domains';
+
+const FIELD_OF: Record<string, string> = { INVALID_SKU: 'sku', INVALID_NAME: 'name', INVALID_PRICE: 'price', INVALID_QUANTITY: 'onHand' };
+const id = z.object({ id: z.string().min(1).max(100) });
+
+/** The product catalog (read-heavy, served through the catalog's cache) and stock, seed 004. */
+export const productRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domains }) => {
+  const { catalog, inventory } = domains;
+  const asFieldError = (err: unknown) =>
+    err instanceof BusinessRejection && FIELD_OF[err.code] ? badRequest([{ field: FIELD_OF[err.code]!, in: 'body', message: err.message }]) : undefined;
+
+  app.get('/products', async () => ({ products: await catalog.listProducts() }));
+
+  app.get('/products/:id', { schema: { params: id } }, async (request) => {
+    const [product, stock] = await Promise.all([catalog.getProduct(request.params.id), inventory.getStock(request.params.id)]);
+    return { ...product, available: stock.available };
+  });
+
+  app.post(
+    '/products',
+    {
+      onRequest: app.requireRole('admin'),
+      schema: { body: z.object({ sku: z.string().min(1).max(64), name: z.string().min(1).max(200), price: z.number().int().min(0).max(100_000_000) }) },
+    },
+    async (request, reply) => {
+      try {
+        return reply.code(201).send(await catalog.createProduct(request.body));
+      } catch (err) {
+        const fieldError = asFieldError(err);
+        if (fieldError) return reply.code(400).send(fieldError);
+        throw err;
+      }
+    },
+  );
+
+  app.patch(
+    '/products/:id',
+    {
+      onRequest: app.requireRole('admin'),
+      schema: {
+        params: id,
+        body: z.object({ name: z.string().min(1).max(200).optional(), price: z.number().int().min(0).max(100_000_000).optional() }),
+      },
+    },
+    async (request, reply) => {
+      try {
+        return await catalog.updateProduct(request.params.id, request.body);
+      } catch (err) {
+        const fieldError = asFieldError(err);
+        if (fieldError) return reply.code(400).send(fieldError);
+        throw err;
+      }
+    },
+  );
+
+  app.get('/products/:id/stock', { onRequest: app.requireRole('admin'), schema: { params: id } }, async (request) => {
+    await catalog.getProduct(request.params.id);
+    return inventory.getStock(request.params.id);
+  });
+
+  /** Sets the stock on hand (what is reserved for open orders stays reserved). */
+  app.put(
+    '/products/:id/stock',
+    { onRequest: app.requireRole('admin'), schema: { params: id, body: z.object({ onHand: z.number().int().min(0).max(1_000_000_000) }) } },
+    async (request) => {
+      await catalog.getProduct(request.params.id);
+      return inventory.setStock(request.params.id, request.body.onHand);
+    },
+  );
+};

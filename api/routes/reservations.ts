@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { BusinessRejection } from '../../domains';
+import type { reservation } from '../../workflows';
+import type { AppDeps } from '../deps';
+import { badRequest } from '../plugins/error-handler';
+import { REQUEST_ID, replyWithSaga } from '../saga-reply';
+
+const newReservation = z.object({
+  lotId: z.string().min(1).max(100),
+  plate: z.string().min(1).max(20),
+  amount: z.number().int().min(1).max(100_000_000),
+  startsAt: z.iso.datetime({ offset: true }),
+  endsAt: z.iso.datetime({ offset: true }),
+  requestId: z.string().regex(REQUEST_ID, 'letters, digits and . _ : - only, at most 100').optional(),
+});
+
+const newVehicle = z.object({ plate: z.string().min(1).max(20), ownerName: z.string().trim().min(1).max(200) });
+
+/** Vehicles and parking reservations (seed 002 applied to parking). */
+export const reservationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas, domains }) => {
+  app.post('/vehicles', { onRequest: app.requireRole(), schema: { body: newVehicle } }, async (request, reply) => {
+    try {
+      const vehicle = await domains.reservations.registerVehicle({ ...request.body, ownerUserId: request.user.sub });
+      return reply.code(201).send(vehicle);
+    } catch (err) {
+      if (err instanceof BusinessRejection && (err.code === 'INVALID_PLATE' || err.code === 'INVALID_OWNER')) {
+        const field = err.code === 'INVALID_PLATE' ? 'plate' : 'ownerName';
+        return reply.code(400).send(badRequest([{ field, in: 'body', message: err.message }]));
+      }
+      throw err;
+    }
+  });
+
+  app.get('/vehicles/:plate', { onRequest: app.requireRole(), schema: { params: z.object({ plate: z.string().min(1).max(20) }) } }, async (request, reply) => {
+    const vehicle = await domains.reservations.getVehicle(request.params.plate);
+    if (vehicle.ownerUserId !== request.user.sub && request.user.role !== 'admin') {
+      return reply.code(404).send({ error: 'Not Found', message: `vehicle ${request.params.plate} is not registered to you` });
+    }
+    return vehicle;
+  });
+
+  app.post('/reservations', { onRequest: app.requireRole(), schema: { body: newReservation } }, async (request, reply) => {
+    const { requestId, ...body } = request.body;
+    if (Date.parse(body.startsAt) >= Date.parse(body.endsAt)) {
+      return reply.code(400).send(badRequest([{ field: 'endsAt', in: 'body', message: 'must be after startsAt' }]));
+    }
+    const input = { ...body, userId: request.user.sub };
+    const started = await sagas.start<typeof reservation>('Reservation', input, {
+      ...(requestId && { requestId: `${request.user.sub}-${requestId}` }),
+      keys: { LotId: body.lotId, UserId: request.user.sub },
+    });
+    request.log.info({ sagaId: started.sagaId, status: started.state.status }, 'reservation saga answered');
+    return replyWithSaga(reply, started, input, {
+      record: { key: 'ReservationId', field: 'reservationId', cancelledStatus: 'CANCELLED' },
+    });
+  });
+
+  app.get('/reservations', { onRequest: app.requireRole() }, async (request) => ({
+    reservations: await domains.reservations.listReservations(request.user.sub),
+  }));
+
+  app.get('/reservations/:id', { onRequest: app.requireRole(), schema: { params: z.object({ id: z.string().min(1).max(100) }) } }, async (request) =>
+    domains.reservations.getReservation(request.params.id, request.user.sub),
+  );
+
+  /** Cancels a booked reservation: its saga refunds the payment and releases the space. */
+  app.post(
+    '/reservations/:id/cancel',
+    {
+      onRequest: app.requireRole(),
+      schema: { params: z.object({ id: z.string().min(1).max(100) }), body: z.object({ reason: z.string().max(500).optional() }).nullish() },
+    },
+    async (request, reply) => {
+      const found = await domains.reservations.getReservation(request.params.id, request.user.sub);
+      const sagaId = found.key.split('/')[0]!;
+      const state = await sagas.getState(sagaId);
+      if (!state.awaiting.includes('compensate')) {
+        return reply.code(409).send({
+          reservationId: found.id,
+          status: found.status,
+          reason: 'NOT_CANCELLABLE',
+          message: `the reservation is ${found.status} and can no longer be cancelled`,
+        });
+      }
+      await sagas.signal(sagaId, 'compensate', { reason: request.body?.reason ?? 'cancelled by the driver', by: request.user.email });
+      return reply.code(202).send({ reservationId: found.id, sagaId, status: 'CANCELLING' });
+    },
+  );
+};

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEVICE_KEY, connectStack, createLot, lotCounts, uniquePlate, waitForSaga, type TestStack } from './support/stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await connectStack({ waitMs: 30_000 });
+});
+afterAll(async () => stack?.close());
+
+/** A driver with a registered vehicle. */
+async function driver() {
+  const id = `driver-${randomUUID()}`;
+  const headers = { authorization: `Bearer ${stack.token('user', id, `${id}@test.example`)}` };
+  const plate = uniquePlate();
+  const res = await stack.app.inject({ method: 'POST', url: '/vehicles', headers, payload: { plate, ownerName: 'Ayşe Yılmaz' } });
+  expect(res.statusCode).toBe(201);
+  return { id, headers, plate };
+}
+
+const minutes = (n: number) => new Date(Date.now() + n * 60_000).toISOString();
+
+function reserve(headers: Record<string, string>, body: Record<string, unknown>) {
+  return stack.app.inject({ method: 'POST', url: '/reservations', headers, payload: body });
+}
+
+async function reservationOf(headers: Record<string, string>, id: string) {
+  return (await stack.app.inject({ method: 'GET', url: `/reservations/${id}`, headers })).json();
+}
+
+async function waitForReservation(headers: Record<string, string>, id: string, status: string) {
+  for (let i = 0; i < 300; i++) {
+    const r = await reservationOf(headers, id);
+    if (r.status === status) return r;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`reservation ${id} never became ${status}: ${JSON.stringify(await reservationOf(headers, id))}`);
+}
+
+describe('reservation saga', () => {
+  it('books and pays 300 or more: COMPLETED, the space held, the payment captured', async () => {
+    const { headers, plate } = await driver();
+    const lot = await createLot(stack, { capacity: 3 });
+    const res = await reserve(headers, { lotId: lot.id, plate, amount: 300, startsAt: minutes(-1), endsAt: minutes(60) });
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    expect(body).toMatchObject({ status: 'COMPLETED', plate, amount: 300 });
+    expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 2, reserved: 1 });
+    expect(await reservationOf(headers, body.reservationId)).toMatchObject({ status: 'COMPLETED', spaceId: body.spaceId });
+    expect(await stack.db.payment.findMany({ where: { reference: body.reservationId } })).toMatchObject([{ status: 'CAPTURED', amount: 300 }]);
+    // The held space is not for other cars.
+    const other = await stack.app.inject({ method: 'POST', url: '/vehicle-entries', payload: { lotId: lot.id, plate: uniquePlate() } });
+    expect(other.statusCode).toBe(201);
+    expect(other.json().spaceId).not.toBe(body.spaceId);
+  });
+
+  it('under 300 the payment side declines: CANCELLED, its space free again', async () => {
+    const { headers, plate } = await driver();
+    const lot = await createLot(stack, { capacity: 2 });
+    const res = await reserve(headers, { lotId: lot.id, plate, amount: 299, startsAt: minutes(0), endsAt: minutes(60) });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ status: 'CANCELLED', reason: 'PAYMENT_DECLINED' });
+    expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 2, reserved: 0 });
+    expect(await reservationOf(headers, res.json().reservationId)).toMatchObject({ status: 'CANCELLED', reason: 'PAYMENT_DECLINED' });
+  });
+
+  it('needs a registered vehicle', async () => {
+    const { headers } = await driver();
+    const lot = await createLot(stack);
+    const res = await reserve(headers, { lotId: lot.id, plate: uniquePlate(), amount: 500, startsAt: minutes(0), endsAt: minutes(60) });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ reason: 'VEHICLE_NOT_REGISTERED' });
+    expect(await lotCounts(stack, lot.id)).toMatchObject({ reserved: 0 });
+  });
+
+  it('the arriving car takes its held space, and the reservation ends USED', async () => {
+    const { headers, plate } = await driver();
+    const lot = await createLot(stack, { capacity: 2 });
+    const booked = (await reserve(headers, { lotId: lot.id, plate, amount: 400, startsAt: minutes(-1), endsAt: minutes(60) })).json();
+    const entry = await stack.app.inject({
+      method: 'POST',
+      url: '/vehicle-entries',
+      headers: { 'x-device-key': DEVICE_KEY },
+      payload: { lotId: lot.id, plate },
+    });
+    expect(entry.statusCode).toBe(201);
+    expect(entry.json().spaceId).toBe(booked.spaceId);
+    await waitForReservation(headers, booked.reservationId, 'USED');
+    const saga = await waitForSaga(stack, booked.sagaId, (s) => s.endedAt !== undefined);
+    expect(saga).toMatchObject({ status: 'COMPLETED', result: { status: 'USED' } });
+    expect(saga.actions).toMatchObject([{ action: 'vehicleArrived', by: entry.json().sagaId, accepted: true }]);
+    expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 1, occupied: 1, reserved: 0 });
+    // And it leaves like any car.
+    const exit = await stack.app.inject({ method: 'POST', url: '/vehicle-exits', payload: { lotId: lot.id, plate } });
+    expect(exit.statusCode).toBe(201);
+    expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 2, occupied: 0, reserved: 0 });
+  });
+
+  it('at the end time without the car, the space is released and the reservation EXPIRED (the payment is kept)', async () => {
+    const { headers, plate } = await driver();
+    const lot = await createLot(stack, { capacity: 2 });
+    const booked = (
+      await reserve(headers, { lotId: lot.id, plate, amount: 350, startsAt: minutes(-1), endsAt: new Date(Date.now() + 3000).toISOString() })
+    ).json();
+    expect(booked.status).toBe('COMPLETED');
+    await waitForReservation(headers, booked.reservationId, 'EXPIRED');
+    await waitForSaga(stack, booked.sagaId, (s) => s.endedAt !== undefined);
+    expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 2, reserved: 0 });
+    expect(await stack.db.payment.findMany({ where: { reference: booked.reservationId } })).toMatchObject([{ status: 'CAPTURED' }]);
+  });
+
+  it('cancelling while it waits refunds the payment and releases the space', async () => {
+    const { headers, plate } = await driver();
+    const lot = await createLot(stack, { capacity: 2 });
+    const booked = (await reserve(headers, { lotId: lot.id, plate, amount: 500, startsAt: minutes(10), endsAt: minutes(70) })).json();
+    const other = (await driver()).headers;
+    expect((await stack.app.inject({ method: 'POST', url: `/reservations/${booked.reservationId}/cancel`, headers: other })).statusCode).toBe(404);
+    const cancel = await stack.app.inject({ method: 'POST', url: `/reservations/${booked.reservationId}/cancel`, headers, payload: { reason: 'plans changed' } });
+    expect(cancel.statusCode).toBe(202);
+    await waitForReservation(headers, booked.reservationId, 'CANCELLED');
+    const saga = await waitForSaga(stack, booked.sagaId, (s) => s.status === 'COMPENSATED');
+    expect(saga.actions).toMatchObject([{ action: 'compensate', reason: 'plans changed', accepted: true }]);
+    expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 2, reserved: 0 });
+    expect(await stack.db.payment.findMany({ where: { reference: booked.reservationId } })).toMatchObject([{ status: 'REFUNDED' }]);
+    const again = await stack.app.inject({ method: 'POST', url: `/reservations/${booked.reservationId}/cancel`, headers });
+    expect(again.statusCode).toBe(409);
+  });
+});

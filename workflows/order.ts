@@ -1,0 +1,62 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { compensationStep, databaseStep, vendorStep } from './policies';
+import { Saga, type SagaState } from './saga';
+
+export interface OrderInput {
+  userId: string;
+  items: Array<{ productId: string; quantity: number }>;
+}
+
+export interface OrderResult {
+  orderId: string;
+  status: 'CONFIRMED';
+  total: number;
+  lines: Array<{ productId: string; quantity: number; unitPrice: number }>;
+}
+
+const steps = proxyActivities<Activities>(databaseStep);
+const payments = proxyActivities<Activities>(vendorStep);
+const compensations = proxyActivities<Activities>(compensationStep);
+
+/**
+ * Shop order (seed 004): create the order (PENDING, totals from catalog prices) → reserve
+ * stock for every line, all or nothing → authorize and capture the payment → confirm.
+ * Rolling back releases the stock, voids or refunds the payment and cancels the order
+ * with the reason (OUT_OF_STOCK, PAYMENT_DECLINED, ...).
+ */
+export async function order(input: OrderInput): Promise<SagaState<OrderInput, OrderResult>> {
+  const saga = new Saga<OrderInput, OrderResult>({ type: 'Order', input, keys: { UserId: input.userId } });
+
+  return saga.run(async () => {
+    const created = await saga.step('createOrder', {
+      run: (key) => steps.createOrder({ key, userId: input.userId, items: input.items }),
+      compensate: (key, why) => compensations.undoCreateOrder({ key, reason: why.reason }),
+      compensateFirst: true,
+    });
+    saga.setKeys({ OrderId: created.id });
+
+    await saga.step('reserveStock', {
+      run: (key) =>
+        steps.reserveStock({ key, orderId: created.id, lines: created.lines.map(({ productId, quantity }) => ({ productId, quantity })) }),
+      compensate: (key) => compensations.releaseStock({ key }),
+      compensateFirst: true,
+    });
+
+    await saga.step('authorizePayment', {
+      run: (key) => payments.authorizePayment({ key, purpose: 'order', reference: created.id, amount: created.total }),
+      compensate: (key) => compensations.voidPayment({ key }),
+      compensateFirst: true,
+      fallbacks: { alternativeServices: true },
+    });
+    await saga.step('capturePayment', { run: () => payments.capturePayment({ key: saga.keyOf('authorizePayment') }) });
+    await saga.step('confirmOrder', { run: () => steps.confirmOrder({ orderId: created.id, stockKey: saga.keyOf('reserveStock') }) });
+
+    return {
+      orderId: created.id,
+      status: 'CONFIRMED',
+      total: created.total,
+      lines: created.lines.map(({ productId, quantity, unitPrice }) => ({ productId, quantity, unitPrice })),
+    };
+  });
+}

@@ -1,0 +1,105 @@
+import { defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { compensationStep, databaseStep, vendorStep } from './policies';
+import { Saga, type SagaState } from './saga';
+
+export interface ReservationInput {
+  userId: string;
+  lotId: string;
+  plate: string;
+  /** Whole currency units; the payment side declines under 300 (seed 002's rule). */
+  amount: number;
+  startsAt: string;
+  endsAt: string;
+}
+
+export interface ReservationResult {
+  reservationId: string;
+  lotId: string;
+  plate: string;
+  spaceId: string;
+  spaceNumber: number;
+  amount: number;
+  /** COMPLETED: booked and paid, the space held; then USED (the car came) or EXPIRED (it did not). */
+  status: 'COMPLETED' | 'USED' | 'EXPIRED';
+}
+
+export interface VehicleArrival {
+  entrySagaId: string;
+  stayId: string;
+}
+
+/** The vehicle entry saga tells the reservation saga that the car took its held space. */
+export const vehicleArrivedSignal = defineSignal<[VehicleArrival]>('vehicleArrived');
+
+const steps = proxyActivities<Activities>(databaseStep);
+const payments = proxyActivities<Activities>(vendorStep);
+const compensations = proxyActivities<Activities>(compensationStep);
+
+/**
+ * Parking reservation (seed 002 applied to parking): check the plate → record the reservation
+ * → hold a space → charge the payment → COMPLETED. Then it waits, durably, for the car
+ * (USED) or the end time (EXPIRED: the space is released; a no-show keeps the payment).
+ * A compensate signal meanwhile cancels it: refund, release the space, CANCELLED.
+ */
+export async function reservation(input: ReservationInput): Promise<SagaState<ReservationInput, ReservationResult>> {
+  const saga = new Saga<ReservationInput, ReservationResult>({
+    type: 'Reservation',
+    input,
+    keys: { LotId: input.lotId, UserId: input.userId },
+  });
+  let arrival: VehicleArrival | undefined;
+  setHandler(vehicleArrivedSignal, (signal) => {
+    const waiting = saga.state.awaiting.includes('vehicleArrived');
+    saga.recordAction('vehicleArrived', { by: signal.entrySagaId }, waiting);
+    if (waiting) arrival = signal;
+  });
+
+  return saga.run(async () => {
+    const { plate } = await saga.step('checkPlate', { run: () => steps.checkPlate({ plate: input.plate }) });
+    saga.setKeys({ Plate: plate });
+
+    const record = await saga.step('createReservation', {
+      run: (key) => steps.createReservation({ key, ...input, plate }),
+      compensate: (key, why) => compensations.cancelReservation({ key, reason: why.reason }),
+      compensateFirst: true,
+    });
+    saga.setKeys({ ReservationId: record.id });
+
+    const hold = await saga.step('holdSpace', {
+      run: (key) => steps.holdSpace({ key, lotId: input.lotId, plate }),
+      compensate: (key) => compensations.releaseHold({ key }),
+      compensateFirst: true,
+    });
+
+    await saga.step('authorizePayment', {
+      run: (key) => payments.authorizePayment({ key, purpose: 'reservation', reference: record.id, amount: input.amount }),
+      compensate: (key) => compensations.voidPayment({ key }),
+      compensateFirst: true,
+      fallbacks: { alternativeServices: true },
+    });
+    await saga.step('capturePayment', { run: () => payments.capturePayment({ key: saga.keyOf('authorizePayment') }) });
+    await saga.step('completeReservation', {
+      run: () => steps.completeReservation({ reservationId: record.id, spaceId: hold.spaceId, holdKey: hold.holdKey }),
+    });
+
+    const booked: ReservationResult = {
+      reservationId: record.id,
+      lotId: input.lotId,
+      plate,
+      spaceId: hold.spaceId,
+      spaceNumber: hold.spaceNumber,
+      amount: input.amount,
+      status: 'COMPLETED',
+    };
+    saga.complete(booked);
+
+    const untilEnd = Math.max(1, Date.parse(input.endsAt) - Date.now());
+    if (await saga.waitFor('vehicleArrived', () => arrival !== undefined, untilEnd)) {
+      await saga.step('markUsed', { run: () => steps.markReservationUsed({ reservationId: record.id }) });
+      return { ...booked, status: 'USED' };
+    }
+    await saga.step('expireReservation', { run: () => steps.expireReservation({ reservationId: record.id, holdKey: hold.holdKey }) });
+    return { ...booked, status: 'EXPIRED' };
+  });
+}
