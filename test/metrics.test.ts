@@ -1,11 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOwnWorker, type OwnWorker } from './support/own-worker';
+import { setVendorFaults, startOwnWorker, type OwnWorker } from './support/own-worker';
 import { freePort } from './support/processes';
 import { armFault, connectStack, createLot, disarmFault, uniquePlate, waitForSaga, type TestStack } from './support/stack';
 
 let worker: OwnWorker;
 let stack: TestStack;
 let metricsPort: number;
+let workerText = '';
+let apiText = '';
 beforeAll(async () => {
   metricsPort = await freePort();
   worker = await startOwnWorker('metrics', { WORKER_METRICS_PORT: String(metricsPort) });
@@ -68,6 +71,7 @@ describe('metrics', () => {
     expect(anprChoices).toBe(3);
     expect(text).toMatch(/^temporal_worker_task_slots_available\{/m);
     expect(text).toMatch(/^temporal_workflow_task_schedule_to_start_latency_bucket\{/m);
+    workerText = text;
   });
 
   it('the API exports requests by route and status, and their latency', async () => {
@@ -78,5 +82,62 @@ describe('metrics', () => {
     expect(res.headers['content-type']).toContain('text/plain');
     expect(sample(res.body, 'http_requests_total', { method: 'GET', route: '/lots/:id', status: '404' })).toBe(2);
     expect(sample(res.body, 'http_request_duration_seconds_count', { method: 'GET', route: '/lots/:id' })).toBe(2);
+    apiText = res.body;
+  });
+
+  it('counts operator actions, NEEDS_ATTENTION, fallbacks, cache answers and breaker transitions', async () => {
+    const post = (payload: object) => stack.app.inject({ method: 'POST', url: '/vehicle-entries', payload });
+    // An operator action and a saga parked for an operator.
+    const plate = uniquePlate();
+    const requestId = `metrics-stuck-${plate}`;
+    await armFault(stack, 'plates.createEntryRecord', requestId);
+    await armFault(stack, 'parking.releaseAllocation', requestId);
+    const lot = await createLot(stack, { capacity: 20 });
+    const stuck = (await post({ lotId: lot.id, plate, requestId })).json();
+    await waitForSaga(stack, stuck.sagaId, (s) => s.status === 'NEEDS_ATTENTION');
+    await disarmFault(stack, 'parking.releaseAllocation', requestId);
+    await disarmFault(stack, 'plates.createEntryRecord', requestId);
+    await stack.app.inject({ method: 'POST', url: `/sagas/${stuck.sagaId}/signals/retryCompensation`, payload: { reason: 'fixed' } });
+    await waitForSaga(stack, stuck.sagaId, (s) => s.status === 'COMPENSATED');
+
+    // A plate seen while the vendors answer; then they fail: the breaker opens, the backup and the cache answer.
+    const seen = uniquePlate();
+    expect((await post({ lotId: lot.id, plate: seen })).statusCode).toBe(201);
+    await stack.app.inject({ method: 'POST', url: '/vehicle-exits', payload: { lotId: lot.id, plate: seen } });
+    for (const name of ['anpr-1', 'anpr-2']) await setVendorFaults(worker.vendors, name, { failRate: 1 });
+    for (let i = 0; i < 4; i++) expect((await post({ lotId: lot.id, plate: uniquePlate() })).statusCode).toBe(201);
+    await setVendorFaults(worker.vendors, 'anpr-backup-1', { failRate: 1 });
+    expect((await post({ lotId: lot.id, plate: seen })).statusCode).toBe(201);
+    expect((await post({ lotId: lot.id, plate: uniquePlate() })).json()).toMatchObject({ status: 'COMPENSATED', reason: 'STEP_FAILED' });
+    for (const name of ['anpr-1', 'anpr-2', 'anpr-backup-1']) await setVendorFaults(worker.vendors, name, { failRate: 0 });
+
+    let text = '';
+    for (let i = 0; i < 100; i++) {
+      text = await scrapeWorker();
+      if ((sample(text, 'resilience_cache_hits', { service: 'anpr' }) ?? 0) >= 1) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(sample(text, 'saga_needs_attention', { saga_type: 'VehicleEntry', kind: 'COMPENSATION' })).toBe(1);
+    expect(sample(text, 'saga_operator_actions', { saga_type: 'VehicleEntry', action: 'retryCompensation', accepted: 'true' })).toBe(1);
+    expect(sample(text, 'resilience_fallbacks', { service: 'anpr', kind: 'alternative' })).toBeGreaterThanOrEqual(4);
+    expect(sample(text, 'resilience_fallbacks', { service: 'anpr', kind: 'cache' })).toBe(1);
+    expect(sample(text, 'resilience_cache_hits', { service: 'anpr' })).toBe(1);
+    expect(sample(text, 'resilience_cache_misses', { service: 'anpr' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'resilience_breaker_transitions', { service: 'anpr', from: 'CLOSED', to: 'OPEN' })).toBeGreaterThanOrEqual(1);
+    workerText = text;
+  });
+
+  it('every metric the Grafana dashboard queries is exported by the worker or the API', () => {
+    const dashboard = readFileSync('ops/grafana/dashboards/saga-overview.json', 'utf8');
+    const labels = new Set(['saga_type']);
+    const queried = new Set(
+      [...dashboard.matchAll(/\b((?:saga|resilience|http|temporal|process)_[a-z_]+)/g)]
+        .map((m) => m[1]!.replace(/_(bucket|sum|count)$/, ''))
+        .filter((name) => !labels.has(name)),
+    );
+    expect(queried.size).toBeGreaterThan(10);
+    const exported = `${workerText}\n${apiText}`;
+    const missing = [...queried].filter((name) => !new RegExp(`^${name}(_bucket|_sum|_count)?[{ ]`, 'm').test(exported));
+    expect(missing).toEqual([]);
   });
 });
