@@ -20,6 +20,25 @@ export function badRequest(fields: FieldError[]) {
 }
 
 /**
+ * Domain rejections that are about one field of a request body: the API answers them 400
+ * naming the field (the domain owns the rule, e.g. what a valid plate or email is).
+ * INVALID_PLATE reaches here only from routes that store plates (blocklist, vehicles):
+ * a saga's rejection of a plate is the saga's answer (409), not an error.
+ */
+const FIELD_REJECTIONS: Record<string, string> = {
+  INVALID_PLATE: 'plate',
+  INVALID_EMAIL: 'email',
+  WEAK_PASSWORD: 'password',
+  INVALID_PASSWORD: 'password',
+  INVALID_WEBHOOK_URL: 'url',
+  INVALID_ROLE: 'role',
+  INVALID_SKU: 'sku',
+  INVALID_NAME: 'name',
+  INVALID_PRICE: 'price',
+  INVALID_OWNER: 'ownerName',
+};
+
+/**
  * Maps every error to a clear JSON answer: 400 naming the bad fields, 404, 409 with
  * the business reason, 503 when a dependency is down. A 500 means a bug, and is logged as one.
  */
@@ -35,6 +54,9 @@ export const errorHandler = fp(async (app: FastifyInstance) => {
     }
     if (error instanceof NotFoundError || error instanceof SagaNotFoundError) {
       return reply.code(404).send({ error: 'Not Found', message: error.message });
+    }
+    if (error instanceof BusinessRejection && FIELD_REJECTIONS[error.code]) {
+      return reply.code(400).send(badRequest([{ field: FIELD_REJECTIONS[error.code]!, in: 'body', message: error.message }]));
     }
     if (error instanceof BusinessRejection) {
       return reply.code(409).send({ error: 'Conflict', reason: error.code, message: error.message });

@@ -1,24 +1,12 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { BusinessRejection } from '../../domains';
 import type { AppDeps } from '../deps';
-import { badRequest } from '../plugins/error-handler';
 
 export const plateRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domains }) => {
   app.post(
     '/plates/blocklist',
     { onRequest: app.requireRole('admin'), schema: { body: z.object({ plate: z.string().min(1).max(20), reason: z.string().trim().min(1).max(500) }) } },
-    async (request, reply) => {
-      try {
-        const blocked = await domains.plates.blockPlate(request.body.plate, request.body.reason);
-        return reply.code(201).send(blocked);
-      } catch (err) {
-        if (err instanceof BusinessRejection && err.code === 'INVALID_PLATE') {
-          return reply.code(400).send(badRequest([{ field: 'plate', in: 'body', message: err.message }]));
-        }
-        throw err;
-      }
-    },
+    async (request, reply) => reply.code(201).send(await domains.plates.blockPlate(request.body.plate, request.body.reason)),
   );
 
   app.delete(

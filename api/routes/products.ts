@@ -1,17 +1,12 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../deps';
-import { badRequest } from '../plugins/error-handler';
-import { BusinessRejection } from '../../domains';
 
-const FIELD_OF: Record<string, string> = { INVALID_SKU: 'sku', INVALID_NAME: 'name', INVALID_PRICE: 'price', INVALID_QUANTITY: 'onHand' };
 const id = z.object({ id: z.string().min(1).max(100) });
 
 /** The product catalog (read-heavy, served through the catalog's cache) and stock, seed 004. */
 export const productRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domains }) => {
   const { catalog, inventory } = domains;
-  const asFieldError = (err: unknown) =>
-    err instanceof BusinessRejection && FIELD_OF[err.code] ? badRequest([{ field: FIELD_OF[err.code]!, in: 'body', message: err.message }]) : undefined;
 
   app.get('/products', async () => ({ products: await catalog.listProducts() }));
 
@@ -26,15 +21,7 @@ export const productRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domai
       onRequest: app.requireRole('admin'),
       schema: { body: z.object({ sku: z.string().min(1).max(64), name: z.string().min(1).max(200), price: z.number().int().min(0).max(100_000_000) }) },
     },
-    async (request, reply) => {
-      try {
-        return reply.code(201).send(await catalog.createProduct(request.body));
-      } catch (err) {
-        const fieldError = asFieldError(err);
-        if (fieldError) return reply.code(400).send(fieldError);
-        throw err;
-      }
-    },
+    async (request, reply) => reply.code(201).send(await catalog.createProduct(request.body)),
   );
 
   app.patch(
@@ -46,15 +33,7 @@ export const productRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domai
         body: z.object({ name: z.string().min(1).max(200).optional(), price: z.number().int().min(0).max(100_000_000).optional() }),
       },
     },
-    async (request, reply) => {
-      try {
-        return await catalog.updateProduct(request.params.id, request.body);
-      } catch (err) {
-        const fieldError = asFieldError(err);
-        if (fieldError) return reply.code(400).send(fieldError);
-        throw err;
-      }
-    },
+    async (request) => catalog.updateProduct(request.params.id, request.body),
   );
 
   app.get('/products/:id/stock', { onRequest: app.requireRole('admin'), schema: { params: id } }, async (request) => {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { BusinessRejection } from '../../domains';
 import type { reservation } from '../../workflows';
 import type { AppDeps } from '../deps';
 import { badRequest } from '../plugins/error-handler';
@@ -20,16 +19,8 @@ const newVehicle = z.object({ plate: z.string().min(1).max(20), ownerName: z.str
 /** Vehicles and parking reservations (seed 002 applied to parking). */
 export const reservationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas, domains }) => {
   app.post('/vehicles', { onRequest: app.requireRole(), schema: { body: newVehicle } }, async (request, reply) => {
-    try {
-      const vehicle = await domains.reservations.registerVehicle({ ...request.body, ownerUserId: request.user.sub });
-      return reply.code(201).send(vehicle);
-    } catch (err) {
-      if (err instanceof BusinessRejection && (err.code === 'INVALID_PLATE' || err.code === 'INVALID_OWNER')) {
-        const field = err.code === 'INVALID_PLATE' ? 'plate' : 'ownerName';
-        return reply.code(400).send(badRequest([{ field, in: 'body', message: err.message }]));
-      }
-      throw err;
-    }
+    const vehicle = await domains.reservations.registerVehicle({ ...request.body, ownerUserId: request.user.sub });
+    return reply.code(201).send(vehicle);
   });
 
   app.get('/vehicles/:plate', { onRequest: app.requireRole(), schema: { params: z.object({ plate: z.string().min(1).max(20) }) } }, async (request, reply) => {

@@ -1,25 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { BusinessRejection } from '../../domains';
 import type { AppDeps } from '../deps';
-import { badRequest } from '../plugins/error-handler';
-
-/** Domain rejections that are really about one field of the body: answered 400 naming it. */
-const FIELD_OF: Record<string, string> = {
-  INVALID_EMAIL: 'email',
-  WEAK_PASSWORD: 'password',
-  INVALID_PASSWORD: 'password',
-  INVALID_WEBHOOK_URL: 'url',
-  INVALID_ROLE: 'role',
-};
-
-export function asFieldError(err: unknown) {
-  if (err instanceof BusinessRejection && FIELD_OF[err.code]) {
-    return badRequest([{ field: FIELD_OF[err.code]!, in: 'body', message: err.message }]);
-  }
-  return undefined;
-}
 
 const credentials = z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(1024) });
 
@@ -28,14 +10,7 @@ export const userRoutes: FastifyPluginAsyncZod<AppDeps & { loginRateLimit: numbe
   await app.register(rateLimit, { global: false });
 
   app.post('/users/register', { schema: { body: credentials } }, async (request, reply) => {
-    try {
-      const user = await users.registerUser(request.body);
-      return reply.code(201).send(user);
-    } catch (err) {
-      const fieldError = asFieldError(err);
-      if (fieldError) return reply.code(400).send(fieldError);
-      throw err;
-    }
+    return reply.code(201).send(await users.registerUser(request.body));
   });
 
   app.post(
@@ -64,15 +39,7 @@ export const userRoutes: FastifyPluginAsyncZod<AppDeps & { loginRateLimit: numbe
   app.put(
     '/users/me/webhook',
     { onRequest: app.requireRole(), schema: { body: z.object({ url: z.string().max(2000).nullable() }) } },
-    async (request, reply) => {
-      try {
-        return await users.setWebhook(request.user.sub, request.body.url);
-      } catch (err) {
-        const fieldError = asFieldError(err);
-        if (fieldError) return reply.code(400).send(fieldError);
-        throw err;
-      }
-    },
+    async (request) => users.setWebhook(request.user.sub, request.body.url),
   );
 
   app.put(
