@@ -98,6 +98,17 @@ describe('order saga', () => {
     const stored = await stack.app.inject({ method: 'GET', url: `/orders/${res.json().orderId}`, headers: user.headers });
     expect(stored.json()).toMatchObject({ status: 'CANCELLED', cancelReason: 'PAYMENT_DECLINED' });
     expect(await stack.db.payment.findMany({ where: { reference: res.json().orderId } })).toMatchObject([{ status: 'DECLINED' }]);
+
+    // The three compensations run in parallel: all scheduled before any of them completed.
+    const history = await stack.temporal.workflow.getHandle(res.json().sagaId).fetchHistory();
+    const events = history.events ?? [];
+    const compensations = ['voidPayment', 'releaseStock', 'undoCreateOrder'];
+    const scheduled = events.filter((e) => compensations.includes(e.activityTaskScheduledEventAttributes?.activityType?.name ?? ''));
+    expect(scheduled).toHaveLength(3);
+    const lastScheduled = Math.max(...scheduled.map((e) => Number(e.eventId)));
+    const scheduledIds = new Set(scheduled.map((e) => String(e.eventId)));
+    const firstCompleted = events.find((e) => scheduledIds.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '')));
+    expect(Number(firstCompleted?.eventId)).toBeGreaterThan(lastScheduled);
   });
 
   it('sells exactly the stock to concurrent orders for the last items; the rest are OUT_OF_STOCK', async () => {

@@ -11,7 +11,8 @@ import { armFault, connectStack, createLot, disarmFault, uniquePlate, waitForSag
 /**
  * Determinism guard: workflow histories recorded from earlier code (test/fixtures/histories)
  * and from this run must replay on the current workflow bundle, the very file workers load.
- * RECORD_HISTORIES=1 rewrites the fixtures from this run's scenarios.
+ * RECORD_HISTORIES=1 adds the fixtures of this run's scenarios that are missing; existing ones
+ * are never rewritten (they are the older code's histories that new code must still replay).
  */
 const FIXTURES = 'test/fixtures/histories';
 
@@ -61,8 +62,28 @@ async function runScenarios(): Promise<Record<string, string>> {
   await post(`/sagas/${stuck}/signals/retryCompensation`, { reason: 'replay scenario' });
   ids['entry-compensation-retried'] = stuck;
 
+  // An order confirmed, and one rolled back (its compensations run in parallel).
+  const user = { authorization: `Bearer ${stack.token('user', `replay-${stuckPlate}`)}` };
+  const product = (await post('/products', { sku: `R-${stuckPlate}`, name: 'Replay', price: 6000 })).json().id;
+  await stack.app.inject({ method: 'PUT', url: `/products/${product}/stock`, payload: { onHand: 3 } });
+  const order = (items: object) => stack.app.inject({ method: 'POST', url: '/orders', headers: user, payload: { items } });
+  ids['order-confirmed'] = (await order([{ productId: product, quantity: 1 }])).json().sagaId;
+  ids['order-payment-declined'] = (await order([{ productId: product, quantity: 2 }])).json().sagaId;
+
+  // A reservation booked and used by the car's entry, and one declined.
+  const driverPlate = uniquePlate();
+  await stack.app.inject({ method: 'POST', url: '/vehicles', headers: user, payload: { plate: driverPlate, ownerName: 'Replay' } });
+  const period = { startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString() };
+  const reserve = (amount: number) =>
+    stack.app.inject({ method: 'POST', url: '/reservations', headers: user, payload: { lotId: lot.id, plate: driverPlate, amount, ...period } });
+  ids['reservation-declined'] = (await reserve(100)).json().sagaId;
+  const booked = (await reserve(500)).json();
+  await waitForSaga(stack, booked.sagaId, (s) => s.status === 'COMPLETED');
+  ids['entry-with-reservation'] = (await post('/vehicle-entries', { lotId: lot.id, plate: driverPlate })).json().sagaId;
+  ids['reservation-used'] = booked.sagaId;
+
   for (const id of Object.values(ids)) {
-    await waitForSaga(stack, id, (s) => ['COMPLETED', 'REJECTED', 'COMPENSATED', 'FAILED'].includes(s.status));
+    await waitForSaga(stack, id, (s) => s.endedAt !== undefined);
   }
   return ids;
 }
@@ -96,7 +117,9 @@ describe('workflow determinism', () => {
       await mkdir(FIXTURES, { recursive: true });
       // The CLI's JSON export, the same format as the Web UI's "download history".
       const run = promisify(execFile);
+      const existing = new Set(await readdir(FIXTURES));
       for (const { name, workflowId } of histories) {
+        if (existing.has(`${name}.json`)) continue;
         const address = inject('stack').temporalAddress;
         const { stdout } = await run(resolve(TEMPORAL_BIN), ['workflow', 'show', '--workflow-id', workflowId, '-o', 'json', '--address', address]);
         await writeFile(join(FIXTURES, `${name}.json`), stdout);

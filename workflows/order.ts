@@ -23,10 +23,16 @@ const compensations = proxyActivities<Activities>(compensationStep);
  * Shop order (seed 004): create the order (PENDING, totals from catalog prices) → reserve
  * stock for every line, all or nothing → authorize and capture the payment → confirm.
  * Rolling back releases the stock, voids or refunds the payment and cancels the order
- * with the reason (OUT_OF_STOCK, PAYMENT_DECLINED, ...).
+ * with the reason (OUT_OF_STOCK, PAYMENT_DECLINED, ...), all three at once.
  */
 export async function order(input: OrderInput): Promise<SagaState<OrderInput, OrderResult>> {
-  const saga = new Saga<OrderInput, OrderResult>({ type: 'Order', input, keys: { UserId: input.userId } });
+  // Releasing stock, voiding the payment and cancelling the order do not depend on each other.
+  const saga = new Saga<OrderInput, OrderResult>({
+    type: 'Order',
+    input,
+    keys: { UserId: input.userId },
+    compensationOrder: 'parallel',
+  });
 
   return saga.run(async () => {
     const created = await saga.step('createOrder', {
