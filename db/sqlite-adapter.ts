@@ -2,14 +2,35 @@ import { PrismaLibSQL } from '@prisma/adapter-libsql';
 
 type LibsqlClient = ReturnType<PrismaLibSQL['createClient']>;
 
-const CONNECTION_PRAGMAS = ['PRAGMA busy_timeout = 5000', 'PRAGMA synchronous = NORMAL'];
+/**
+ * libsql runs SQLite on the JS thread: a statement that waits for the write lock waits inside
+ * SQLite's busy handler, and the whole process (every request, activity and workflow task)
+ * waits with it. So SQLite itself waits only briefly (SYNC_BUSY_MS), and a statement refused
+ * for a busy database is tried again after an asynchronous pause, for up to BUSY_BUDGET_MS
+ * in all: the process goes on with its other work meanwhile.
+ */
+const SYNC_BUSY_MS = 50;
+const BUSY_BUDGET_MS = 5000;
+const CONNECTION_PRAGMAS = [`PRAGMA busy_timeout = ${SYNC_BUSY_MS}`, 'PRAGMA synchronous = NORMAL'];
+
+/** SQLITE_BUSY (and its extended codes): the database is locked by another writer; nothing was done. */
+function isBusy(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return (typeof e?.code === 'string' && e.code.startsWith('SQLITE_BUSY')) || (typeof e?.message === 'string' && /database is locked/i.test(e.message));
+}
 
 /**
  * The libsql adapter, made safe for several processes writing one SQLite file.
  * libsql opens a fresh connection after every transaction, without our pragmas, and
  * Prisma begins transactions DEFERRED: a reader that later writes then fails at once
- * with "database is locked". So: every new connection gets a busy timeout, and
- * transactions take the write lock up front (BEGIN IMMEDIATE), where the timeout applies.
+ * with "database is locked". So: every new connection gets a busy timeout, transactions
+ * take the write lock up front (BEGIN IMMEDIATE), and a busy database is waited for
+ * asynchronously (see above).
+ *
+ * A statement that libsql ran into SQLITE_BUSY stays "in progress" on its connection (libsql
+ * does not reset it): on that connection every later write would stay uncommitted, holding the
+ * write lock and locking every other writer out for good, and every COMMIT would fail. So the
+ * connection is dropped on a busy error, and the next call opens a fresh one.
  */
 export class SqliteAdapterFactory extends PrismaLibSQL {
   override createClient(config: Parameters<PrismaLibSQL['createClient']>[0]): LibsqlClient {
@@ -20,18 +41,47 @@ export class SqliteAdapterFactory extends PrismaLibSQL {
       freshConnection = false;
       for (const pragma of CONNECTION_PRAGMAS) await client.execute(pragma);
     };
+    /** libsql hands its connection to a transaction and opens a new one next: roll a throwaway one back. */
+    const dropConnection = async () => {
+      try {
+        (await client.transaction('deferred')).close();
+      } catch {
+        // nothing to drop
+      }
+      freshConnection = true;
+    };
+    /** Runs `call` on a prepared connection; on busy, drops the connection and tries again after a pause. */
+    const whileBusy = async <T>(call: () => Promise<T>): Promise<T> => {
+      const deadline = Date.now() + BUSY_BUDGET_MS;
+      for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+        await prepare();
+        try {
+          return await call();
+        } catch (err) {
+          if (!isBusy(err)) throw err;
+          await dropConnection();
+          if (Date.now() + pause > deadline) throw err;
+          await new Promise((resolve) => setTimeout(resolve, pause * (0.5 + Math.random())));
+        }
+      }
+    };
     return new Proxy(client, {
       get(target, prop) {
-        if (prop === 'execute' || prop === 'batch' || prop === 'executeMultiple') {
+        if (prop === 'execute' || prop === 'batch') {
+          // A statement (or a batch, in its own transaction) refused as busy had no effect: safe to run again.
+          return async (...args: unknown[]) => whileBusy(async () => (target[prop] as (...a: unknown[]) => unknown).apply(target, args));
+        }
+        if (prop === 'executeMultiple') {
+          // A script may have run in part: not run again.
           return async (...args: unknown[]) => {
             await prepare();
-            return (target[prop] as (...a: unknown[]) => unknown).apply(target, args);
+            return target.executeMultiple(...(args as [string]));
           };
         }
         if (prop === 'transaction') {
           return async () => {
-            await prepare();
-            const tx = await target.transaction('write');
+            // BEGIN IMMEDIATE refused as busy started nothing: try again.
+            const tx = await whileBusy(() => target.transaction('write'));
             freshConnection = true; // libsql hands this connection to the transaction and opens a new one next
             return tx;
           };

@@ -39,7 +39,8 @@ describe('worker shutdown', () => {
     // Same task queue, same vendors' config: the saga goes on where it was.
     second = await startOwnWorker('lifecycle-2', { TEMPORAL_TASK_QUEUE: first.taskQueue });
     const done = await waitForSaga(stack, sagaId, (s) => s.status === 'COMPLETED');
-    expect(done.steps.map((s) => s.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
+    expect(done.steps.every((s) => s.status === 'COMPLETED')).toBe(true);
+    expect(done.steps.map((s) => s.name)).toContain('createEntryRecord');
     expect(await stack.db.stay.count({ where: { plate } })).toBe(1);
     expect(await stack.db.entryRecord.count({ where: { plate } })).toBe(1);
   });

@@ -57,7 +57,7 @@ describe('tracing', () => {
     const server = apiSpans.getFinishedSpans().find((s) => s.name === 'POST /vehicle-entries');
     expect(server).toBeDefined();
     const traceId = server!.spanContext().traceId;
-    expect(apiSpans.getFinishedSpans().some((s) => s.name === 'StartWorkflow:vehicleEntry' && s.spanContext().traceId === traceId)).toBe(true);
+    expect(apiSpans.getFinishedSpans().some((s) => s.name === 'UpdateWithStartWorkflow:answer' && s.spanContext().traceId === traceId)).toBe(true);
 
     const expected = ['RunWorkflow:vehicleEntry', 'RunActivity:verifyPlate', 'RunActivity:allocateSpace', 'RunActivity:createEntryRecord', 'POST anpr'];
     let names: string[] = [];

@@ -4,6 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startDevServer, waitForPort } from '../../scripts/temporal-dev-server';
+import { createTestDatabase } from '../postgres/test-database';
 import { buildWorkflowBundle } from '../../workers/bundle';
 import { freePort, spawnTs, stopProcess, waitUntil } from './processes';
 import { startVendorSet, writeExternalServicesFile, type VendorSet } from './vendors';
@@ -37,12 +38,15 @@ export default async function setup(project: TestProject) {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
 
+  // TEST_DATABASE_URL (a PostgreSQL server; scripts/test.sh's second run): everything runs on a
+  // fresh database created there for this run. Otherwise on a new SQLite file in `dir`.
+  const postgres = process.env.TEST_DATABASE_URL ? await createTestDatabase(process.env.TEST_DATABASE_URL) : undefined;
   const temporalPort = await freePort();
   const temporalDbFile = resolve(dir, 'temporal.db');
   const stack: StackInfo = {
     temporalAddress: `127.0.0.1:${temporalPort}`,
     temporalPort,
-    databaseUrl: `file:${resolve(dir, 'platform.db')}`,
+    databaseUrl: postgres?.url ?? `file:${resolve(dir, 'platform.db')}`,
     taskQueue: 'sagas-test',
     workflowBundlePath: resolve(dir, 'workflow-bundle.js'),
     dir,
@@ -58,6 +62,7 @@ export default async function setup(project: TestProject) {
     await vendors?.close();
     // Keep the logs and databases of a run when asked (KEEP_TEST_DIR=1), e.g. to read worker.log.
     if (process.env.KEEP_TEST_DIR !== '1') await rm(dir, { recursive: true, force: true });
+    if (process.env.KEEP_TEST_DIR !== '1') await postgres?.drop();
   };
   try {
     const [server] = await Promise.all([
