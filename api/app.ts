@@ -5,6 +5,7 @@ import { auth } from './plugins/auth';
 import { errorHandler } from './plugins/error-handler';
 import { metrics } from './plugins/metrics';
 import { tracing } from './plugins/tracing';
+import { wellFormedText } from './plugins/well-formed-text';
 import { faultRoutes } from './routes/faults';
 import { healthRoutes } from './routes/health';
 import { lotRoutes } from './routes/lots';
@@ -30,6 +31,7 @@ export async function app(fastify: FastifyInstance, deps: AppDeps): Promise<void
     for (const method of [route.method].flat()) if (method !== 'HEAD') fastify.routeList.push(`${method} ${route.url}`);
   });
   await fastify.register(errorHandler);
+  await fastify.register(wellFormedText);
   await fastify.register(metrics);
   await fastify.register(tracing);
   await fastify.register(auth, deps.auth);

@@ -93,14 +93,15 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
       for (const [name, value] of Object.entries(opts.keys ?? {})) {
         if (value) searchAttributes.push({ key: BUSINESS_KEYS[name as keyof BusinessKeys], value });
       }
-      const operation = new WithStartWorkflowOperation(workflowType, {
+      const startOptions = {
         taskQueue: options.taskQueue,
         workflowId: sagaId,
-        args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        args: [input] as [typeof input],
+        workflowIdConflictPolicy: 'USE_EXISTING' as const,
+        workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
         typedSearchAttributes: searchAttributes,
-      });
+      };
+      const operation = new WithStartWorkflowOperation(workflowType, startOptions);
       // One round trip: start (or join) the saga and wait for its answer, for at most waitMs.
       const stop = new AbortController();
       const timer = setTimeout(() => stop.abort(), options.waitMs);
@@ -110,11 +111,31 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
         );
         return { sagaId, state };
       } catch {
-        // Still working after waitMs, or ended already (a repeated request for a closed saga):
-        // its state says which, and a real outage fails this query too.
-        return { sagaId, state: await readState(client.workflow.getHandle(sagaId)) };
+        // Still working after waitMs, ended already (a repeated request for a closed saga), or
+        // not started at all: the wait can end before the start reached Temporal. A real outage
+        // fails what follows too.
       } finally {
         clearTimeout(timer);
+      }
+      const handle = client.workflow.getHandle(sagaId);
+      let status: string;
+      try {
+        status = (await handle.describe()).status.name;
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        // Never started: start it now, without waiting (a twin request that started it meanwhile is joined).
+        await client.workflow.start(workflowType, startOptions);
+        status = 'RUNNING';
+      }
+      // An ended saga's final state is its workflow's result: no worker needed to read it.
+      if (status === 'COMPLETED') return { sagaId, state: (await handle.result()) as SagaState };
+      try {
+        return { sagaId, state: await handle.query(stateQuery) };
+      } catch (err) {
+        if (status !== 'RUNNING') throw err;
+        // Started, but no worker has answered yet (all busy, or down): it runs, and says more later.
+        // (A requestId reused with another body is told apart once a worker answers.)
+        return { sagaId, state: runningState(sagaId, type, input, opts.keys ?? {}) };
       }
     },
 
@@ -165,6 +186,22 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
 }
 
 export type SagaClient = ReturnType<typeof createSagaClient>;
+
+/** What is known of a saga that was started but has not run a step yet. */
+function runningState(sagaId: string, type: SagaType, input: unknown, keys: BusinessKeys): SagaState {
+  return {
+    sagaId,
+    type,
+    status: 'RUNNING',
+    input,
+    startedAt: new Date().toISOString(),
+    keys: Object.fromEntries(Object.entries(keys).filter((entry): entry is [string, string] => typeof entry[1] === 'string')),
+    steps: [],
+    awaiting: ['compensate'],
+    attention: [],
+    actions: [],
+  };
+}
 
 /** Quotes a value for a visibility query; values are validated upstream, this is the second fence. */
 function quote(value: string): string {

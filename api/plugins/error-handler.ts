@@ -79,13 +79,22 @@ export const errorHandler = fp(async (app: FastifyInstance) => {
   });
 });
 
-/** gRPC UNAVAILABLE / DEADLINE_EXCEEDED from Temporal, or a refused connection. */
+/**
+ * Prisma's "the database is out of reach or busy, try again": P1001 cannot reach, P1002 and P1008
+ * timed out (SQLite's "database is locked" among them), P1017 connection closed, P2024 no pooled
+ * connection in time, P2034 write conflict or deadlock.
+ */
+const DATABASE_UNAVAILABLE = ['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2034'];
+
+/** gRPC UNAVAILABLE / DEADLINE_EXCEEDED from Temporal, a database out of reach or busy, or a refused connection. */
 function isUnavailable(error: unknown): boolean {
   const e = error as { code?: unknown; name?: string; cause?: unknown };
   return (
     e?.code === 14 ||
     e?.code === 4 ||
     e?.code === 'ECONNREFUSED' ||
+    (typeof e?.code === 'string' && DATABASE_UNAVAILABLE.includes(e.code)) ||
+    e?.name === 'PrismaClientInitializationError' ||
     e?.name === 'ServiceError' ||
     (e?.cause !== undefined && e.cause !== error && isUnavailable(e.cause))
   );
