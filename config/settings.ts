@@ -32,6 +32,17 @@ const settingsSchema = z.object({
     .default('true')
     .transform((v) => v === 'true'),
   WORKFLOW_BUNDLE_PATH: z.string().default('.tmp/workflow-bundle.js'),
+  /**
+   * Worker tuning (workers/main.ts); unset, each keeps the Temporal SDK's default (workflow tasks 40,
+   * activities 100, local activities 100, cached workflows from the heap size, 10 pollers each).
+   * `npm run bench` measures them (bench/).
+   */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).optional(),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).optional(),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).optional(),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+  WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(2).optional(),
+  WORKER_ACTIVITY_POLLERS: z.coerce.number().int().min(1).optional(),
   /** The breaker in front of the project database (steps that ask for one), seed 003's semantics. */
   DATABASE_BREAKER_WINDOW: z.coerce.number().int().min(1).default(20),
   DATABASE_BREAKER_MIN_CALLS: z.coerce.number().int().min(1).default(10),

@@ -1,0 +1,39 @@
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { loadSettings } from '../config/settings';
+import { baselineActivities } from './baseline-activities';
+
+/**
+ * The engine baseline's worker (bench/baseline-workflow.ts): its own process and task queue,
+ * the pre-built baseline bundle, the same WORKER_* tuning settings as the saga worker.
+ *
+ *   TEMPORAL_ADDRESS=... TEMPORAL_TASK_QUEUE=bench-baseline WORKFLOW_BUNDLE_PATH=... node --import tsx bench/baseline-worker.ts
+ */
+const settings = loadSettings();
+Runtime.install({
+  logger: new DefaultLogger('WARN'),
+  ...(settings.WORKER_METRICS_PORT > 0 && {
+    telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${settings.WORKER_METRICS_PORT}` } } },
+  }),
+});
+const connection = await NativeConnection.connect({ address: settings.TEMPORAL_ADDRESS });
+const pollers = (maximum: number | undefined) => (maximum === undefined ? undefined : ({ type: 'simple-maximum', maximum } as const));
+const worker = await Worker.create({
+  connection,
+  namespace: settings.TEMPORAL_NAMESPACE,
+  taskQueue: settings.TEMPORAL_TASK_QUEUE,
+  workflowBundle: { codePath: settings.WORKFLOW_BUNDLE_PATH },
+  activities: baselineActivities,
+  shutdownGraceTime: '10 seconds',
+  maxConcurrentWorkflowTaskExecutions: settings.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+  maxConcurrentActivityTaskExecutions: settings.WORKER_MAX_CONCURRENT_ACTIVITIES,
+  maxConcurrentLocalActivityExecutions: settings.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+  maxCachedWorkflows: settings.WORKER_MAX_CACHED_WORKFLOWS,
+  workflowTaskPollerBehavior: pollers(settings.WORKER_WORKFLOW_POLLERS),
+  activityTaskPollerBehavior: pollers(settings.WORKER_ACTIVITY_POLLERS),
+});
+console.log(JSON.stringify({ msg: 'worker started', taskQueue: settings.TEMPORAL_TASK_QUEUE }));
+try {
+  await worker.run();
+} finally {
+  await connection.close();
+}

@@ -1,0 +1,52 @@
+import { condition, defineUpdate, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { databaseStep } from '../workflows/policies';
+import { LotIdKey, PlateKey, SagaStatusKey, SagaTypeKey } from '../workflows/saga/search-attributes';
+import type { BaselineActivities } from './baseline-activities';
+
+/**
+ * The engine baseline: the vehicle entry saga's shape without the platform. Four activities
+ * in a row (as many as the entry saga runs: verify, findReservation, allocate,
+ * createEntryRecord), with the same options (databaseStep), doing nothing; no database,
+ * no saga kit. Started like the API starts a saga: update-with-start on an `answer` update
+ * that returns once the workflow has its result (or a plain start and wait for the result).
+ *
+ * With `searchAttributes` (the baseline-sa workload) it also keeps the saga's search
+ * attributes as the saga kit does (type, status and lot at the start, the plate after the
+ * first step, the status at the end), to weigh what they cost the server.
+ */
+export interface BaselineInput {
+  id: string;
+  searchAttributes?: boolean;
+}
+
+export interface BaselineResult {
+  id: string;
+  steps: number;
+}
+
+export const baselineAnswer = defineUpdate<BaselineResult>('answer');
+
+const steps = proxyActivities<BaselineActivities>(databaseStep);
+
+export async function baselineEntry(input: BaselineInput): Promise<BaselineResult> {
+  let result: BaselineResult | undefined;
+  setHandler(baselineAnswer, async () => {
+    await condition(() => result !== undefined);
+    return result!;
+  });
+  if (input.searchAttributes) {
+    upsertSearchAttributes([
+      { key: SagaTypeKey, value: 'Baseline' },
+      { key: SagaStatusKey, value: 'RUNNING' },
+      { key: LotIdKey, value: 'bench' },
+    ]);
+  }
+  const verified = await steps.verify(input.id);
+  if (input.searchAttributes) upsertSearchAttributes([{ key: PlateKey, value: verified }]);
+  const reservation = await steps.findReservation(verified);
+  const allocation = await steps.allocate(reservation);
+  await steps.createEntryRecord(allocation);
+  if (input.searchAttributes) upsertSearchAttributes([{ key: SagaStatusKey, value: 'COMPLETED' }]);
+  result = { id: input.id, steps: 4 };
+  return result;
+}

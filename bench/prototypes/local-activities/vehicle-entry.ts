@@ -1,0 +1,101 @@
+// A copy of workflows/vehicle-entry.ts for the benchmark (npm run bench -- --local-activities): only `steps` differs.
+import { defineSignal, getExternalWorkflowHandle, log, patched, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import type { Activities } from '../../../activities';
+import { compensationStep, databaseStep } from '../../../workflows/policies';
+import { vehicleArrivedSignal } from '../../../workflows/reservation';
+import { Saga, type OperatorInput, type SagaState } from '../../../workflows/saga';
+
+export interface VehicleEntryInput {
+  lotId: string;
+  plate: string;
+}
+
+export interface VehicleEntryResult {
+  plate: string;
+  lotId: string;
+  spaceId: string;
+  spaceNumber: number;
+  stayId: string;
+  entryRecordId: string;
+}
+
+/** The gate saw the car go through (lots that require gate confirmation). */
+export const gatePassedSignal = defineSignal<[OperatorInput?]>('gatePassed');
+
+// PROTOTYPE (bench only): the forward steps run as local activities, same timeout and retry policy.
+const steps = proxyLocalActivities<Activities>({ startToCloseTimeout: databaseStep.startToCloseTimeout!, retry: databaseStep.retry! });
+const compensations = proxyActivities<Activities>(compensationStep);
+
+/**
+ * Vehicle entry: verify the plate → allocate a space → create the entry record
+ * (→ wait at the gate when the lot asks for it). Rolls back in reverse on failure.
+ */
+export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<VehicleEntryInput, VehicleEntryResult>> {
+  const saga = new Saga<VehicleEntryInput, VehicleEntryResult>({
+    type: 'VehicleEntry',
+    input,
+    keys: { LotId: input.lotId },
+  });
+  let gatePassed = false;
+  setHandler(gatePassedSignal, (signal) => {
+    const waiting = saga.state.awaiting.includes('gatePassed');
+    saga.recordAction('gatePassed', signal, waiting);
+    if (waiting) gatePassed = true;
+  });
+
+  return saga.run(async () => {
+    // As in seed 001: verification retries, falls back to the backup vendor, then to the cache.
+    const { plate } = await saga.step('verifyPlate', {
+      run: (_key, fallbacks) => steps.verifyPlate({ plate: input.plate, fallbacks }),
+      fallbacks: { cacheFallback: true, alternativeServices: true },
+    });
+    saga.setKeys({ Plate: plate });
+
+    // A car with a paid reservation for this lot takes its held space. (Patched in: sagas
+    // started before reservations existed replay without the lookup.)
+    const reservation = patched('entry-uses-reservations')
+      ? await saga.step('findReservation', { run: () => steps.findReservationForEntry({ lotId: input.lotId, plate }) })
+      : null;
+
+    const allocation = reservation
+      ? await saga.step('occupyReservedSpace', {
+          run: (key) => steps.occupyHeldSpace({ key, holdKey: reservation.holdKey, lotId: input.lotId, plate }),
+          compensate: (key) => compensations.returnToHold({ key, holdKey: reservation.holdKey }),
+          compensateFirst: true,
+        })
+      : await saga.step('allocateSpace', {
+          run: (key, fallbacks) => steps.allocateSpace({ key, lotId: input.lotId, plate, fallbacks }),
+          compensate: (key) => compensations.releaseAllocation({ key }),
+          compensateFirst: true,
+          fallbacks: { circuitBreaker: true },
+        });
+
+    const record = await saga.step('createEntryRecord', {
+      run: (key) => steps.createEntryRecord({ key, plate, lotId: input.lotId, spaceId: allocation.spaceId }),
+      compensate: (key) => compensations.cancelEntryRecord({ key }),
+      compensateFirst: true,
+    });
+
+    if (allocation.requireGateConfirmation) {
+      const timeoutSeconds = allocation.gateTimeoutSeconds;
+      const passed = await saga.waitFor('gatePassed', () => gatePassed, timeoutSeconds * 1000);
+      if (!passed) saga.abort('GATE_TIMEOUT', `the car did not pass the gate within ${timeoutSeconds} s`);
+    }
+
+    if (reservation) {
+      // The reservation saga records its USE; if it has just ended (expired), the car keeps its space anyway.
+      await getExternalWorkflowHandle(reservation.sagaId)
+        .signal(vehicleArrivedSignal, { entrySagaId: saga.state.sagaId, stayId: allocation.stayId })
+        .catch((err: unknown) => log.warn('could not tell the reservation saga', { reservationSagaId: reservation.sagaId, error: String(err) }));
+    }
+
+    return {
+      plate,
+      lotId: input.lotId,
+      spaceId: allocation.spaceId,
+      spaceNumber: allocation.spaceNumber,
+      stayId: allocation.stayId,
+      entryRecordId: record.id,
+    };
+  });
+}

@@ -1,0 +1,468 @@
+/**
+ * `npm run bench`: the platform against the engine's own limit, on this machine.
+ *
+ * Starts its own stack (Temporal dev server on a SQLite file in .tmp/bench-*, the vendor
+ * simulators, a migrated platform database, the saga worker, a baseline worker and the API),
+ * then a load generator in a separate process, and for each concurrency of the ladder runs
+ * every workload as a closed loop of C clients for a fixed time:
+ *
+ *   baseline     the engine alone: a bare workflow with the entry saga's 4 activities, no-ops,
+ *                started with update-with-start through the Temporal client (bench/baseline-workflow.ts)
+ *   entry        POST /vehicle-entries with a fresh plate (the vehicle entry saga, 4 activities)
+ *   entry-exit   a fresh plate enters, then exits (two sagas)
+ *   order        POST /orders of one product in stock (the order saga)
+ *   mix          entry-exit pairs and orders, alternating
+ *
+ * then each workload once more, open loop, at half its peak rate (latency at half the peak).
+ * Prints a table, writes bench/results/<timestamp>.json and a chart (bench/results/latest.svg;
+ * a run with the default ladder and knobs also writes bench/chart.svg). Everything it starts is
+ * stopped at the end, on an error and on Ctrl-C.
+ *
+ *   npm run bench                                   # default ladder 1,8,32,128, 15 s per step (about 9 min)
+ *   npm run bench -- --concurrency 8,32 --duration 10 --workloads baseline,entry
+ *   npm run bench -- --worker-env WORKER_MAX_CONCURRENT_ACTIVITIES=200   # knobs: see --help
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEV_DEFAULTS } from '../config/settings';
+import { anatomyOf } from './anatomy';
+import { connectClient } from '../temporal/connection';
+import type { InitMessage, LoadResult, RunMessage, Workload } from './loadgen';
+import { describeMachine, UsageWindow } from './proc';
+import { formatSummary, summariseProfile } from './profile-summary';
+import { chartSvg, markdownTable, summarize, table, type Step, type WorkloadSummary } from './report';
+import { startStack, stopProcess, type Stack, type StackOptions } from './stack';
+import { difference, scrape } from './worker-metrics';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const ALL_WORKLOADS: Workload[] = ['baseline', 'entry', 'entry-exit', 'order', 'mix'];
+/** Not in the default run: the baseline plus the saga kit's search attribute updates; the baseline with eager start (plain start + result). */
+const EXTRA_WORKLOADS: Workload[] = ['baseline-sa', 'baseline-eager'];
+
+export interface BenchOptions {
+  concurrency: number[];
+  durationS: number;
+  warmupS: number;
+  workloads: Workload[];
+  halfPeak: boolean;
+  baselineMode: 'update-with-start' | 'execute';
+  label: string;
+  keep: boolean;
+  stack: Omit<StackOptions, 'dir'>;
+  /** Where the JSON goes; default bench/results/<timestamp>.json. */
+  out?: string;
+  /** Also write bench/chart.svg (the committed chart). */
+  commitChart: boolean;
+  timeoutMs: number;
+}
+
+export interface BenchResult {
+  label: string;
+  startedAt: string;
+  finishedAt: string;
+  machine: ReturnType<typeof describeMachine>;
+  options: BenchOptions;
+  startup: Record<string, number>;
+  steps: Step[];
+  summary: WorkloadSummary[];
+  goals: { entryRatioAtLeast08: boolean | undefined; p95Under100msAtHalfPeak: boolean | undefined; noErrors: boolean };
+  databaseSizesMiB: Record<string, number>;
+}
+
+const cleanups = new Set<() => Promise<void>>();
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`\n» ${signal}: stopping everything the bench started`);
+    void Promise.allSettled([...cleanups].map((c) => c())).then(() => process.exit(130));
+  });
+}
+
+const log = (line: string) => console.log(`» ${line}`);
+
+/** Talks to the load generator process. */
+class LoadGenerator {
+  private waiting?: { ok: (v: unknown) => void; fail: (e: Error) => void };
+  constructor(readonly child: ChildProcess) {
+    child.on('message', (m: { type: string; result?: LoadResult; error?: string }) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      if (m.type === 'failed') w?.fail(new Error(`load generator: ${m.error}`));
+      else w?.ok(m.result);
+    });
+    child.on('exit', (code) => this.waiting?.fail(new Error(`the load generator exited (${code})`)));
+  }
+  private ask<T>(message: InitMessage | RunMessage): Promise<T> {
+    return new Promise<T>((ok, fail) => {
+      this.waiting = { ok: ok as (v: unknown) => void, fail };
+      this.child.send(message);
+    });
+  }
+  init(m: InitMessage) {
+    return this.ask<void>(m);
+  }
+  run(m: RunMessage) {
+    return this.ask<LoadResult>(m);
+  }
+}
+
+async function api<T>(stack: Stack, method: string, path: string, body: unknown, token?: string): Promise<T> {
+  const res = await fetch(`${stack.apiUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const runId = String(Date.now()).slice(-9);
+  const dir = join(ROOT, '.tmp', `bench-${stamp}`);
+  const machine = describeMachine();
+  log(`${options.label}: ${machine.cores} × ${machine.cpuModel}, ${machine.memoryGiB} GiB; run dir ${dir}`);
+
+  let stack: Stack | undefined;
+  let loadgen: ChildProcess | undefined;
+  let closeClient: (() => Promise<void>) | undefined;
+  const cleanup = async () => {
+    await closeClient?.().catch(() => undefined);
+    if (loadgen) await stopProcess(loadgen, 5000);
+    await stack?.stop();
+  };
+  cleanups.add(cleanup);
+  try {
+    // Ports are picked free, then bound by other processes a moment later: on a busy machine
+    // another process may take one in between. Start again on new ports then.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        stack = await startStack({ dir: join(dir, `stack-${attempt}`), ...options.stack }, log);
+        break;
+      } catch (err) {
+        if (attempt >= 3 || interrupted) throw err;
+        log(`the stack did not start (${err instanceof Error ? err.message : String(err)}); trying again`);
+      }
+    }
+    if (interrupted) throw new Error('interrupted');
+
+    // Accounts, products and stock, through the API as a client would.
+    const { token: adminToken } = await api<{ token: string }>(stack, 'POST', '/users/login', { email: DEV_DEFAULTS.ADMIN_EMAIL, password: DEV_DEFAULTS.ADMIN_PASSWORD });
+    const user = { email: `bench-${runId}@example.com`, password: 'bench-password' };
+    await api(stack, 'POST', '/users/register', user);
+    const { token: userToken } = await api<{ token: string }>(stack, 'POST', '/users/login', user);
+    const products: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const p = await api<{ id: string }>(stack, 'POST', '/products', { sku: `BENCH-${runId}-${i}`, name: `Bench product ${i}`, price: 100 + 50 * i }, adminToken);
+      await api(stack, 'PUT', `/products/${p.id}/stock`, { onHand: 100_000_000 }, adminToken);
+      products.push(p.id);
+    }
+    const newLots = async (count: number, capacity: number) => {
+      const ids: string[] = [];
+      for (let i = 0; i < count; i++) {
+        ids.push((await api<{ id: string }>(stack!, 'POST', '/lots', { name: `bench ${i}`, capacity: Math.min(10_000, Math.max(1, Math.ceil(capacity))) }, adminToken)).id);
+      }
+      return ids;
+    };
+
+    loadgen = fork(join(ROOT, 'bench/loadgen.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const generator = new LoadGenerator(loadgen);
+    await generator.init({
+      type: 'init',
+      apiUrl: stack.apiUrl,
+      deviceKey: DEV_DEFAULTS.DEVICE_KEYS,
+      adminToken,
+      userToken,
+      temporalAddress: stack.temporalAddress,
+      baselineTaskQueue: stack.baselineTaskQueue,
+      baselineBundlePath: stack.baselineBundlePath,
+      runId,
+    });
+    const pids = () => ({ ...stack!.pids(), loadgen: loadgen!.pid! });
+    const processNames = Object.keys(pids());
+
+    // Lots for a step: one per 8 gates (clients); entries-only lots big enough for the step.
+    let lastBaselineRate = 300;
+    const lotsFor = async (workload: Workload, gates: number, sagasPerS: number, seconds: number) => {
+      const count = Math.max(1, Math.ceil(gates / 8));
+      if (workload === 'entry') return newLots(count, (1.5 * sagasPerS * seconds) / count + 50);
+      if (workload === 'entry-exit' || workload === 'mix') return newLots(count, 2 * Math.ceil(gates / count) + 20);
+      return [];
+    };
+    const runStep = async (kind: Step['kind'], workload: Workload, load: { concurrency?: number; rate?: number }, seconds: number, lots: string[]) => {
+      const workerName = workload.startsWith('baseline') ? 'baseline-worker' : 'worker';
+      // baseline-eager runs its worker inside the load generator: no separate metrics.
+      const metricsUrl = workload === 'baseline-eager' ? undefined : stack!.metricsUrls[workerName];
+      const metricsBefore = metricsUrl ? await scrape(metricsUrl) : undefined;
+      const usage = new UsageWindow(pids());
+      const result = await generator.run({
+        type: 'run',
+        workload,
+        ...load,
+        durationMs: seconds * 1000,
+        lots,
+        products,
+        baselineMode: options.baselineMode,
+        timeoutMs: options.timeoutMs,
+      });
+      const step: Step = { kind, result, usage: usage.stop() };
+      const metrics = difference(metricsBefore, metricsUrl ? await scrape(metricsUrl) : undefined);
+      if (metrics) step.workerMetrics = metrics;
+      // CPU milliseconds each process spent per answered saga (the drain after the window included).
+      const answered = Math.max(1, result.latency.count);
+      step.cpuMsPerSaga = Object.fromEntries(
+        Object.entries(step.usage.processes)
+          .filter(([, u]) => u.cpuSeconds > 0)
+          .map(([name, u]) => [name, Math.round((10_000 * u.cpuSeconds) / answered) / 10]),
+      );
+      if (kind === 'ladder' && !warmingUp) {
+        step.anatomy = {};
+        for (const type of new Set(result.sample.map((x) => x.type))) {
+          const anatomy = await anatomyOf(temporal, result.sample.filter((x) => x.type === type));
+          if (anatomy) step.anatomy[type] = anatomy;
+        }
+      }
+      return step;
+    };
+
+    const temporal = await connectClient({ address: stack.temporalAddress, namespace: 'default' });
+    closeClient = () => temporal.connection.close();
+    let warmingUp = true;
+    if (options.warmupS > 0) {
+      log(`warming up: each workload for ${options.warmupS} s at 8 clients (not recorded)`);
+      for (const workload of options.workloads) {
+        await runStep('ladder', workload, { concurrency: 8 }, options.warmupS, await lotsFor(workload, 8, 400, options.warmupS));
+      }
+    }
+
+    warmingUp = false;
+    const steps: Step[] = [];
+    const show = (s: Step) => {
+      const r = s.result;
+      const p = s.usage.processes;
+      log(
+        `${r.workload.padEnd(10)} ${(s.kind === 'ladder' ? `C=${r.concurrency}` : `${r.rate}/s open`).padEnd(12)} ${r.throughput.toFixed(1).padStart(7)} sagas/s` +
+          `${s.ratioToBaseline === undefined ? '' : ` (×${s.ratioToBaseline.toFixed(2)})`}  p50 ${r.latency.p50} p95 ${r.latency.p95} p99 ${r.latency.p99} ms` +
+          `  err ${r.errors} 409 ${Object.values(r.rejections).reduce((a, b) => a + b, 0)} 202 ${r.followUps}` +
+          `  cpu% srv ${p.temporal?.cpuPercent} wrk ${p.worker?.cpuPercent} bwrk ${p['baseline-worker']?.cpuPercent} api ${p.api?.cpuPercent} load ${p.loadgen?.cpuPercent} other ${s.usage.otherCpuPercent}` +
+          `\n    cpu ms/saga: ${Object.entries(s.cpuMsPerSaga ?? {}).map(([n, v]) => `${n} ${v}`).join(', ')}` +
+          (s.workerMetrics
+            ? `\n    worker: wft exec ${s.workerMetrics.workflowTaskExecutionMs} ms, wft sched→start ${s.workerMetrics.workflowTaskScheduleToStartMs} ms, act exec ${s.workerMetrics.activityExecutionMs} ms, act sched→start ${s.workerMetrics.activityScheduleToStartMs} ms, local act ${s.workerMetrics.localActivityExecutionMs ?? '-'} ms; sticky hit/miss ${s.workerMetrics.stickyCacheHits}/${s.workerMetrics.stickyCacheMisses}, evictions ${s.workerMetrics.forcedEvictions}, failed wft ${s.workerMetrics.failedWorkflowTasks}`
+            : '') +
+          Object.entries(s.anatomy ?? {})
+            .map(
+              ([type, a]) =>
+                `\n    ${type}: ${a.measured} ms = outside ${a.outside} + history ${a.history} (wft queue ${a.workflowTaskQueue}, wft run ${a.workflowTaskRun}, activity queue ${a.activityQueue}, activity run ${a.activityRun}; ${a.workflowTasks} wft, ${a.activities} act, ${a.localActivities} local)`,
+            )
+            .join('') +
+          (r.errorSamples.length ? `\n    errors: ${r.errorSamples.join(' | ')}` : '') +
+          (Object.keys(r.rejections).length ? `\n    409s: ${JSON.stringify(r.rejections)}` : ''),
+      );
+    };
+    // Interleaved by concurrency, so that every workload at a given C meets the server's databases at about the same size.
+    for (const concurrency of options.concurrency) {
+      let baselineAtC: number | undefined;
+      for (const workload of options.workloads) {
+        if (interrupted) throw new Error('interrupted');
+        const lots = await lotsFor(workload, concurrency, lastBaselineRate, options.durationS);
+        const step = await runStep('ladder', workload, { concurrency }, options.durationS, lots);
+        if (workload === 'baseline') {
+          baselineAtC = step.result.throughput;
+          lastBaselineRate = Math.max(50, baselineAtC);
+        } else if (baselineAtC) {
+          step.ratioToBaseline = Math.round((100 * step.result.throughput) / baselineAtC) / 100;
+        }
+        steps.push(step);
+        show(step);
+      }
+    }
+    if (options.halfPeak) {
+      for (const s of summarize(steps)) {
+        if (interrupted) throw new Error('interrupted');
+        const rate = Math.max(1, Math.round(s.peakThroughput / 2));
+        const lots = await lotsFor(s.workload, 32, rate, options.durationS);
+        const step = await runStep('half-peak', s.workload, { rate }, options.durationS, lots);
+        steps.push(step);
+        show(step);
+      }
+    }
+
+    const summary = summarize(steps);
+    const entry = summary.find((s) => s.workload === 'entry');
+    const sagaSummaries = summary.filter((s) => s.workload !== 'baseline');
+    const result: BenchResult = {
+      label: options.label,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      machine,
+      options,
+      startup: Object.fromEntries(stack.components.map((c) => [c.name, c.startupMs])),
+      steps,
+      summary,
+      goals: {
+        entryRatioAtLeast08: entry?.peakRatioToBaseline === undefined ? undefined : entry.peakRatioToBaseline >= 0.8,
+        p95Under100msAtHalfPeak: options.halfPeak ? sagaSummaries.every((s) => (s.halfPeak?.p95 ?? Infinity) < 100) : undefined,
+        noErrors: summary.every((s) => s.errors === 0 && s.rejections === 0),
+      },
+      databaseSizesMiB: stack.databaseSizes(),
+    };
+
+    if (options.keep) {
+      // The server's own metrics (Prometheus text), for digging into its latencies afterwards.
+      await writeFile(join(stack.dir, 'server-metrics.txt'), await (await fetch(stack.metricsUrls.temporal!)).text()).catch(() => undefined);
+    }
+    console.log(`\n${table(steps, processNames)}\n`);
+    for (const s of summary) {
+      console.log(
+        `${s.workload.padEnd(10)} peak ${s.peakThroughput} sagas/s at C=${s.peakConcurrency}, knee C=${s.kneeConcurrency}` +
+          (s.peakRatioToBaseline !== undefined ? `, ×${s.peakRatioToBaseline} of the baseline's peak` : '') +
+          (s.halfPeak ? `; at half the peak (${s.halfPeak.rate}/s): p50 ${s.halfPeak.p50} p95 ${s.halfPeak.p95} p99 ${s.halfPeak.p99} ms` : '') +
+          `; errors ${s.errors}, 409s ${s.rejections}`,
+      );
+    }
+    console.log(`goals: ${JSON.stringify(result.goals)}`);
+
+    const resultsDir = join(ROOT, 'bench/results');
+    await mkdir(resultsDir, { recursive: true });
+    const out = options.out ?? join(resultsDir, `${stamp}.json`);
+    await writeFile(out, JSON.stringify(result, null, 1));
+    const title = `${options.label} — ${machine.cores} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${options.durationS} s per step, ${startedAt.toISOString().slice(0, 16)}Z`;
+    const svg = chartSvg(steps, title);
+    await writeFile(join(resultsDir, 'latest.svg'), svg);
+    if (options.commitChart) await writeFile(join(ROOT, 'bench/chart.svg'), svg);
+    console.log(`\n${markdownTable(steps)}\n`);
+    log(`results: ${out}; chart: bench/results/latest.svg${options.commitChart ? ' and bench/chart.svg' : ''}`);
+    return result;
+  } finally {
+    await cleanup();
+    cleanups.delete(cleanup);
+    if (options.stack.profile.length > 0) {
+      const lines: string[] = [];
+      for (const name of options.stack.profile) {
+        const profileDir = join(stack?.dir ?? dir, 'profiles', name);
+        const files = existsSync(profileDir) ? readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')) : [];
+        if (files.length === 0) lines.push(`${name}: no profile written (did it exit cleanly?)`);
+        for (const f of files) lines.push(formatSummary(summariseProfile(join(profileDir, f))));
+      }
+      console.log(`\nCPU profiles (whole run: startup, warm-up and every step)\n${lines.join('\n')}`);
+      await writeFile(join(dir, 'profiles.txt'), lines.join('\n'));
+    }
+    if (!options.keep) await rm(dir, { recursive: true, force: true });
+    else log(`kept ${dir} (logs and databases)`);
+  }
+}
+
+const HELP = `npm run bench -- [options]
+  --concurrency 1,8,32,128     the ladder of concurrent clients (closed loop)
+  --duration 15                seconds per step
+  --warmup 4                   seconds of unrecorded warm-up per workload (0: none)
+  --workloads ${ALL_WORKLOADS.join(',')}   (also: ${EXTRA_WORKLOADS.join(', ')})
+  --no-half-peak               skip the open-loop steps at half of each workload's peak
+  --baseline-mode update-with-start|execute   how the baseline workflows are started and awaited
+  Knobs:
+  --worker-env KEY=VALUE       env of both workers, e.g. WORKER_MAX_CONCURRENT_ACTIVITIES=200 (repeatable)
+  --api-env KEY=VALUE          env of the API (repeatable)
+  --no-wal                     the dev server without --sqlite-pragma journal_mode=wal / synchronous=normal
+  --server-db file|memory      the dev server's state in a SQLite file (default, as make start) or in memory
+  --server-config KEY=VALUE    dev server dynamic config, e.g. system.enableActivityEagerExecution=true (repeatable)
+  --local-activities           the saga worker runs the local-activities prototype (bench/prototypes/local-activities)
+  --without-workflow-otel      the saga bundle without the OpenTelemetry workflow interceptors (measurement only)
+  --runtime tsx|js             worker and API through tsx (as make start) or pre-built with esbuild
+  --profile worker,api         CPU profiles (node --cpu-prof) of these components, summarised at the end (implies --keep)
+  --label NAME  --out FILE  --keep (keep .tmp/bench-* with logs and databases)  --timeout-ms 60000`;
+
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      concurrency: { type: 'string', default: '1,8,32,128' },
+      duration: { type: 'string', default: '15' },
+      warmup: { type: 'string', default: '4' },
+      workloads: { type: 'string', default: ALL_WORKLOADS.join(',') },
+      'no-half-peak': { type: 'boolean', default: false },
+      'baseline-mode': { type: 'string', default: 'update-with-start' },
+      'worker-env': { type: 'string', multiple: true, default: [] },
+      'api-env': { type: 'string', multiple: true, default: [] },
+      'no-wal': { type: 'boolean', default: false },
+      'server-db': { type: 'string', default: 'file' },
+      'server-config': { type: 'string', multiple: true, default: [] },
+      'local-activities': { type: 'boolean', default: false },
+      'without-workflow-otel': { type: 'boolean', default: false },
+      runtime: { type: 'string', default: 'tsx' },
+      profile: { type: 'string', default: '' },
+      label: { type: 'string' },
+      out: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      'timeout-ms': { type: 'string', default: '60000' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    process.exit(0);
+  }
+  const pairs = (list: string[]) => Object.fromEntries(list.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const workloads = values.workloads.split(',').map((w) => w.trim()) as Workload[];
+  for (const w of workloads) {
+    if (![...ALL_WORKLOADS, ...EXTRA_WORKLOADS].includes(w)) throw new Error(`unknown workload ${w}; one of ${[...ALL_WORKLOADS, ...EXTRA_WORKLOADS].join(', ')}`);
+  }
+  const profile = values.profile.split(',').map((p) => p.trim()).filter(Boolean);
+  if (!['update-with-start', 'execute'].includes(values['baseline-mode'])) throw new Error('--baseline-mode: update-with-start or execute');
+  if (!['tsx', 'js'].includes(values.runtime)) throw new Error('--runtime: tsx or js');
+  const concurrency = values.concurrency.split(',').map(Number);
+  if (concurrency.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('--concurrency: positive integers, comma-separated');
+  const isDefault =
+    values.concurrency === '1,8,32,128' &&
+    values.duration === '15' &&
+    workloads.join(',') === ALL_WORKLOADS.join(',') &&
+    values['worker-env'].length + values['api-env'].length + values['server-config'].length === 0 &&
+    !values['no-wal'] &&
+    values['server-db'] === 'file' &&
+    !values['local-activities'] &&
+    !values['without-workflow-otel'] &&
+    values.runtime === 'tsx' &&
+    values['baseline-mode'] === 'update-with-start' &&
+    !values['no-half-peak'] &&
+    profile.length === 0;
+  return {
+    concurrency,
+    durationS: Number(values.duration),
+    warmupS: Number(values.warmup),
+    workloads,
+    halfPeak: !values['no-half-peak'],
+    baselineMode: values['baseline-mode'] as BenchOptions['baselineMode'],
+    label: values.label ?? (isDefault ? 'default' : 'custom'),
+    keep: values.keep || profile.length > 0,
+    ...(values.out && { out: resolve(values.out) }),
+    commitChart: isDefault,
+    timeoutMs: Number(values['timeout-ms']),
+    stack: {
+      serverPragmas: !values['no-wal'],
+      serverDb: values['server-db'] === 'memory' ? 'memory' : 'file',
+      serverDynamicConfig: values['server-config'],
+      workerEnv: pairs(values['worker-env']),
+      apiEnv: pairs(values['api-env']),
+      localActivities: values['local-activities'],
+      withoutWorkflowOtel: values['without-workflow-otel'],
+      runtime: values.runtime as 'tsx' | 'js',
+      profile,
+    },
+  };
+}
+
+const entry = process.argv[1];
+if (entry && resolve(entry) === resolve(import.meta.dirname, 'run.ts')) {
+  try {
+    await runBench(parseBenchArgs(process.argv.slice(2)));
+    process.exit(0);
+  } catch (err) {
+    console.error(err instanceof Error ? err.stack : err);
+    process.exit(interrupted ? 130 : 1);
+  }
+}
