@@ -16,15 +16,27 @@ export function createReservationActivities(reservations: ReservationService, pa
     createReservation: asStep((input: NewReservation) => reservations.createReservation(input)),
     cancelReservation: asStep((input: { key: string; reason: string }) => reservations.cancelReservationByKey(input.key, input.reason)),
     holdSpace: asStep((input: { key: string; lotId: string; plate: string }) => parking.holdSpace(input)),
-    releaseHold: asStep((input: { key: string }) => parking.releaseHold(input.key)),
+    /**
+     * Undoes holdSpace. Given the reservation's key, it cancels the reservation first: an
+     * arriving car's rollback (returnToHold) then sees it is no longer COMPLETED and does not
+     * hold the space again for it.
+     */
+    releaseHold: asStep(async (input: { key: string; reservationKey?: string; reason?: string }) => {
+      if (input.reservationKey) await reservations.cancelReservationByKey(input.reservationKey, input.reason ?? 'COMPENSATED');
+      await parking.releaseHold(input.key);
+    }),
     completeReservation: asStep((input: { reservationId: string; spaceId: string; holdKey: string }) =>
       reservations.setReservationStatus(input.reservationId, 'COMPLETED', { spaceId: input.spaceId, holdKey: input.holdKey }),
     ),
     markReservationUsed: asStep((input: { reservationId: string }) => reservations.setReservationStatus(input.reservationId, 'USED')),
-    /** The end time passed without the car: the space goes back to the lot. */
+    /**
+     * The end time passed without the car: the space goes back to the lot. EXPIRED first, so that
+     * an arriving car's rollback racing with it (returnToHold) sees it and frees the space too.
+     */
     expireReservation: asStep(async (input: { reservationId: string; holdKey: string }) => {
+      const expired = await reservations.setReservationStatus(input.reservationId, 'EXPIRED', { reason: 'NO_SHOW' });
       await parking.releaseHold(input.holdKey);
-      return reservations.setReservationStatus(input.reservationId, 'EXPIRED', { reason: 'NO_SHOW' });
+      return expired;
     }),
     findReservationForEntry: asStep(async (input: { lotId: string; plate: string }): Promise<ReservationForEntry | null> => {
       const reservation = await reservations.findActiveReservation(input.lotId, input.plate);
@@ -32,6 +44,15 @@ export function createReservationActivities(reservations: ReservationService, pa
       return { reservationId: reservation.id, holdKey: reservation.holdKey, sagaId: reservation.key.split('/')[0]! };
     }),
     occupyHeldSpace: asStep((input: { key: string; holdKey: string; lotId: string; plate: string }) => parking.occupyHeldSpace(input)),
-    returnToHold: asStep((input: { key: string; holdKey: string }) => parking.returnToHold(input)),
+    /**
+     * Undoes occupyHeldSpace: the space is held again for the reservation, unless the reservation
+     * has ended (expired or cancelled meanwhile): then it is released to the lot.
+     */
+    returnToHold: asStep(async (input: { key: string; holdKey: string; reservationId?: string }) => {
+      await parking.returnToHold({ key: input.key, holdKey: input.holdKey });
+      if (!input.reservationId) return;
+      const reservation = await reservations.loadReservation(input.reservationId);
+      if (reservation.status !== 'COMPLETED') await parking.releaseHold(input.holdKey);
+    }),
   };
 }

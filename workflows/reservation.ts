@@ -68,7 +68,7 @@ export async function reservation(input: ReservationInput): Promise<SagaState<Re
 
     const hold = await saga.step('holdSpace', {
       run: (key) => steps.holdSpace({ key, lotId: input.lotId, plate }),
-      compensate: (key) => compensations.releaseHold({ key }),
+      compensate: (key, why) => compensations.releaseHold({ key, reservationKey: saga.keyOf('createReservation'), reason: why.reason }),
       compensateFirst: true,
     });
 

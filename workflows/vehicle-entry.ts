@@ -58,7 +58,7 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
     const allocation = reservation
       ? await saga.step('occupyReservedSpace', {
           run: (key) => steps.occupyHeldSpace({ key, holdKey: reservation.holdKey, lotId: input.lotId, plate }),
-          compensate: (key) => compensations.returnToHold({ key, holdKey: reservation.holdKey }),
+          compensate: (key) => compensations.returnToHold({ key, holdKey: reservation.holdKey, reservationId: reservation.reservationId }),
           compensateFirst: true,
         })
       : await saga.step('allocateSpace', {
