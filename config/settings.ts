@@ -73,6 +73,8 @@ const settingsSchema = z.object({
   NOTIFY_INTERVAL_MS: z.coerce.number().int().min(10).default(500),
   NOTIFY_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(1000),
   NOTIFY_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(60_000),
+  /** Deliver only notifications whose event key starts with this (sharding dispatchers); unset: all. */
+  NOTIFY_EVENT_KEY_PREFIX: z.string().min(1).optional(),
   /** How often a worker publishes its resilience snapshot for operators. */
   RESILIENCE_PUBLISH_MS: z.coerce.number().int().min(100).default(2000),
 });

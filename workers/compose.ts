@@ -40,6 +40,7 @@ export function composeWorker(settings: Settings, db: Db, logger: Logger) {
       globalWebhookUrl: settings.NOTIFY_WEBHOOK_URL,
       backoffBaseMs: settings.NOTIFY_BACKOFF_BASE_MS,
       backoffMaxMs: settings.NOTIFY_BACKOFF_MAX_MS,
+      ...(settings.NOTIFY_EVENT_KEY_PREFIX && { eventKeyPrefix: settings.NOTIFY_EVENT_KEY_PREFIX }),
     },
   });
   const activities = createActivities({ ...domains, databaseBreaker });

@@ -105,5 +105,7 @@ export function workerEnv(stack: StackInfo): NodeJS.ProcessEnv {
     RESILIENCE_PUBLISH_MS: '200',
     // Several test workers run at once: each asks for its own metrics port when it wants one.
     WORKER_METRICS_PORT: '0',
+    // The shared workers deliver the platform's order events only; domain tests run dispatchers of their own.
+    NOTIFY_EVENT_KEY_PREFIX: 'order:',
   };
 }
