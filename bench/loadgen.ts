@@ -320,7 +320,7 @@ async function runLoad(run: RunMessage): Promise<LoadResult> {
         dropped++;
         continue;
       }
-      const p = operation(run, k, k)()
+      const p = operation(run, k, 0)()
         .then((rs) => {
           if (rs[0]) rs[0].start = Math.min(rs[0].start, due);
           records.push(...rs);

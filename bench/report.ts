@@ -114,8 +114,8 @@ export function formatTable(header: string[], rows: string[][]): string {
 /** Markdown version of the per-step table, for the README. */
 export function markdownTable(steps: Step[]): string {
   const lines = [
-    '| workload | clients | sagas/s | × baseline | p50 ms | p95 ms | p99 ms | errors | server CPU | worker CPU | API CPU | loadgen CPU | worker RSS MiB |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| workload | clients | sagas/s | × baseline | p50 ms | p95 ms | p99 ms | errors | server CPU | worker CPU | API CPU | loadgen CPU | others\' CPU | worker RSS MiB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const s of steps.filter((x) => x.kind === 'ladder')) {
     const r = s.result;
@@ -123,7 +123,7 @@ export function markdownTable(steps: Step[]): string {
     const pct = (n: string) => (p[n] ? `${p[n].cpuPercent.toFixed(0)} %` : '');
     const workerName = r.workload === 'baseline' ? 'baseline-worker' : 'worker';
     lines.push(
-      `| ${r.workload} | ${r.concurrency} | ${r.throughput.toFixed(1)} | ${s.ratioToBaseline?.toFixed(2) ?? '—'} | ${r.latency.p50.toFixed(0)} | ${r.latency.p95.toFixed(0)} | ${r.latency.p99.toFixed(0)} | ${r.errors + Object.values(r.rejections).reduce((a, b) => a + b, 0)} | ${pct('temporal')} | ${pct(workerName)} | ${pct('api')} | ${pct('loadgen')} | ${p[workerName]?.peakRssMiB.toFixed(0) ?? ''} |`,
+      `| ${r.workload} | ${r.concurrency} | ${r.throughput.toFixed(1)} | ${s.ratioToBaseline?.toFixed(2) ?? '—'} | ${r.latency.p50.toFixed(0)} | ${r.latency.p95.toFixed(0)} | ${r.latency.p99.toFixed(0)} | ${r.errors + Object.values(r.rejections).reduce((a, b) => a + b, 0)} | ${pct('temporal')} | ${pct(workerName)} | ${pct('api')} | ${pct('loadgen')} | ${s.usage.otherCpuPercent.toFixed(0)} % | ${p[workerName]?.peakRssMiB.toFixed(0) ?? ''} |`,
     );
   }
   return lines.join('\n');

@@ -137,7 +137,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     if (loadgen) await stopProcess(loadgen, 5000);
     await stack?.stop();
   };
-  cleanups.add(cleanup);
+  const onSignal = async () => {
+    await cleanup();
+    if (!options.keep) await rm(dir, { recursive: true, force: true });
+  };
+  cleanups.add(onSignal);
   try {
     // Ports are picked free, then bound by other processes a moment later: on a busy machine
     // another process may take one in between. Start again on new ports then.
@@ -341,7 +345,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     return result;
   } finally {
     await cleanup();
-    cleanups.delete(cleanup);
+    cleanups.delete(onSignal);
     if (options.stack.profile.length > 0) {
       const lines: string[] = [];
       for (const name of options.stack.profile) {

@@ -9,7 +9,8 @@ import { createConnection, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { devServerArgs } from '../scripts/temporal-dev-server';
-import { buildWorkflowBundle, WORKFLOW_INTERCEPTOR_MODULES } from '../workers/bundle';
+import { buildWorkflowBundle, WORKFLOWS_PATH } from '../workers/bundle';
+import { buildLocalActivitiesBundle } from './prototypes/local-activities/bundle';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { temporal } = proto;
@@ -114,7 +115,7 @@ async function cachedBundle(target: string, name: string, build: () => Promise<v
       else if (entry.isFile() && rel.endsWith('.ts')) hash.update(rel).update(readFileSync(join(ROOT, rel)));
     }
   };
-  for (const dir of ['workflows', 'shared', 'bench']) walk(dir);
+  for (const dir of ['workflows', 'shared', 'bench', 'workers']) walk(dir);
   hash.update(readFileSync(join(ROOT, 'package-lock.json')));
   const cached = join(ROOT, '.tmp', 'bench-cache', `${name}-${hash.digest('hex').slice(0, 16)}.js`);
   if (existsSync(cached)) return copyFile(cached, target);
@@ -213,14 +214,13 @@ export async function startStack(options: StackOptions, log: (line: string) => v
       timed(server, () => waitFor('the Temporal dev server', () => portOpen(temporalPort!), server.process)),
       promisify(execFile)('npx', ['prisma', 'migrate', 'deploy'], { cwd: ROOT, env: prismaEnv }),
       (async () => {
-        if (options.localActivities || options.withoutWorkflowOtel) {
-          const name = `${options.localActivities ? 'local-activities' : 'sagas'}${options.withoutWorkflowOtel ? '-without-otel' : ''}`;
-          await cachedBundle(sagaBundle, name, async () => {
-            const { code } = await bundleWorkflowCode({
-              workflowsPath: join(ROOT, options.localActivities ? 'bench/prototypes/local-activities/workflows.ts' : 'workflows/index.ts'),
-              workflowInterceptorModules: options.withoutWorkflowOtel ? [] : WORKFLOW_INTERCEPTOR_MODULES,
-              logger: new DefaultLogger('WARN'),
-            });
+        if (options.localActivities) {
+          await cachedBundle(sagaBundle, `local-activities${options.withoutWorkflowOtel ? '-without-otel' : ''}`, async () => {
+            await writeFile(sagaBundle, await buildLocalActivitiesBundle({ otel: !options.withoutWorkflowOtel }));
+          });
+        } else if (options.withoutWorkflowOtel) {
+          await cachedBundle(sagaBundle, 'sagas-without-otel', async () => {
+            const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
             await writeFile(sagaBundle, code);
           });
         } else {
