@@ -51,7 +51,7 @@ export function testExternalServicesConfig(env: VendorSet['env']): ExternalServi
       slidingWindowSize: 10,
       minimumNumberOfCalls: 4,
       failureRateThreshold: 50,
-      waitDurationInOpenState: 1500,
+      waitDurationInOpenState: 4000,
       permittedNumberOfCallsInHalfOpenState: 1,
     };
   }
