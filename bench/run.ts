@@ -375,7 +375,7 @@ const HELP = `npm run bench -- [options]
   --no-wal                     the dev server without --sqlite-pragma journal_mode=wal / synchronous=normal
   --server-db file|memory      the dev server's state in a SQLite file (default, as make start) or in memory
   --server-config KEY=VALUE    dev server dynamic config, e.g. system.enableActivityEagerExecution=true (repeatable)
-  --local-activities           the saga worker runs the local-activities prototype (bench/prototypes/local-activities)
+  --ordinary-activities        the sagas' local activities run as ordinary activities (bench/variants)
   --without-workflow-otel      the saga bundle without the OpenTelemetry workflow interceptors (measurement only)
   --runtime tsx|js             worker and API through tsx (as make start) or pre-built with esbuild
   --profile worker,api         CPU profiles (node --cpu-prof) of these components, summarised at the end (implies --keep)
@@ -396,7 +396,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'no-wal': { type: 'boolean', default: false },
       'server-db': { type: 'string', default: 'file' },
       'server-config': { type: 'string', multiple: true, default: [] },
-      'local-activities': { type: 'boolean', default: false },
+      'ordinary-activities': { type: 'boolean', default: false },
       'without-workflow-otel': { type: 'boolean', default: false },
       runtime: { type: 'string', default: 'tsx' },
       profile: { type: 'string', default: '' },
@@ -428,7 +428,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     values['worker-env'].length + values['api-env'].length + values['server-config'].length === 0 &&
     !values['no-wal'] &&
     values['server-db'] === 'file' &&
-    !values['local-activities'] &&
+    !values['ordinary-activities'] &&
     !values['without-workflow-otel'] &&
     values.runtime === 'tsx' &&
     values['baseline-mode'] === 'update-with-start' &&
@@ -452,7 +452,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       serverDynamicConfig: values['server-config'],
       workerEnv: pairs(values['worker-env']),
       apiEnv: pairs(values['api-env']),
-      localActivities: values['local-activities'],
+      ordinaryActivities: values['ordinary-activities'],
       withoutWorkflowOtel: values['without-workflow-otel'],
       runtime: values.runtime as 'tsx' | 'js',
       profile,

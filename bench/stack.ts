@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { devServerArgs } from '../scripts/temporal-dev-server';
 import { buildWorkflowBundle, WORKFLOWS_PATH } from '../workers/bundle';
-import { buildLocalActivitiesBundle } from './prototypes/local-activities/bundle';
+import { buildOrdinaryActivitiesBundle } from './variants/bundle';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { temporal } = proto;
@@ -28,8 +28,8 @@ export interface StackOptions {
   workerEnv: Record<string, string>;
   /** Env for the API. */
   apiEnv: Record<string, string>;
-  /** Saga worker runs the local-activities prototype bundle (bench/prototypes/local-activities). */
-  localActivities: boolean;
+  /** The sagas' local activities run as ordinary activities (bench/variants/ordinary-activities.ts). */
+  ordinaryActivities: boolean;
   /** The saga bundle without the OpenTelemetry workflow interceptors (to weigh what they cost). */
   withoutWorkflowOtel: boolean;
   /** tsx: TypeScript through tsx at runtime (as make start); js: pre-built with esbuild, plain node. */
@@ -205,7 +205,13 @@ export async function startStack(options: StackOptions, log: (line: string) => v
     if (options.serverDb === 'memory') {
       serverArgs = serverArgs.filter((arg, i) => arg !== '--db-filename' && serverArgs[i - 1] !== '--db-filename');
     }
-    for (const kv of options.serverDynamicConfig) serverArgs.push('--dynamic-config-value', kv);
+    for (const kv of options.serverDynamicConfig) {
+      // A key the defaults already set (e.g. the poll rate) takes the variant's value instead.
+      const key = `${kv.split('=')[0]}=`;
+      const at = serverArgs.findIndex((arg, i) => serverArgs[i - 1] === '--dynamic-config-value' && arg.startsWith(key));
+      if (at > 0) serverArgs.splice(at - 1, 2);
+      serverArgs.push('--dynamic-config-value', kv);
+    }
     const server = spawnLogged('temporal', resolve(ROOT, process.env.TEMPORAL_BIN ?? '.tools/bin/temporal'), serverArgs, {});
     log(`temporal dev server on ${temporalAddress} (${options.serverDb === 'memory' ? 'in-memory SQLite, ' : ''}${options.serverPragmas ? 'WAL, synchronous=normal' : 'default pragmas'}${options.serverDynamicConfig.length ? `, ${options.serverDynamicConfig.join(' ')}` : ''})`);
 
@@ -214,9 +220,9 @@ export async function startStack(options: StackOptions, log: (line: string) => v
       timed(server, () => waitFor('the Temporal dev server', () => portOpen(temporalPort!), server.process)),
       promisify(execFile)('npx', ['prisma', 'migrate', 'deploy'], { cwd: ROOT, env: prismaEnv }),
       (async () => {
-        if (options.localActivities) {
-          await cachedBundle(sagaBundle, `local-activities${options.withoutWorkflowOtel ? '-without-otel' : ''}`, async () => {
-            await writeFile(sagaBundle, await buildLocalActivitiesBundle({ otel: !options.withoutWorkflowOtel }));
+        if (options.ordinaryActivities) {
+          await cachedBundle(sagaBundle, `ordinary-activities${options.withoutWorkflowOtel ? '-without-otel' : ''}`, async () => {
+            await writeFile(sagaBundle, await buildOrdinaryActivitiesBundle({ otel: !options.withoutWorkflowOtel }));
           });
         } else if (options.withoutWorkflowOtel) {
           await cachedBundle(sagaBundle, 'sagas-without-otel', async () => {
@@ -233,7 +239,7 @@ export async function startStack(options: StackOptions, log: (line: string) => v
       })(),
     ]);
     log(
-      `database migrated, workflow bundles built${options.localActivities ? ' (saga bundle: local-activities prototype)' : ''}${options.withoutWorkflowOtel ? ' (saga bundle without the OpenTelemetry workflow interceptors)' : ''}`,
+      `database migrated, workflow bundles built${options.ordinaryActivities ? ' (saga bundle: ordinary activities in place of local ones)' : ''}${options.withoutWorkflowOtel ? ' (saga bundle without the OpenTelemetry workflow interceptors)' : ''}`,
     );
 
     const js = options.runtime === 'js' ? await buildJs(dir) : undefined;

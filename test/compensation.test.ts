@@ -22,12 +22,22 @@ afterAll(async () => {
   await quick?.close();
 });
 
-/** The activity types the saga scheduled, in order, read from its Temporal history. */
+/**
+ * The activity types the saga ran, in order, read from its Temporal history: ordinary
+ * activities by their scheduled events, local ones by the marker recorded with their result.
+ */
 async function scheduledActivities(sagaId: string): Promise<string[]> {
   const history = await stack.temporal.workflow.getHandle(sagaId).fetchHistory();
   return (history.events ?? [])
-    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? localActivityType(e.markerRecordedEventAttributes))
     .filter((name): name is string => Boolean(name));
+}
+
+/** The activity type of a local activity's marker (the SDK's core records it as JSON under `data`). */
+function localActivityType(marker: { markerName?: string | null; details?: Record<string, { payloads?: Array<{ data?: Uint8Array | null }> | null }> | null } | null | undefined) {
+  if (marker?.markerName !== 'core_local_activity') return undefined;
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type : undefined;
 }
 
 describe('saga compensation', () => {

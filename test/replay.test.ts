@@ -13,8 +13,11 @@ import { armFault, connectStack, createLot, disarmFault, uniquePlate, waitForSag
  * and from this run must replay on the current workflow bundle, the very file workers load.
  * RECORD_HISTORIES=1 adds the fixtures of this run's scenarios that are missing; existing ones
  * are never rewritten (they are the older code's histories that new code must still replay).
+ * Each generation of the workflows' code records under its own suffix: `<scenario>.json` from
+ * before the patch `local-database-steps`, `<scenario>.local-steps.json` from after it.
  */
 const FIXTURES = 'test/fixtures/histories';
+const GENERATION = '.local-steps';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -119,10 +122,11 @@ describe('workflow determinism', () => {
       const run = promisify(execFile);
       const existing = new Set(await readdir(FIXTURES));
       for (const { name, workflowId } of histories) {
-        if (existing.has(`${name}.json`)) continue;
+        const file = `${name}${GENERATION}.json`;
+        if (existing.has(file)) continue;
         const address = inject('stack').temporalAddress;
         const { stdout } = await run(resolve(TEMPORAL_BIN), ['workflow', 'show', '--workflow-id', workflowId, '-o', 'json', '--address', address]);
-        await writeFile(join(FIXTURES, `${name}.json`), stdout);
+        await writeFile(join(FIXTURES, file), stdout);
       }
     }
   });

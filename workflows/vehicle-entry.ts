@@ -1,5 +1,6 @@
 import { defineSignal, getExternalWorkflowHandle, log, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { databaseSteps } from './database-steps';
 import { compensationStep, databaseStep } from './policies';
 import { vehicleArrivedSignal } from './reservation';
 import { Saga, type OperatorInput, type SagaState } from './saga';
@@ -21,7 +22,9 @@ export interface VehicleEntryResult {
 /** The gate saw the car go through (lots that require gate confirmation). */
 export const gatePassedSignal = defineSignal<[OperatorInput?]>('gatePassed');
 
-const steps = proxyActivities<Activities>(databaseStep);
+// The plate check calls the ANPR vendor, which may be slow: an ordinary activity, so that the
+// saga answers queries and updates meanwhile (a local step holds its workflow task).
+const plateChecks = proxyActivities<Activities>(databaseStep);
 const compensations = proxyActivities<Activities>(compensationStep);
 
 /**
@@ -41,10 +44,11 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
     if (waiting) gatePassed = true;
   });
 
+  const steps = databaseSteps();
   return saga.run(async () => {
     // As in seed 001: verification retries, falls back to the backup vendor, then to the cache.
     const { plate } = await saga.step('verifyPlate', {
-      run: (_key, fallbacks) => steps.verifyPlate({ plate: input.plate, fallbacks }),
+      run: (_key, fallbacks) => plateChecks.verifyPlate({ plate: input.plate, fallbacks }),
       fallbacks: { cacheFallback: true, alternativeServices: true },
     });
     saga.setKeys({ Plate: plate });

@@ -1,5 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { databaseSteps } from './database-steps';
 import { compensationStep, databaseStep } from './policies';
 import { Saga, type SagaState } from './saga';
 
@@ -17,7 +18,9 @@ export interface VehicleExitResult {
   durationSeconds: number;
 }
 
-const steps = proxyActivities<Activities>(databaseStep);
+// The plate check calls the ANPR vendor, which may be slow: an ordinary activity, so that the
+// saga answers queries and updates meanwhile (a local step holds its workflow task).
+const plateChecks = proxyActivities<Activities>(databaseStep);
 const compensations = proxyActivities<Activities>(compensationStep);
 
 /**
@@ -28,9 +31,10 @@ const compensations = proxyActivities<Activities>(compensationStep);
 export async function vehicleExit(input: VehicleExitInput): Promise<SagaState<VehicleExitInput, VehicleExitResult>> {
   const saga = new Saga<VehicleExitInput, VehicleExitResult>({ type: 'VehicleExit', input, keys: { LotId: input.lotId } });
 
+  const steps = databaseSteps();
   return saga.run(async () => {
     const { plate } = await saga.step('verifyPlate', {
-      run: (_key, fallbacks) => steps.verifyPlate({ plate: input.plate, fallbacks }),
+      run: (_key, fallbacks) => plateChecks.verifyPlate({ plate: input.plate, fallbacks }),
       fallbacks: { cacheFallback: true, alternativeServices: true },
     });
     saga.setKeys({ Plate: plate });

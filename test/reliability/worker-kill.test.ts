@@ -6,8 +6,11 @@ import { World } from './support/world';
 
 /**
  * The worker dies without a goodbye (SIGKILL) while sagas are in the middle of a slow step,
- * twice; a new worker takes over. Temporal times out the lost activity attempts and retries
- * them on the new worker: every saga finishes, and every effect happened once.
+ * twice; a new worker takes over. The slow steps are the order's confirmation (an ordinary
+ * activity: Temporal times out the lost attempt and retries it on the new worker) and the
+ * entry record (a local activity, run inside the saga's workflow task: the task times out and
+ * the new worker runs the saga on from its last recorded step). Every saga finishes, and
+ * every effect happened once.
  */
 let world: World;
 beforeAll(async () => {
@@ -15,17 +18,35 @@ beforeAll(async () => {
 });
 afterAll(async () => world?.close());
 
-/** PendingActivityState.PENDING_ACTIVITY_STATE_STARTED: a worker has the attempt in hand. */
+/** PendingActivityState / PendingWorkflowTaskState ..._STARTED: a worker has it in hand. */
 const STARTED = 2;
+/** TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE: a worker took the task and never answered. */
+const START_TO_CLOSE = 1;
 
 /** Sagas with an attempt of activity `step` (the `attempt`th or a later one) running on a worker now. */
-async function inFlight(sagaIds: string[], step: string, attempt = 1): Promise<string[]> {
+async function activityInFlight(sagaIds: string[], step: string, attempt = 1): Promise<string[]> {
   const hits: string[] = [];
   for (const id of sagaIds) {
     const { raw } = await world.temporal.workflow.getHandle(id).describe();
     if ((raw.pendingActivities ?? []).some((a) => a.activityType?.name === step && a.state === STARTED && (a.attempt ?? 1) >= attempt)) hits.push(id);
   }
   return hits;
+}
+
+/** Sagas whose workflow task (with the local steps it runs) a worker has in hand now. */
+async function workflowTaskInFlight(sagaIds: string[]): Promise<string[]> {
+  const hits: string[] = [];
+  for (const id of sagaIds) {
+    const { raw } = await world.temporal.workflow.getHandle(id).describe();
+    if (raw.pendingWorkflowTask?.state === STARTED) hits.push(id);
+  }
+  return hits;
+}
+
+/** How many of the saga's workflow tasks a worker lost with the task in hand. */
+async function lostWorkflowTasks(sagaId: string): Promise<number> {
+  const history = await world.temporal.workflow.getHandle(sagaId).fetchHistory();
+  return (history.events ?? []).filter((e) => e.workflowTaskTimedOutEventAttributes?.timeoutType === START_TO_CLOSE).length;
 }
 
 describe('worker killed mid-saga', () => {
@@ -39,19 +60,23 @@ describe('worker killed mid-saga', () => {
     }
     await Promise.all([
       ...Array.from({ length: 8 }, () => load.enter()),
-      ...Array.from({ length: 4 }, () => load.order()),
+      ...Array.from({ length: 8 }, () => load.order()),
       ...Array.from({ length: 3 }, () => load.reserve()),
     ]);
     const entries = load.requests.filter((r) => r.kind === 'entry').map((r) => r.sagaId);
     const orders = load.requests.filter((r) => r.kind === 'order').map((r) => r.sagaId);
 
-    // First kill: while entry records are being written.
-    await waitUntil('entry records in flight', async () => (await inFlight(entries, 'createEntryRecord')).length >= 4, 60_000);
+    // First kill: while orders are being confirmed and entries run their local steps.
+    await waitUntil(
+      'order confirmations and entry steps in flight',
+      async () => (await activityInFlight(orders, 'confirmOrder')).length >= 2 && (await workflowTaskInFlight(entries)).length >= 2,
+      60_000,
+    );
     await world.killWorker('SIGKILL');
     await world.startWorker();
 
-    // Second kill: while the retried attempts (on the new worker) are in flight.
-    await waitUntil('retried entry records in flight', async () => (await inFlight(entries, 'createEntryRecord', 2)).length >= 1, 60_000);
+    // Second kill: while the retried confirmations (on the new worker) are in flight.
+    await waitUntil('retried order confirmations in flight', async () => (await activityInFlight(orders, 'confirmOrder', 2)).length >= 1, 60_000);
     await world.killWorker('SIGKILL');
     await world.startWorker();
     await world.db.faultSwitch.deleteMany({});
@@ -66,8 +91,11 @@ describe('worker killed mid-saga', () => {
       expect(state?.reason, `${id}: ${JSON.stringify(state?.steps)}`).not.toBe('STEP_FAILED');
     }
     for (const id of entries) expect(verdict.sagas.get(id)?.state?.status).toBe('COMPLETED');
-    // The kills did hit: some entry record was written only by a third attempt (two were lost).
-    const attempts = entries.map((id) => verdict.sagas.get(id)?.state?.steps.find((s) => s.name === 'createEntryRecord')?.attempts ?? 0);
+    // The kills did hit: some order was confirmed only by a third attempt (two were lost), and
+    // some entry's workflow task, with its local steps, died with a worker.
+    const attempts = orders.map((id) => verdict.sagas.get(id)?.state?.steps.find((s) => s.name === 'confirmOrder')?.attempts ?? 0);
     expect(Math.max(...attempts)).toBeGreaterThanOrEqual(3);
+    const lost = await Promise.all(entries.map(lostWorkflowTasks));
+    expect(Math.max(...lost)).toBeGreaterThanOrEqual(1);
   });
 });
