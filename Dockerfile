@@ -29,7 +29,7 @@ COPY . .
 # built once here instead of at every worker start.
 RUN npx --no-install prisma generate --schema prisma/schema.prisma \
  && npx --no-install prisma generate --schema prisma/postgres/schema.prisma \
- && node --import tsx workers/build-bundle.ts /app/workflow-bundle.js
+ && node --import tsx workers/build-bundle.ts /app/workflow-bundle.js --tracing
 
 ENV NODE_ENV=production \
     WORKFLOW_BUNDLE_PATH=/app/workflow-bundle.js \

@@ -25,7 +25,7 @@ export const VARIANTS: Record<string, string[]> = {
   'eager-activities': ['--server-config', 'system.enableActivityEagerExecution=true'],
   'one-partition': ['--server-config', 'matching.numTaskqueueReadPartitions=1', '--server-config', 'matching.numTaskqueueWritePartitions=1'],
   'ordinary-activities': ['--ordinary-activities'],
-  'without-workflow-otel': ['--without-workflow-otel'],
+  'with-workflow-otel': ['--with-workflow-otel'],
   'faults-off': ['--worker-env', 'FAULTS_ENABLED=false', '--api-env', 'FAULTS_ENABLED=false'],
   'log-warn': ['--worker-env', 'LOG_LEVEL=warn', '--api-env', 'LOG_LEVEL=warn'],
   'slots-small': ['--worker-env', 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS=8', '--worker-env', 'WORKER_MAX_CONCURRENT_ACTIVITIES=16'],

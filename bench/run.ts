@@ -376,7 +376,7 @@ const HELP = `npm run bench -- [options]
   --server-db file|memory      the dev server's state in a SQLite file (default, as make start) or in memory
   --server-config KEY=VALUE    dev server dynamic config, e.g. system.enableActivityEagerExecution=true (repeatable)
   --ordinary-activities        the sagas' local activities run as ordinary activities (bench/variants)
-  --without-workflow-otel      the saga bundle without the OpenTelemetry workflow interceptors (measurement only)
+  --with-workflow-otel         the saga bundle with the OpenTelemetry workflow interceptors, as a worker that traces has it
   --runtime tsx|js             worker and API through tsx (as make start) or pre-built with esbuild
   --profile worker,api         CPU profiles (node --cpu-prof) of these components, summarised at the end (implies --keep)
   --label NAME  --out FILE  --keep (keep .tmp/bench-* with logs and databases)  --timeout-ms 60000`;
@@ -397,7 +397,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'server-db': { type: 'string', default: 'file' },
       'server-config': { type: 'string', multiple: true, default: [] },
       'ordinary-activities': { type: 'boolean', default: false },
-      'without-workflow-otel': { type: 'boolean', default: false },
+      'with-workflow-otel': { type: 'boolean', default: false },
       runtime: { type: 'string', default: 'tsx' },
       profile: { type: 'string', default: '' },
       label: { type: 'string' },
@@ -429,7 +429,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     !values['no-wal'] &&
     values['server-db'] === 'file' &&
     !values['ordinary-activities'] &&
-    !values['without-workflow-otel'] &&
+    !values['with-workflow-otel'] &&
     values.runtime === 'tsx' &&
     values['baseline-mode'] === 'update-with-start' &&
     !values['no-half-peak'] &&
@@ -453,7 +453,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       workerEnv: pairs(values['worker-env']),
       apiEnv: pairs(values['api-env']),
       ordinaryActivities: values['ordinary-activities'],
-      withoutWorkflowOtel: values['without-workflow-otel'],
+      withWorkflowOtel: values['with-workflow-otel'],
       runtime: values.runtime as 'tsx' | 'js',
       profile,
     },

@@ -9,7 +9,7 @@ import { createConnection, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { devServerArgs } from '../scripts/temporal-dev-server';
-import { buildWorkflowBundle, WORKFLOWS_PATH } from '../workers/bundle';
+import { buildWorkflowBundle } from '../workers/bundle';
 import { buildOrdinaryActivitiesBundle } from './variants/bundle';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -30,8 +30,8 @@ export interface StackOptions {
   apiEnv: Record<string, string>;
   /** The sagas' local activities run as ordinary activities (bench/variants/ordinary-activities.ts). */
   ordinaryActivities: boolean;
-  /** The saga bundle without the OpenTelemetry workflow interceptors (to weigh what they cost). */
-  withoutWorkflowOtel: boolean;
+  /** The saga bundle with the OpenTelemetry workflow interceptors, as a tracing worker has it (to weigh what they cost). */
+  withWorkflowOtel: boolean;
   /** tsx: TypeScript through tsx at runtime (as make start); js: pre-built with esbuild, plain node. */
   runtime: 'tsx' | 'js';
   /** Components to CPU-profile (node --cpu-prof): worker, api, baseline-worker; profiles in <dir>/profiles/<name>. */
@@ -221,16 +221,12 @@ export async function startStack(options: StackOptions, log: (line: string) => v
       promisify(execFile)('npx', ['prisma', 'migrate', 'deploy'], { cwd: ROOT, env: prismaEnv }),
       (async () => {
         if (options.ordinaryActivities) {
-          await cachedBundle(sagaBundle, `ordinary-activities${options.withoutWorkflowOtel ? '-without-otel' : ''}`, async () => {
-            await writeFile(sagaBundle, await buildOrdinaryActivitiesBundle({ otel: !options.withoutWorkflowOtel }));
-          });
-        } else if (options.withoutWorkflowOtel) {
-          await cachedBundle(sagaBundle, 'sagas-without-otel', async () => {
-            const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
-            await writeFile(sagaBundle, code);
+          await cachedBundle(sagaBundle, `ordinary-activities${options.withWorkflowOtel ? '-with-otel' : ''}`, async () => {
+            await writeFile(sagaBundle, await buildOrdinaryActivitiesBundle({ otel: options.withWorkflowOtel }));
           });
         } else {
-          await cachedBundle(sagaBundle, 'sagas', () => buildWorkflowBundle(sagaBundle));
+          const tracing = options.withWorkflowOtel;
+          await cachedBundle(sagaBundle, tracing ? 'sagas-with-otel' : 'sagas', () => buildWorkflowBundle(sagaBundle, { tracing }));
         }
         await cachedBundle(baselineBundle, 'baseline', async () => {
           const { code } = await bundleWorkflowCode({ workflowsPath: join(ROOT, 'bench/baseline-workflow.ts'), logger: new DefaultLogger('WARN') });
@@ -239,7 +235,7 @@ export async function startStack(options: StackOptions, log: (line: string) => v
       })(),
     ]);
     log(
-      `database migrated, workflow bundles built${options.ordinaryActivities ? ' (saga bundle: ordinary activities in place of local ones)' : ''}${options.withoutWorkflowOtel ? ' (saga bundle without the OpenTelemetry workflow interceptors)' : ''}`,
+      `database migrated, workflow bundles built${options.ordinaryActivities ? ' (saga bundle: ordinary activities in place of local ones)' : ''}${options.withWorkflowOtel ? ' (saga bundle with the OpenTelemetry workflow interceptors)' : ''}`,
     );
 
     const js = options.runtime === 'js' ? await buildJs(dir) : undefined;

@@ -2,7 +2,7 @@ import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { createServer, type Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startOwnWorker, type OwnWorker } from './support/own-worker';
 import { connectStack, createLot, uniquePlate, type TestStack } from './support/stack';
 
@@ -36,7 +36,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const { port } = receiver.address() as { port: number };
-  worker = await startOwnWorker('tracing', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` });
+  worker = await startOwnWorker('tracing', {
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+    WORKFLOW_BUNDLE_PATH: inject('stack').tracedWorkflowBundlePath,
+  });
   stack = await connectStack({ taskQueue: worker.taskQueue });
 });
 

@@ -12,11 +12,16 @@ export const WORKFLOW_INTERCEPTOR_MODULES = [
   createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
 ];
 
-/** Bundles the workflow code once, so that workers start without running webpack. */
-export async function buildWorkflowBundle(outputPath: string): Promise<void> {
+/**
+ * Bundles the workflow code once, so that workers start without running webpack. With
+ * `tracing`, the OpenTelemetry workflow interceptors go in: workers that export traces need
+ * them, and the others are spared their cost (about 12 ms of worker CPU per saga, see bench/).
+ * They add no commands to histories, so either bundle replays the other's.
+ */
+export async function buildWorkflowBundle(outputPath: string, { tracing }: { tracing: boolean }): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    workflowInterceptorModules: tracing ? WORKFLOW_INTERCEPTOR_MODULES : [],
     logger: new DefaultLogger('WARN'),
   });
   await mkdir(dirname(outputPath), { recursive: true });

@@ -15,6 +15,8 @@ export interface StackInfo {
   databaseUrl: string;
   taskQueue: string;
   workflowBundlePath: string;
+  /** The same workflows with the OpenTelemetry interceptors, for workers that trace. */
+  tracedWorkflowBundlePath: string;
   dir: string;
   temporalDbFile: string;
   /** The shared worker's vendors: URLs by env variable, and its external-services config file. */
@@ -49,6 +51,7 @@ export default async function setup(project: TestProject) {
     databaseUrl: postgres?.url ?? `file:${resolve(dir, 'platform.db')}`,
     taskQueue: 'sagas-test',
     workflowBundlePath: resolve(dir, 'workflow-bundle.js'),
+    tracedWorkflowBundlePath: resolve(dir, 'workflow-bundle-traced.js'),
     dir,
     temporalDbFile,
     vendors: { ANPR_URLS: '', ANPR_BACKUP_URLS: '', PAYMENT_URLS: '', PAYMENT_BACKUP_URLS: '' },
@@ -67,7 +70,8 @@ export default async function setup(project: TestProject) {
   try {
     const [server] = await Promise.all([
       startDevServer({ port: temporalPort, dbFile: temporalDbFile }),
-      buildWorkflowBundle(stack.workflowBundlePath),
+      buildWorkflowBundle(stack.workflowBundlePath, { tracing: false }),
+      buildWorkflowBundle(stack.tracedWorkflowBundlePath, { tracing: true }),
     ]);
     children.push(server);
     vendors = await startVendorSet();
