@@ -1,5 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadSettings } from '../config/settings';
+import { workerTuning } from '../workers/tuning';
 import { baselineActivities } from './baseline-activities';
 
 /**
@@ -16,7 +17,6 @@ Runtime.install({
   }),
 });
 const connection = await NativeConnection.connect({ address: settings.TEMPORAL_ADDRESS });
-const pollers = (maximum: number | undefined) => (maximum === undefined ? undefined : ({ type: 'simple-maximum', maximum } as const));
 const worker = await Worker.create({
   connection,
   namespace: settings.TEMPORAL_NAMESPACE,
@@ -24,12 +24,7 @@ const worker = await Worker.create({
   workflowBundle: { codePath: settings.WORKFLOW_BUNDLE_PATH },
   activities: baselineActivities,
   shutdownGraceTime: '10 seconds',
-  maxConcurrentWorkflowTaskExecutions: settings.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
-  maxConcurrentActivityTaskExecutions: settings.WORKER_MAX_CONCURRENT_ACTIVITIES,
-  maxConcurrentLocalActivityExecutions: settings.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
-  maxCachedWorkflows: settings.WORKER_MAX_CACHED_WORKFLOWS,
-  workflowTaskPollerBehavior: pollers(settings.WORKER_WORKFLOW_POLLERS),
-  activityTaskPollerBehavior: pollers(settings.WORKER_ACTIVITY_POLLERS),
+  ...workerTuning(settings),
 });
 console.log(JSON.stringify({ msg: 'worker started', taskQueue: settings.TEMPORAL_TASK_QUEUE }));
 try {

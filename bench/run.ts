@@ -34,7 +34,8 @@ import type { InitMessage, LoadResult, RunMessage, Workload } from './loadgen';
 import { describeMachine, UsageWindow } from './proc';
 import { formatSummary, summariseProfile } from './profile-summary';
 import { chartSvg, markdownTable, summarize, table, type Step, type WorkloadSummary } from './report';
-import { startStack, stopProcess, type Stack, type StackOptions } from './stack';
+import { stopProcess } from '../scripts/processes';
+import { startStack, type Stack, type StackOptions } from './stack';
 import { difference, scrape } from './worker-metrics';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -134,7 +135,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   let closeClient: (() => Promise<void>) | undefined;
   const cleanup = async () => {
     await closeClient?.().catch(() => undefined);
-    if (loadgen) await stopProcess(loadgen, 5000);
+    if (loadgen) await stopProcess(loadgen, 'SIGTERM', 5000);
     await stack?.stop();
   };
   const onSignal = async () => {

@@ -5,9 +5,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort, isPortOpen, stopProcess } from '../scripts/processes';
 import { devServerArgs } from '../scripts/temporal-dev-server';
 import { buildWorkflowBundle } from '../workers/bundle';
 import { buildOrdinaryActivitiesBundle } from './variants/bundle';
@@ -63,25 +63,6 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? ok(address.port) : fail(new Error('no port'))));
-    });
-  });
-}
-
-async function portOpen(port: number): Promise<boolean> {
-  return new Promise((ok) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => (socket.destroy(), ok(true)));
-    socket.once('error', () => ok(false));
-  });
-}
-
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -90,16 +71,6 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ch
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
-export async function stopProcess(child: ChildProcess, graceMs = 15_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }
 
 /**
@@ -217,7 +188,7 @@ export async function startStack(options: StackOptions, log: (line: string) => v
 
     const prismaEnv = { ...process.env, DATABASE_URL: databaseUrl, PRISMA_SCHEMA_ENGINE_BINARY: '/dev/null', PRISMA_QUERY_ENGINE_LIBRARY: '/dev/null', PRISMA_HIDE_UPDATE_MESSAGE: '1' };
     await Promise.all([
-      timed(server, () => waitFor('the Temporal dev server', () => portOpen(temporalPort!), server.process)),
+      timed(server, () => waitFor('the Temporal dev server', () => isPortOpen(temporalPort!), server.process)),
       promisify(execFile)('npx', ['prisma', 'migrate', 'deploy'], { cwd: ROOT, env: prismaEnv }),
       (async () => {
         if (options.ordinaryActivities) {
@@ -247,7 +218,7 @@ export async function startStack(options: StackOptions, log: (line: string) => v
 
     const simulators = spawnLogged('simulators', process.execPath, ['--import', 'tsx', join(ROOT, 'simulators/start.ts')], { ...vendors, LOG_LEVEL: 'warn' });
     await timed(simulators, () =>
-      waitFor('the simulators', async () => (await Promise.all(vendorPorts.slice(0, 6).map((p) => portOpen(p!)))).every(Boolean), simulators.process),
+      waitFor('the simulators', async () => (await Promise.all(vendorPorts.slice(0, 6).map((p) => isPortOpen(p!)))).every(Boolean), simulators.process),
     );
 
     const sagaTaskQueue = 'bench-sagas';
@@ -295,7 +266,7 @@ export async function startStack(options: StackOptions, log: (line: string) => v
       await Promise.all([
         timed(worker, () => waitFor('the saga worker', polling(sagaTaskQueue), worker.process)),
         timed(baseline, () => waitFor('the baseline worker', polling(baselineTaskQueue), baseline.process)),
-        timed(api, () => waitFor('the API', () => portOpen(apiPort!), api.process)),
+        timed(api, () => waitFor('the API', () => isPortOpen(apiPort!), api.process)),
       ]);
     } finally {
       await connection.close();

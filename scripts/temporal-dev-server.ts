@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createConnection } from 'node:net';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/saga/search-attributes';
+import { isPortOpen } from './processes';
 
 export const TEMPORAL_BIN = process.env.TEMPORAL_BIN ?? '.tools/bin/temporal';
 
@@ -48,12 +48,7 @@ export async function waitForPort(port: number, timeoutMs: number, child?: Child
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child && child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before port ${port} opened`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ port, host: '127.0.0.1' });
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
+    if (await isPortOpen(port)) return;
     if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }

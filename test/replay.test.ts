@@ -11,10 +11,11 @@ import { armFault, connectStack, createLot, disarmFault, uniquePlate, waitForSag
 /**
  * Determinism guard: workflow histories recorded from earlier code (test/fixtures/histories)
  * and from this run must replay on the current workflow bundle, the very file workers load.
- * RECORD_HISTORIES=1 adds the fixtures of this run's scenarios that are missing; existing ones
- * are never rewritten (they are the older code's histories that new code must still replay).
- * Each generation of the workflows' code records under its own suffix: `<scenario>.json` from
- * before the patch `local-database-steps`, `<scenario>.local-steps.json` from after it.
+ * RECORD_HISTORIES=1 adds this run's histories whose shape (the sequence of event types) no
+ * fixture of the same scenario has yet; existing ones are never rewritten (they are the older
+ * code's histories that new code must still replay). Each generation of the workflows' code
+ * records under its own suffix: `<scenario>.json` from before the patch `local-database-steps`,
+ * `<scenario>.local-steps.json` from after it (where its shape differs: the entry and exit sagas).
  */
 const FIXTURES = 'test/fixtures/histories';
 const GENERATION = '.local-steps';
@@ -120,12 +121,16 @@ describe('workflow determinism', () => {
       await mkdir(FIXTURES, { recursive: true });
       // The CLI's JSON export, the same format as the Web UI's "download history".
       const run = promisify(execFile);
-      const existing = new Set(await readdir(FIXTURES));
+      const existing = await readdir(FIXTURES);
+      const shapeOf = (json: string) => (JSON.parse(json) as { events: Array<{ eventType: string }> }).events.map((e) => e.eventType).join();
       for (const { name, workflowId } of histories) {
-        const file = `${name}${GENERATION}.json`;
-        if (existing.has(file)) continue;
         const address = inject('stack').temporalAddress;
         const { stdout } = await run(resolve(TEMPORAL_BIN), ['workflow', 'show', '--workflow-id', workflowId, '-o', 'json', '--address', address]);
+        const file = `${name}${GENERATION}.json`;
+        const recorded = existing.filter((f) => f.startsWith(`${name}.`));
+        if (recorded.includes(file)) continue;
+        const shapes = await Promise.all(recorded.map(async (f) => shapeOf(await readFile(join(FIXTURES, f), 'utf8'))));
+        if (shapes.includes(shapeOf(stdout))) continue;
         await writeFile(join(FIXTURES, file), stdout);
       }
     }

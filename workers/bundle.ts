@@ -5,12 +5,28 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The workflow code's entry point, as webpack sees it. */
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /** Workflow interceptors bundled with the workflows: OpenTelemetry spans for workflows and their calls. */
-export const WORKFLOW_INTERCEPTOR_MODULES = [
+const WORKFLOW_INTERCEPTOR_MODULES = [
   createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
 ];
+
+export interface BundleOptions {
+  tracing: boolean;
+  /** Interceptor modules to put first, outermost (the benchmark's variants). */
+  interceptorModules?: string[];
+}
+
+/** The workflow bundle's code (see buildWorkflowBundle). */
+export async function bundleWorkflows({ tracing, interceptorModules = [] }: BundleOptions): Promise<string> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [...interceptorModules, ...(tracing ? WORKFLOW_INTERCEPTOR_MODULES : [])],
+    logger: new DefaultLogger('WARN'),
+  });
+  return code;
+}
 
 /**
  * Bundles the workflow code once, so that workers start without running webpack. With
@@ -18,12 +34,8 @@ export const WORKFLOW_INTERCEPTOR_MODULES = [
  * them, and the others are spared their cost (about 12 ms of worker CPU per saga, see bench/).
  * They add no commands to histories, so either bundle replays the other's.
  */
-export async function buildWorkflowBundle(outputPath: string, { tracing }: { tracing: boolean }): Promise<void> {
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: tracing ? WORKFLOW_INTERCEPTOR_MODULES : [],
-    logger: new DefaultLogger('WARN'),
-  });
+export async function buildWorkflowBundle(outputPath: string, options: BundleOptions): Promise<void> {
+  const code = await bundleWorkflows(options);
   await mkdir(dirname(outputPath), { recursive: true });
   await writeFile(outputPath, code);
 }

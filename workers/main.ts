@@ -6,6 +6,7 @@ import { createLogger } from '../shared/logger';
 import { setUpTracing } from '../shared/tracing';
 import { composeWorker } from './compose';
 import { installRuntime } from './runtime';
+import { workerTuning } from './tuning';
 
 /**
  * The saga worker: runs every saga workflow and activity on one task queue.
@@ -29,18 +30,8 @@ const worker = await Worker.create({
   sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
   interceptors: { activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx) })] },
   shutdownGraceTime: '10 seconds',
-  // Tuning from the settings (WORKER_*); an unset one keeps the SDK's default.
-  maxConcurrentWorkflowTaskExecutions: settings.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
-  maxConcurrentActivityTaskExecutions: settings.WORKER_MAX_CONCURRENT_ACTIVITIES,
-  maxConcurrentLocalActivityExecutions: settings.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
-  maxCachedWorkflows: settings.WORKER_MAX_CACHED_WORKFLOWS,
-  workflowTaskPollerBehavior: pollers(settings.WORKER_WORKFLOW_POLLERS),
-  activityTaskPollerBehavior: pollers(settings.WORKER_ACTIVITY_POLLERS),
+  ...workerTuning(settings),
 });
-
-function pollers(maximum: number | undefined) {
-  return maximum === undefined ? undefined : ({ type: 'simple-maximum', maximum } as const);
-}
 
 logger.info({ taskQueue: settings.TEMPORAL_TASK_QUEUE, address: settings.TEMPORAL_ADDRESS }, 'worker started');
 graph.start();

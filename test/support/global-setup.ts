@@ -1,12 +1,11 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startDevServer, waitForPort } from '../../scripts/temporal-dev-server';
 import { createTestDatabase } from '../postgres/test-database';
 import { buildWorkflowBundle } from '../../workers/bundle';
-import { freePort, spawnTs, stopProcess, waitUntil } from './processes';
+import { freePort, startWorkerProcess, stopProcess } from './processes';
 import { startVendorSet, writeExternalServicesFile, type VendorSet } from './vendors';
 
 export interface StackInfo {
@@ -82,9 +81,7 @@ export default async function setup(project: TestProject) {
       stdio: 'pipe',
     });
     const workerLog = resolve(dir, 'worker.log');
-    const worker = spawnTs('workers/main.ts', workerEnv(stack), workerLog);
-    children.push(worker);
-    await waitUntil('the worker to start', () => readFileSync(workerLog, 'utf8').includes('worker started'), 60_000);
+    children.push(await startWorkerProcess(workerEnv(stack), workerLog));
     await waitForPort(temporalPort, 1000);
   } catch (err) {
     await teardown();

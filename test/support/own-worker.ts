@@ -1,10 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { workerEnv } from './global-setup';
-import { spawnTs, stopProcess, waitUntil } from './processes';
+import { startWorkerProcess, stopProcess } from './processes';
 import { startVendorSet, writeExternalServicesFile, type VendorSet } from './vendors';
 
 export interface OwnWorker {
@@ -26,8 +25,14 @@ export async function startOwnWorker(name: string, env: NodeJS.ProcessEnv = {}):
   const taskQueue = `sagas-${name}`;
   const configFile = await writeExternalServicesFile(join(stack.dir, `${name}-services.json`), vendors.env);
   const log = join(stack.dir, `${name}-worker.log`);
-  const child = spawnTs('workers/main.ts', { ...workerEnv(stack), TEMPORAL_TASK_QUEUE: taskQueue, EXTERNAL_SERVICES_FILE: configFile, ...env }, log);
-  await waitUntil(`the ${name} worker to start`, () => readFileSync(log, 'utf8').includes('worker started'), 60_000);
+  const child = await startWorkerProcess(
+    { ...workerEnv(stack), TEMPORAL_TASK_QUEUE: taskQueue, EXTERNAL_SERVICES_FILE: configFile, ...env },
+    log,
+    `the ${name} worker`,
+  ).catch(async (err: unknown) => {
+    await vendors.close();
+    throw err;
+  });
   return {
     taskQueue,
     vendors,

@@ -1,18 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, openSync, readFileSync } from 'node:fs';
+import { stopProcess } from '../../scripts/processes';
 
-/** A free TCP port on loopback. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort, stopProcess } from '../../scripts/processes';
 
 /** Runs a TypeScript entrypoint with tsx, output appended to `logPath`. */
 export function spawnTs(entry: string, env: NodeJS.ProcessEnv, logPath: string): ChildProcess {
@@ -33,12 +23,24 @@ export async function waitUntil(what: string, check: () => boolean | Promise<boo
   }
 }
 
-/** Sends a signal and waits for the process to exit (SIGKILL after `graceMs`). */
-export async function stopProcess(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM', graceMs = 15_000): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
+/**
+ * Starts a saga worker (workers/main.ts) with `env`, output appended to `logPath`, and resolves
+ * once it logs that it runs; if it exits or stays silent for a minute, it is killed and this throws.
+ */
+export async function startWorkerProcess(env: NodeJS.ProcessEnv, logPath: string, name = 'the worker'): Promise<ChildProcess> {
+  const child = spawnTs('workers/main.ts', env, logPath);
+  try {
+    await waitUntil(
+      `${name} to start`,
+      () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: see ${logPath}`);
+        return existsSync(logPath) && readFileSync(logPath, 'utf8').includes('worker started');
+      },
+      60_000,
+    );
+  } catch (err) {
+    await stopProcess(child, 'SIGKILL');
+    throw err;
+  }
+  return child;
 }

@@ -17,7 +17,7 @@ import { connectClient } from '../../../temporal/connection';
 import { createSagaClient, type SagaClient } from '../../../temporal/saga-client';
 import { createTestDatabase } from '../../postgres/test-database';
 import { workerEnv } from '../../support/global-setup';
-import { freePort, spawnTs, stopProcess, waitUntil } from '../../support/processes';
+import { freePort, spawnTs, startWorkerProcess, stopProcess, waitUntil } from '../../support/processes';
 import { TEST_AUTH } from '../../support/stack';
 import { testExternalServicesConfig } from '../../support/vendors';
 
@@ -200,15 +200,7 @@ export class World {
   /** Starts a worker process on this world's task queue and waits until it polls. */
   async startWorker(extraEnv: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
     const log = join(this.dir, `worker-${++this.workerCount}.log`);
-    const child = spawnTs('workers/main.ts', this.processEnv(extraEnv), log);
-    await waitUntil(
-      `the ${this.options.name} worker to start`,
-      () => {
-        if (child.exitCode !== null) throw new Error(`the ${this.options.name} worker exited with ${child.exitCode}: see ${log}`);
-        return existsSync(log) && readFileSync(log, 'utf8').includes('worker started');
-      },
-      60_000,
-    );
+    const child = await startWorkerProcess(this.processEnv(extraEnv), log, `the ${this.options.name} worker`);
     if (this.worker && this.worker.exitCode === null && this.worker.signalCode === null) this.extraWorkers.push(this.worker);
     this.worker = child;
     return child;
