@@ -7,19 +7,20 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "» installing npm packages"
-  # npm 11 refuses `npm ci` here ("Missing: @swc/core-darwin-arm64@ from lock file"): the lock
-  # lists only the platform packages of @swc/core the registry had when it was written. `npm
-  # install` installs the same locked versions and leaves the lock as it is.
-  if ! npm ci --no-audit --no-fund --loglevel=error; then
-    echo "» npm ci refused the lock file (see above); installing the locked versions with npm install" >&2
+  echo "» installing npm packages (the versions in package-lock.json)"
+  # `npm ci` installs exactly the lock. Should the lock ever be out of step with package.json
+  # (npm ci then refuses it), `npm install` installs the same locked versions and brings the
+  # lock up to date; npm ci's own complaint goes to a log, not to the screen.
+  mkdir -p .tmp
+  if ! npm ci --no-audit --no-fund --loglevel=error >.tmp/npm-ci.log 2>&1; then
+    echo "» package-lock.json is out of step with package.json (.tmp/npm-ci.log says how): npm install brings it up to date" >&2
     npm install --no-audit --no-fund --loglevel=error
   fi
 fi
 
 if [ ! -x "$TEMPORAL_BIN" ]; then
-  command -v go >/dev/null || { echo "Go is needed to build the Temporal CLI (https://go.dev/dl/)" >&2; exit 1; }
-  echo "» building the Temporal CLI $TEMPORAL_CLI_VERSION with Go (first time only: a few minutes)"
+  command -v go >/dev/null || { echo "Go 1.25 or newer is needed to build the Temporal CLI (https://go.dev/dl/), or put the temporal CLI ${TEMPORAL_CLI_VERSION#v} on the PATH" >&2; exit 1; }
+  echo "» building the Temporal CLI $TEMPORAL_CLI_VERSION with Go into .tools/bin (first time only: a few minutes)"
   GOBIN="$PWD/.tools/bin" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
 fi
 

@@ -53,7 +53,9 @@ cat <<EOT
 
   API            http://127.0.0.1:$PORT        (try: curl http://127.0.0.1:$PORT/health)
   Temporal UI    http://127.0.0.1:$TEMPORAL_UI_PORT
-  Temporal gRPC  $TEMPORAL_ADDRESS            (temporal workflow list --address $TEMPORAL_ADDRESS)
+  Temporal gRPC  $TEMPORAL_ADDRESS
+  Temporal CLI   $TEMPORAL_BIN
+                 (try: $TEMPORAL_BIN workflow list --address $TEMPORAL_ADDRESS)
   Logs           data/logs/*.log
 
   Ctrl-C stops everything.
