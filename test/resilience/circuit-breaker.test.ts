@@ -138,13 +138,32 @@ describe('CircuitBreaker', () => {
   });
 
   it('ignores outcomes of calls admitted before the last transition', async () => {
-    const { breaker } = setup();
-    const slow = deferred<string>();
-    const late = breaker.execute(() => slow.promise.then(() => Promise.reject(new Error('late'))));
+    // One trial call decides HALF_OPEN here, so an outcome taken for a trial would decide it alone.
+    const { breaker, clock, transitions } = setup({ permittedNumberOfCallsInHalfOpenState: 1 });
+    const slowFailure = deferred<string>();
+    const slowSuccess = deferred<string>();
+    const failing = breaker.execute(() => slowFailure.promise);
+    const succeeding = breaker.execute(() => slowSuccess.promise);
     await open(breaker);
-    slow.resolve('x');
-    await expect(late).rejects.toThrow('late');
-    expect(breaker.snapshot()).toMatchObject({ state: 'OPEN', callsInWindow: 4 });
+    clock.advance(30_000);
+    expect(breaker.state).toBe('HALF_OPEN');
+
+    // Both calls were admitted while CLOSED: they are not trial calls, and decide nothing.
+    slowFailure.reject(new Error('late'));
+    await expect(failing).rejects.toThrow('late');
+    expect(breaker.state).toBe('HALF_OPEN');
+    slowSuccess.resolve('late');
+    await expect(succeeding).resolves.toBe('late');
+    expect(breaker.snapshot()).toMatchObject({ state: 'HALF_OPEN', callsInWindow: 4, halfOpen: { admitted: 0, succeeded: 0 } });
+
+    // The trial slot is still free: the first call admitted in HALF_OPEN decides.
+    await breaker.execute(ok);
+    expect(breaker.state).toBe('CLOSED');
+    expect(transitions).toEqual([
+      ['CLOSED', 'OPEN'],
+      ['OPEN', 'HALF_OPEN'],
+      ['HALF_OPEN', 'CLOSED'],
+    ]);
   });
 
   it('counts errors that are not failures as successes', async () => {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HealthChecker, aggregateStatus, isInRotation } from '../../resilience/health-checker';
 import { startSimulator, type RunningSimulator } from '../../simulators/start';
-import { capturingLogger, setFaults } from './helpers';
+import { capturingLogger, probeServer, setFaults } from './helpers';
 
 describe('aggregateStatus', () => {
   it('any DOWN is DOWN, else any UNKNOWN is UNKNOWN, else UP', () => {
@@ -129,21 +129,46 @@ describe('HealthChecker against simulators', () => {
     await new Promise((resolve) => silent.close(resolve));
   });
 
-  it('start() probes on its own until stop()', async () => {
-    const health = new HealthChecker({
-      service: 'anpr',
-      instances: [{ id: 'a', url: a.url }],
-      healthPath: '/health',
-      intervalMs: 20,
-      timeoutMs: 5_000,
-      healthyThreshold: 2,
-      unhealthyThreshold: 2,
-    });
-    health.start();
+  it('start() probes at once and on every interval; stop() clears its timer and no probe follows', async () => {
+    const server = await probeServer();
+    const probe = `${server.url}/a/health`;
+    // The test moves the checker's interval by hand (it schedules its rounds with setInterval),
+    // and counts the probes it sends: each round is a tick, not a wall-clock race.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const fetches = vi.spyOn(globalThis, 'fetch');
+    const sent = () => fetches.mock.calls.filter(([url]) => String(url) === probe).length;
     try {
-      await vi.waitFor(() => expect(health.status('a')).toBe('UP'), { timeout: 20_000, interval: 10 });
-    } finally {
+      const health = new HealthChecker({
+        service: 'anpr',
+        instances: [{ id: 'a', url: `${server.url}/a` }],
+        healthPath: '/health',
+        intervalMs: 1_000,
+        timeoutMs: 5_000,
+        healthyThreshold: 2,
+        unhealthyThreshold: 2,
+      });
+      const timers = vi.getTimerCount();
+      health.start();
+      expect(vi.getTimerCount()).toBe(timers + 1);
+      expect(sent()).toBe(1); // the first round goes at once
+      await health.checkNow(); // joins that round
+      expect(server.counts()).toEqual({ '/a/health': 1 });
+
+      vi.advanceTimersByTime(1_000);
+      expect(sent()).toBe(2);
+      await health.checkNow();
+      expect(server.counts()).toEqual({ '/a/health': 2 });
+      expect(health.status('a')).toBe('UP'); // two passes
+
       health.stop();
+      expect(vi.getTimerCount()).toBe(timers);
+      vi.advanceTimersByTime(10_000); // ten intervals later: nothing was sent
+      expect(sent()).toBe(2);
+      expect(server.counts()).toEqual({ '/a/health': 2 });
+    } finally {
+      fetches.mockRestore();
+      vi.useRealTimers();
+      await server.close();
     }
   });
 });

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { Logger } from '../../shared/logger';
 import type { FaultSettings } from '../../simulators/faults';
@@ -72,4 +74,28 @@ export function deferred<T = void>() {
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+/**
+ * An HTTP server that answers every request 200 and counts requests per path: what a health
+ * checker's probes look like from the probed side. Instance URLs can carry a path prefix
+ * (`${url}/a`) so that one server stands for several instances.
+ */
+export async function probeServer() {
+  const counts: Record<string, number> = {};
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    counts[path] = (counts[path] ?? 0) + 1;
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"UP"}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    /** Requests received so far, per path. */
+    counts: () => ({ ...counts }),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseExternalServicesConfig } from '../../config/external-services';
 import { AllAlternativesFailedError, ExternalServiceRejection, retryAfterMsOf } from '../../resilience/errors';
 import { ResilienceRegistry } from '../../resilience/registry';
 import { startSimulator, type RunningSimulator } from '../../simulators/start';
-import { capturingLogger, manualClock, setFaults, stats } from './helpers';
+import { capturingLogger, manualClock, probeServer, setFaults, stats } from './helpers';
 
 interface Verification {
   plate: string;
@@ -190,11 +190,55 @@ describe('ResilienceRegistry: primary → alternatives → cache over real HTTP'
     expect(() => JSON.stringify(snap)).not.toThrow();
   });
 
-  it('start() and stop() run the health checkers', () => {
+  it('names its services', () => {
     const { registry } = build();
-    registry.start();
-    registry.stop();
     expect(registry.serviceNames()).toEqual(['anpr', 'anpr-backup']);
     expect(() => registry.service('nope')).toThrow(/unknown external service/);
+  });
+});
+
+describe('ResilienceRegistry: start() and stop()', () => {
+  it('start() runs every health checker on its interval; stop() clears their timers and no probe follows', async () => {
+    const server = await probeServer();
+    const healthCheck = { intervalMs: 1_000, timeoutMs: 5_000, healthyThreshold: 1, unhealthyThreshold: 1 };
+    const instance = (id: string) => ({ id, url: `${server.url}/${id}` });
+    const config = parseExternalServicesConfig({
+      services: {
+        anpr: { instances: [instance('anpr-1'), instance('anpr-2')], healthCheck, alternatives: ['anpr-backup'] },
+        'anpr-backup': { instances: [instance('anpr-backup-1')], healthCheck },
+      },
+      cache: { ttlSeconds: 300 },
+    });
+    const probed = (times: number) => ({ '/anpr-1/health': times, '/anpr-2/health': times, '/anpr-backup-1/health': times });
+    // The test moves the checkers' intervals by hand and counts the probes they send (see the
+    // HealthChecker test): every round is a tick, not a wall-clock race.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const fetches = vi.spyOn(globalThis, 'fetch');
+    const sent = () => fetches.mock.calls.filter(([url]) => String(url).startsWith(server.url)).length;
+    try {
+      const registry = new ResilienceRegistry({ config, logger: capturingLogger().logger });
+      const timers = vi.getTimerCount();
+      registry.start();
+      expect(vi.getTimerCount()).toBe(timers + 2); // one checker per service
+      expect(sent()).toBe(3); // every instance probed at once
+      await registry.checkHealthNow(); // joins those rounds
+      expect(server.counts()).toEqual(probed(1));
+      expect(Object.values(registry.snapshot().services).map((s) => s.status)).toEqual(['UP', 'UP']);
+
+      vi.advanceTimersByTime(1_000);
+      expect(sent()).toBe(6);
+      await registry.checkHealthNow();
+      expect(server.counts()).toEqual(probed(2));
+
+      registry.stop();
+      expect(vi.getTimerCount()).toBe(timers);
+      vi.advanceTimersByTime(10_000); // ten intervals later: nothing was sent
+      expect(sent()).toBe(6);
+      expect(server.counts()).toEqual(probed(2));
+    } finally {
+      fetches.mockRestore();
+      vi.useRealTimers();
+      await server.close();
+    }
   });
 });

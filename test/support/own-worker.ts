@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import { workerEnv } from './global-setup';
 import { startWorkerProcess, stopProcess } from './processes';
-import { startVendorSet, writeExternalServicesFile, type VendorSet } from './vendors';
+import { startVendorSet, writeExternalServicesFile, type ConfigureServices, type VendorSet } from './vendors';
 
 export interface OwnWorker {
   taskQueue: string;
@@ -18,12 +18,17 @@ export interface OwnWorker {
 /**
  * A worker of the test's own, on its own task queue with its own simulated vendors,
  * so that a test can break vendors without touching the other test files' sagas.
+ * `options.configure` adjusts its vendors' config (the test config otherwise).
  */
-export async function startOwnWorker(name: string, env: NodeJS.ProcessEnv = {}): Promise<OwnWorker> {
+export async function startOwnWorker(
+  name: string,
+  env: NodeJS.ProcessEnv = {},
+  options: { configure?: ConfigureServices } = {},
+): Promise<OwnWorker> {
   const stack = inject('stack');
   const vendors = await startVendorSet();
   const taskQueue = `sagas-${name}`;
-  const configFile = await writeExternalServicesFile(join(stack.dir, `${name}-services.json`), vendors.env);
+  const configFile = await writeExternalServicesFile(join(stack.dir, `${name}-services.json`), vendors.env, options.configure);
   const log = join(stack.dir, `${name}-worker.log`);
   const child = await startWorkerProcess(
     { ...workerEnv(stack), TEMPORAL_TASK_QUEUE: taskQueue, EXTERNAL_SERVICES_FILE: configFile, ...env },

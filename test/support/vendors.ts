@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { defaultExternalServicesConfig, type ExternalServicesConfig } from '../../config/external-services';
+import { defaultExternalServicesConfig, type BreakerConfig, type ExternalServicesConfig } from '../../config/external-services';
 import { startSimulator, type RunningSimulator } from '../../simulators/start';
 import { createPaymentLedger } from '../../simulators/payment-gateway';
 
@@ -37,6 +37,15 @@ export async function startVendorSet(options: { unreadablePlates?: string[] } = 
   };
 }
 
+/** The breaker of every test vendor: a short window, so that a few calls decide its state. */
+export const TEST_BREAKER: BreakerConfig = {
+  slidingWindowSize: 10,
+  minimumNumberOfCalls: 4,
+  failureRateThreshold: 50,
+  waitDurationInOpenState: 4000,
+  permittedNumberOfCallsInHalfOpenState: 1,
+};
+
 /**
  * The vendors' config for tests: the default topology with short health-check and
  * breaker windows, so that instances leave and rejoin rotation within a test.
@@ -46,20 +55,18 @@ export function testExternalServicesConfig(env: VendorSet['env']): ExternalServi
   for (const service of Object.values(config.services)) {
     service.timeoutMs = 1000;
     service.healthCheck = { ...service.healthCheck, intervalMs: 100, timeoutMs: 500, healthyThreshold: 1, unhealthyThreshold: 2 };
-    service.breaker = {
-      ...service.breaker,
-      slidingWindowSize: 10,
-      minimumNumberOfCalls: 4,
-      failureRateThreshold: 50,
-      waitDurationInOpenState: 4000,
-      permittedNumberOfCallsInHalfOpenState: 1,
-    };
+    service.breaker = { ...TEST_BREAKER };
   }
   return config;
 }
 
+/** Adjusts the test config of a worker before it is written (e.g. a longer breaker wait). */
+export type ConfigureServices = (config: ExternalServicesConfig) => void;
+
 /** Writes a config file for a worker process and returns its path. */
-export async function writeExternalServicesFile(path: string, env: VendorSet['env']): Promise<string> {
-  await writeFile(path, JSON.stringify(testExternalServicesConfig(env), null, 1));
+export async function writeExternalServicesFile(path: string, env: VendorSet['env'], configure?: ConfigureServices): Promise<string> {
+  const config = testExternalServicesConfig(env);
+  configure?.(config);
+  await writeFile(path, JSON.stringify(config, null, 1));
   return path;
 }
