@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+./scripts/setup-promtool.sh || echo "» promtool is missing (see above): test/ops/alerts.test.ts will fail" >&2 # the alert rules' checks; Debian's prometheus package
 source scripts/env.sh
 
 echo "» type-checking"
