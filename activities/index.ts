@@ -1,7 +1,8 @@
 import type { Domains } from '../domains';
 import type { CircuitBreaker } from '../resilience';
-import { createOrderActivities, createPaymentActivities } from './orders';
+import { createOrderActivities } from './orders';
 import { createParkingActivities } from './parking';
+import { createPaymentActivities } from './payments';
 import { createPlateActivities } from './plates';
 import { createReservationActivities } from './reservations';
 

@@ -144,7 +144,7 @@ describe('fallbacks in the vehicle entry saga', () => {
     expect(failed.res.statusCode).toBe(409);
     expect(failed.body).toMatchObject({ status: 'COMPENSATED', reason: 'STEP_FAILED' });
     expect(failed.state.steps).toHaveLength(1);
-    expect(stepOf(failed.state, 'verifyPlate')).toMatchObject({ status: 'FAILED', attempts: 4 });
+    expect(stepOf(failed.state, 'verifyPlate')).toMatchObject({ status: 'FAILED', attempts: 3 });
     expect(await lotCounts(stack, lot.id)).toMatchObject({ occupied: 1, free: 4 });
     expect(await stack.db.stay.count({ where: { plate: unseen } })).toBe(0);
 

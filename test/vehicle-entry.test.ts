@@ -1,5 +1,17 @@
+import { tsToMs } from '@temporalio/common/lib/time';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEVICE_KEY, connectStack, createLot, lotCounts, uniquePlate, waitForSaga, type TestStack } from './support/stack';
+import {
+  DEVICE_KEY,
+  armFault,
+  connectStack,
+  createLot,
+  disarmFault,
+  lotCounts,
+  stepOf,
+  uniquePlate,
+  waitForSaga,
+  type TestStack,
+} from './support/stack';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -125,6 +137,67 @@ describe('vehicle entry saga', () => {
     const res = await enter('no-such-lot', uniquePlate());
     expect(res.statusCode).toBe(409);
     expect(res.json()).toMatchObject({ status: 'REJECTED', reason: 'LOT_NOT_FOUND' });
+  });
+});
+
+/** The saga's Temporal history events. */
+async function historyOf(sagaId: string) {
+  return (await stack.temporal.workflow.getHandle(sagaId).fetchHistory()).events ?? [];
+}
+
+/** The local activity of a marker event (the SDK's core records it as JSON under `data`). */
+function localActivityOf(event: { markerRecordedEventAttributes?: { details?: Record<string, { payloads?: Array<{ data?: Uint8Array | null }> | null }> | null } | null }) {
+  const data = event.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string; attempt?: number }) : undefined;
+}
+
+// Seed 001's retry counts and backoff (workflows/policies.ts): 0.5 s before the first retry,
+// doubling. The retries cannot come sooner than their backoff, so the elapsed time has a floor.
+describe('vehicle entry retries (seed 001)', () => {
+  it('verifies the plate 1 + 2 times, 0.5 s then 1 s apart, then gives up and leaks nothing', async () => {
+    const lot = await createLot(stack);
+    const plate = uniquePlate();
+    await armFault(stack, 'plates.verifyPlate', plate);
+    try {
+      const res = await enter(lot.id, plate);
+      const state = await waitForSaga(stack, res.json().sagaId, (s) => s.endedAt !== undefined);
+      expect(state).toMatchObject({ status: 'COMPENSATED', reason: 'STEP_FAILED' });
+      expect(stepOf(state, 'verifyPlate')).toMatchObject({ status: 'FAILED', attempts: 3 });
+      expect(state.steps.map((s) => s.name)).toEqual(['verifyPlate']);
+
+      const events = await historyOf(state.sagaId);
+      const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'verifyPlate')!;
+      const lastStart = events.find((e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduled.eventId?.toString())!;
+      expect(lastStart.activityTaskStartedEventAttributes?.attempt).toBe(3);
+      expect(tsToMs(lastStart.eventTime) - tsToMs(scheduled.eventTime)).toBeGreaterThanOrEqual(500 + 1000);
+    } finally {
+      await disarmFault(stack, 'plates.verifyPlate', plate);
+    }
+    expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 5, occupied: 0 });
+  });
+
+  it('allocates a space 1 + 3 times, 0.5, 1 and 2 s apart, then rolls the entry back', async () => {
+    const lot = await createLot(stack);
+    const plate = uniquePlate();
+    const requestId = `allocation-down-${plate}`;
+    await armFault(stack, 'parking.allocateSpace', requestId);
+    try {
+      const res = await enter(lot.id, plate, requestId);
+      const state = await waitForSaga(stack, res.json().sagaId, (s) => s.endedAt !== undefined);
+      expect(state).toMatchObject({ status: 'COMPENSATED', reason: 'STEP_FAILED' });
+      expect(stepOf(state, 'allocateSpace')).toMatchObject({ status: 'FAILED', attempts: 4, compensation: 'COMPENSATED' });
+
+      // A local activity: its retries happen in the worker, and one marker records the last attempt.
+      const events = await historyOf(state.sagaId);
+      const plateChecked = events.find((e) => e.activityTaskCompletedEventAttributes)!;
+      const allocation = events.find((e) => localActivityOf(e)?.activity_type === 'allocateSpace')!;
+      expect(localActivityOf(allocation)?.attempt).toBe(4);
+      expect(tsToMs(allocation.eventTime) - tsToMs(plateChecked.eventTime)).toBeGreaterThanOrEqual(500 + 1000 + 2000);
+    } finally {
+      await disarmFault(stack, 'parking.allocateSpace', requestId);
+    }
+    expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 5, occupied: 0 });
+    expect(await stack.db.entryRecord.count({ where: { plate } })).toBe(0);
   });
 });
 

@@ -4,6 +4,12 @@
  * alternatives (payment-backup) — and NEVER the cache fallback: a stale answer about
  * money is worse than no answer, so no cacheKey is ever passed.
  *
+ * Whether the alternatives are tried is the saga step's choice (its `alternativeServices`
+ * flag): the payment activity runs the domain call inside `withPaymentAlternatives`, and
+ * every gateway call the domain makes meanwhile follows it. (The domain's port carries no
+ * vendor options, so the choice travels beside the call rather than through it.) Outside
+ * such a scope, the configured alternatives are tried.
+ *
  * The HTTP API is the one of simulators/payment-gateway.ts. Idempotency keys come from
  * the domain (derived from our payment key), so a retry through another instance or
  * through the backup gateway replays instead of charging twice — as long as they share
@@ -15,6 +21,7 @@
  * 422 REFUND_EXCEEDS_CAPTURED, 400 PAYMENT_REQUEST_INVALID, else PAYMENT_REJECTED), except
  * 408/429, which are retryable. Outages (5xx, timeouts, open circuits) are thrown as they are.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { BusinessRejection } from '../domains/errors';
 import type {
   AuthorizeRequest,
@@ -26,6 +33,22 @@ import type {
   PaymentGateway,
 } from '../domains/payments';
 import { ExternalServiceRejection, type ResilienceRegistry } from '../resilience';
+
+const alternativesScope = new AsyncLocalStorage<boolean>();
+
+/**
+ * Runs `call` with every payment gateway call it makes trying the backup gateway
+ * (`alternatives` true) or only the primary instances (false).
+ *
+ * @example
+ * await withPaymentAlternatives(fallbacks.alternativeServices === true, () => payments.authorize(input));
+ */
+export function withPaymentAlternatives<T>(alternatives: boolean, call: () => Promise<T>): Promise<T> {
+  return alternativesScope.run(alternatives, call);
+}
+
+/** The scope's choice; outside any scope, the configured alternatives. */
+const alternativesNow = () => alternativesScope.getStore() ?? true;
 
 export interface RegistryPaymentGatewayOptions {
   /** The registry's service name (default "payment"); its alternatives come from the config. */
@@ -71,7 +94,7 @@ export function createRegistryPaymentGateway(registry: ResilienceRegistry, optio
   }
 
   async function post(path: string, body: unknown) {
-    return registry.call<SimPayment>(service, { method: 'POST', path, body, ...callOptions });
+    return registry.call<SimPayment>(service, { method: 'POST', path, body, alternatives: alternativesNow(), ...callOptions });
   }
 
   async function transition(
@@ -113,6 +136,7 @@ export function createRegistryPaymentGateway(registry: ResilienceRegistry, optio
         const { value, via } = await registry.call<SimPayment>(service, {
           method: 'GET',
           path: `/v1/payments/${encodeURIComponent(paymentId)}`,
+          alternatives: alternativesNow(),
           ...callOptions,
         });
         return { value: toPayment(value), via };

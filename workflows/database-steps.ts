@@ -1,19 +1,19 @@
-import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { databaseStep, localDatabaseStep } from './policies';
-
-const asActivities = proxyActivities<Activities>(databaseStep);
-const asLocalActivities = proxyLocalActivities<Activities>(localDatabaseStep);
+import { asLocalStep, databaseStep } from './policies';
 
 /**
  * The proxy a saga calls its short forward steps through: local activities (see
- * `localDatabaseStep`). Sagas started before the patch replay with ordinary activities.
- * Call it once, at the start of the saga, before any step.
+ * `asLocalStep`) with the retries and timeout of `options` (default `databaseStep`; a step
+ * with a policy of its own, like the space allocation, gets its own proxy). Sagas started
+ * before the patch replay with ordinary activities. Call it at the start of the saga, before
+ * any step.
  *
  * @example
  * const steps = databaseSteps();
- * await saga.step('allocateSpace', { run: (key) => steps.allocateSpace({ key, ... }) });
+ * const allocation = databaseSteps(spaceAllocationStep);
+ * await saga.step('allocateSpace', { run: (key) => allocation.allocateSpace({ key, ... }) });
  */
-export function databaseSteps(): typeof asActivities {
-  return patched('local-database-steps') ? asLocalActivities : asActivities;
+export function databaseSteps(options: ActivityOptions = databaseStep) {
+  return patched('local-database-steps') ? proxyLocalActivities<Activities>(asLocalStep(options)) : proxyActivities<Activities>(options);
 }

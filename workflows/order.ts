@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { compensationStep, databaseStep, vendorStep } from './policies';
+import { compensationStep, databaseStep, paymentFallbacks, vendorStep } from './policies';
 import { Saga, type SagaState } from './saga';
 
 export interface OrderInput {
@@ -50,12 +50,15 @@ export async function order(input: OrderInput): Promise<SagaState<OrderInput, Or
     });
 
     await saga.step('authorizePayment', {
-      run: (key) => payments.authorizePayment({ key, purpose: 'order', reference: created.id, amount: created.total }),
-      compensate: (key) => compensations.voidPayment({ key }),
+      run: (key, fallbacks) => payments.authorizePayment({ key, fallbacks, purpose: 'order', reference: created.id, amount: created.total }),
+      compensate: (key) => compensations.voidPayment({ key, fallbacks: paymentFallbacks }),
       compensateFirst: true,
-      fallbacks: { alternativeServices: true },
+      fallbacks: paymentFallbacks,
     });
-    await saga.step('capturePayment', { run: () => payments.capturePayment({ key: saga.keyOf('authorizePayment') }) });
+    await saga.step('capturePayment', {
+      run: (_key, fallbacks) => payments.capturePayment({ key: saga.keyOf('authorizePayment'), fallbacks }),
+      fallbacks: paymentFallbacks,
+    });
     await saga.step('confirmOrder', { run: () => steps.confirmOrder({ orderId: created.id, stockKey: saga.keyOf('reserveStock') }) });
 
     return {

@@ -1,6 +1,6 @@
 import { defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { compensationStep, databaseStep, vendorStep } from './policies';
+import { compensationStep, databaseStep, paymentFallbacks, vendorStep } from './policies';
 import { Saga, type SagaState } from './saga';
 
 export interface ReservationInput {
@@ -73,12 +73,15 @@ export async function reservation(input: ReservationInput): Promise<SagaState<Re
     });
 
     await saga.step('authorizePayment', {
-      run: (key) => payments.authorizePayment({ key, purpose: 'reservation', reference: record.id, amount: input.amount }),
-      compensate: (key) => compensations.voidPayment({ key }),
+      run: (key, fallbacks) => payments.authorizePayment({ key, fallbacks, purpose: 'reservation', reference: record.id, amount: input.amount }),
+      compensate: (key) => compensations.voidPayment({ key, fallbacks: paymentFallbacks }),
       compensateFirst: true,
-      fallbacks: { alternativeServices: true },
+      fallbacks: paymentFallbacks,
     });
-    await saga.step('capturePayment', { run: () => payments.capturePayment({ key: saga.keyOf('authorizePayment') }) });
+    await saga.step('capturePayment', {
+      run: (_key, fallbacks) => payments.capturePayment({ key: saga.keyOf('authorizePayment'), fallbacks }),
+      fallbacks: paymentFallbacks,
+    });
     await saga.step('completeReservation', {
       run: () => steps.completeReservation({ reservationId: record.id, spaceId: hold.spaceId, holdKey: hold.holdKey }),
     });

@@ -1,7 +1,7 @@
 import { defineSignal, getExternalWorkflowHandle, log, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { databaseSteps } from './database-steps';
-import { compensationStep, databaseStep } from './policies';
+import { compensationStep, plateVerificationStep, spaceAllocationStep } from './policies';
 import { vehicleArrivedSignal } from './reservation';
 import { Saga, type OperatorInput, type SagaState } from './saga';
 
@@ -24,7 +24,7 @@ export const gatePassedSignal = defineSignal<[OperatorInput?]>('gatePassed');
 
 // The plate check calls the ANPR vendor, which may be slow: an ordinary activity, so that the
 // saga answers queries and updates meanwhile (a local step holds its workflow task).
-const plateChecks = proxyActivities<Activities>(databaseStep);
+const plateChecks = proxyActivities<Activities>(plateVerificationStep);
 const compensations = proxyActivities<Activities>(compensationStep);
 
 /**
@@ -45,8 +45,9 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
   });
 
   const steps = databaseSteps();
+  const allocations = databaseSteps(spaceAllocationStep); // seed 001's retries for this step
   return saga.run(async () => {
-    // As in seed 001: verification retries, falls back to the backup vendor, then to the cache.
+    // As in seed 001: verification retries (2), falls back to the backup vendor, then to the cache.
     const { plate } = await saga.step('verifyPlate', {
       run: (_key, fallbacks) => plateChecks.verifyPlate({ plate: input.plate, fallbacks }),
       fallbacks: { cacheFallback: true, alternativeServices: true },
@@ -66,7 +67,7 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
           compensateFirst: true,
         })
       : await saga.step('allocateSpace', {
-          run: (key, fallbacks) => steps.allocateSpace({ key, lotId: input.lotId, plate, fallbacks }),
+          run: (key, fallbacks) => allocations.allocateSpace({ key, lotId: input.lotId, plate, fallbacks }),
           compensate: (key) => compensations.releaseAllocation({ key }),
           compensateFirst: true,
           fallbacks: { circuitBreaker: true },
