@@ -14,6 +14,8 @@ export interface ReleaseVehicleInput {
   key: string;
   lotId: string;
   plate: string;
+  /** Keep the space taken until vacateSpace (see ParkingService.releaseVehicle). */
+  keepSpace?: boolean;
 }
 
 /**
@@ -28,5 +30,6 @@ export function createParkingActivities(parking: ParkingService, databaseBreaker
     releaseAllocation: asStep((input: { key: string }) => parking.releaseAllocation(input.key)),
     releaseVehicle: asStep((input: ReleaseVehicleInput) => parking.releaseVehicle(input)),
     undoRelease: asStep((input: { key: string }) => parking.undoRelease(input.key)),
+    vacateSpace: asStep((input: { stayId: string }) => parking.vacateSpace(input.stayId)),
   };
 }

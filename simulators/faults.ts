@@ -1,7 +1,7 @@
 /**
  * Run-time fault injection shared by every simulator instance.
  *
- *   POST /admin/faults {failRate?: 0..1, latencyMs?: number, down?: boolean}   merge into the current faults
+ *   POST /admin/faults {failRate?: 0..1, latencyMs?: number, down?: boolean, loseAnswerRate?: 0..1}   merge into the current faults
  *   GET  /admin/faults                                                       the current faults
  *   POST /admin/reset                                                        no faults, stats back to zero
  *   GET  /admin/stats                                                        the simulator's counters
@@ -11,6 +11,11 @@
  *   immediate failure; for a "connection refused" outage, close the simulator.
  * failRate: that share of business calls answer 503 {error:'INJECTED_FAILURE'}.
  * latencyMs: business calls are delayed by that long before being handled.
+ * loseAnswerRate: that share of business calls are handled (their effect happens), and then
+ *   their answer is lost: the caller gets 503 {error:'ANSWER_LOST'}, as when a load balancer
+ *   times out on a call the vendor finished. The caller must retry with the same idempotency
+ *   key to learn the outcome, and must not do it again. (Every other fault strikes before the
+ *   call is handled.) Absent from the settings until it is first set.
  * Business calls are counted when they arrive, before any fault applies, so
  * `calls` tells whether a caller reached the instance at all.
  */
@@ -21,6 +26,7 @@ export interface FaultSettings {
   failRate: number;
   latencyMs: number;
   down: boolean;
+  loseAnswerRate?: number;
 }
 
 export const NO_FAULTS: Readonly<FaultSettings> = Object.freeze({ failRate: 0, latencyMs: 0, down: false });
@@ -30,6 +36,7 @@ const faultPatchSchema = z
     failRate: z.number().min(0).max(1).optional(),
     latencyMs: z.number().int().min(0).max(600_000).optional(),
     down: z.boolean().optional(),
+    loseAnswerRate: z.number().min(0).max(1).optional(),
   })
   .strict();
 
@@ -92,6 +99,15 @@ export function installFaults(app: FastifyInstance, options: FaultsOptions): Fau
     }
   });
 
+  // After the call was handled: its answer may be lost on the way back (loseAnswerRate).
+  app.addHook('onSend', async (request, reply, payload) => {
+    const rate = faults.loseAnswerRate ?? 0;
+    if (rate === 0 || isAdmin(pathOf(request)) || !isBusinessRoute(request) || reply.statusCode >= 500) return payload;
+    if (random() >= rate) return payload;
+    reply.code(503).header('content-type', 'application/json; charset=utf-8');
+    return JSON.stringify({ error: 'ANSWER_LOST' });
+  });
+
   app.get('/admin/faults', async () => control.current());
   app.post('/admin/faults', async (request, reply) => {
     const parsed = faultPatchSchema.safeParse(request.body ?? {});
@@ -102,6 +118,7 @@ export function installFaults(app: FastifyInstance, options: FaultsOptions): Fau
     if (parsed.data.failRate !== undefined) patch.failRate = parsed.data.failRate;
     if (parsed.data.latencyMs !== undefined) patch.latencyMs = parsed.data.latencyMs;
     if (parsed.data.down !== undefined) patch.down = parsed.data.down;
+    if (parsed.data.loseAnswerRate !== undefined) patch.loseAnswerRate = parsed.data.loseAnswerRate;
     return control.set(patch);
   });
   app.post('/admin/reset', async () => {

@@ -10,6 +10,7 @@
  *   POST /v1/payments/:id/refund  {idempotencyKey, amount?} CAPTURED   → REFUNDED
  *   GET  /v1/payments/:id
  *   GET  /health
+ *   GET  /admin/ledger   the gateway's own books: every payment, and every effect in the order done
  * Invalid transitions answer 409 INVALID_TRANSITION, unknown payments 404, bad bodies 400.
  *
  * Demo rules (per instance): purpose 'reservation' with amount < reservationMinAmount
@@ -53,14 +54,29 @@ interface StoredAnswer {
   body: unknown;
 }
 
-/** Payments and idempotency records; share one between instances to make them one gateway. */
+/**
+ * One thing the gateway did (a replay or a refused call does nothing): an authorization, a
+ * capture, a void or a refund of `amount`. Checkers compare these with the caller's books.
+ */
+export interface LedgerEffect {
+  operation: PaymentOperation;
+  idempotencyKey: string;
+  paymentId: string;
+  reference: string;
+  amount: number;
+  /** The instance that did it. */
+  gateway: string;
+}
+
+/** Payments, idempotency records and the effects log; share one between instances to make them one gateway. */
 export interface PaymentLedger {
   payments: Map<string, Payment>;
   answers: Map<string, StoredAnswer>;
+  effects: LedgerEffect[];
 }
 
 export function createPaymentLedger(): PaymentLedger {
-  return { payments: new Map(), answers: new Map() };
+  return { payments: new Map(), answers: new Map(), effects: [] };
 }
 
 export interface PaymentSimulatorOptions {
@@ -128,7 +144,12 @@ export function buildPaymentSimulator(options: PaymentSimulatorOptions): Payment
       return reply.code(seen.statusCode).header('idempotent-replayed', 'true').send(seen.body);
     }
     const answer = run();
-    if (answer.effect) stats.effects[operation]++;
+    if (answer.effect) {
+      stats.effects[operation]++;
+      const payment = answer.body as Payment;
+      const amount = operation === 'refund' ? (payment.refundedAmount ?? payment.amount) : payment.amount;
+      ledger.effects.push({ operation, idempotencyKey: key, paymentId: payment.paymentId, reference: payment.reference, amount, gateway: options.name });
+    }
     if ((answer.statusCode >= 200 && answer.statusCode < 300) || answer.statusCode === 402) {
       ledger.answers.set(key, { fingerprint, statusCode: answer.statusCode, body: answer.body });
     }
@@ -170,6 +191,7 @@ export function buildPaymentSimulator(options: PaymentSimulatorOptions): Payment
   }
 
   app.get('/health', async () => ({ status: 'UP', gateway: options.name }));
+  app.get('/admin/ledger', async () => ({ payments: [...ledger.payments.values()], effects: ledger.effects }));
 
   app.post('/v1/payments/authorize', async (request, reply) => {
     const parsed = authorizeSchema.safeParse(request.body);

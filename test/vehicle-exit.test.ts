@@ -72,6 +72,38 @@ describe('vehicle exit saga', () => {
     expect((await move(stack, '/vehicle-exits', lot.id, plate)).statusCode).toBe(201);
   });
 
+  it('keeps the space until the exit is on record: a car arriving meanwhile cannot take it from the car still inside', async () => {
+    // A one-space lot; the exit record cannot be made and undoing the release fails too, so the
+    // saga stops for an operator right between "stay ended" and "car back in its stay".
+    const lot = await createLot(stack, { capacity: 1 });
+    const plate = uniquePlate();
+    const entry = (await move(stack, '/vehicle-entries', lot.id, plate)).json();
+    const requestId = `exit-full-${plate}`;
+    await armFault(stack, 'plates.createExitRecord', requestId);
+    await armFault(stack, 'parking.undoRelease', requestId);
+    const { sagaId } = (await move(quick, '/vehicle-exits', lot.id, plate, requestId)).json();
+    const stuck = await waitForSaga(stack, sagaId, (s) => s.status === 'NEEDS_ATTENTION');
+    expect(stuck.attention).toMatchObject([{ kind: 'COMPENSATION', step: 'releaseSpace' }]);
+    expect(await stack.db.stay.findUniqueOrThrow({ where: { id: entry.stayId } })).toMatchObject({ status: 'RELEASED' });
+
+    // The space is still the leaving car's: another car is turned away, not given it.
+    expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 0, occupied: 1 });
+    const other = await move(stack, '/vehicle-entries', lot.id, uniquePlate());
+    expect(other.json()).toMatchObject({ status: 'REJECTED', reason: 'LOT_FULL' });
+
+    await disarmFault(stack, 'parking.undoRelease', requestId);
+    await disarmFault(stack, 'plates.createExitRecord', requestId);
+    await stack.app.inject({ method: 'POST', url: `/sagas/${sagaId}/signals/retryCompensation`, payload: { reason: 'db back' } });
+    await waitForSaga(stack, sagaId, (s) => s.status === 'COMPENSATED');
+    expect(await stack.db.stay.findUniqueOrThrow({ where: { id: entry.stayId } })).toMatchObject({ status: 'ACTIVE', spaceId: entry.spaceId });
+    expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 0, occupied: 1 });
+    // Once the exit is on record the space is freed (the saga's last step).
+    const exit = await move(stack, '/vehicle-exits', lot.id, plate);
+    expect(exit.statusCode).toBe(201);
+    expect(stepOf(await waitForSaga(stack, exit.json().sagaId, () => true), 'vacateSpace')).toMatchObject({ status: 'COMPLETED' });
+    expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 1, occupied: 0 });
+  });
+
   it('asks an operator when the release keeps failing; retryStep then completes the exit', async () => {
     const lot = await createLot(stack);
     const plate = uniquePlate();

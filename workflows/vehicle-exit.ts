@@ -1,7 +1,7 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { databaseSteps } from './database-steps';
-import { compensationStep, databaseStep } from './policies';
+import { compensationStep, plateVerificationStep } from './policies';
 import { Saga, type SagaState } from './saga';
 
 export interface VehicleExitInput {
@@ -20,18 +20,23 @@ export interface VehicleExitResult {
 
 // The plate check calls the ANPR vendor, which may be slow: an ordinary activity, so that the
 // saga answers queries and updates meanwhile (a local step holds its workflow task).
-const plateChecks = proxyActivities<Activities>(databaseStep);
+const plateChecks = proxyActivities<Activities>(plateVerificationStep);
 const compensations = proxyActivities<Activities>(compensationStep);
 
 /**
- * Vehicle exit: verify the plate → release the space → create the exit record.
- * If the exit record cannot be made, the release is undone: the car is still inside.
- * If the release itself keeps failing, the saga asks an operator (the car waits at the barrier).
+ * Vehicle exit: verify the plate → end the stay → create the exit record → free the space.
+ * If the exit record cannot be made, the stay is resumed: the car is still inside.
+ * If ending the stay keeps failing, the saga asks an operator (the car waits at the barrier).
+ *
+ * The space is freed last (patch `exit-frees-space-last`): freed earlier, another car could
+ * take it before the exit record fails, and the car still inside would have no space to go
+ * back to (the soak found that compensation stuck in NEEDS_ATTENTION on a full lot).
  */
 export async function vehicleExit(input: VehicleExitInput): Promise<SagaState<VehicleExitInput, VehicleExitResult>> {
   const saga = new Saga<VehicleExitInput, VehicleExitResult>({ type: 'VehicleExit', input, keys: { LotId: input.lotId } });
 
   const steps = databaseSteps();
+  const freeSpaceLast = patched('exit-frees-space-last');
   return saga.run(async () => {
     const { plate } = await saga.step('verifyPlate', {
       run: (_key, fallbacks) => plateChecks.verifyPlate({ plate: input.plate, fallbacks }),
@@ -40,7 +45,7 @@ export async function vehicleExit(input: VehicleExitInput): Promise<SagaState<Ve
     saga.setKeys({ Plate: plate });
 
     const release = await saga.step('releaseSpace', {
-      run: (key) => steps.releaseVehicle({ key, lotId: input.lotId, plate }),
+      run: (key) => steps.releaseVehicle({ key, lotId: input.lotId, plate, keepSpace: freeSpaceLast }),
       compensate: (key) => compensations.undoRelease({ key }),
       compensateFirst: true,
       // The car waits at the exit barrier: an operator decides (retryStep or compensate).
@@ -53,6 +58,14 @@ export async function vehicleExit(input: VehicleExitInput): Promise<SagaState<Ve
       compensate: (key) => compensations.cancelExitRecord({ key }),
       compensateFirst: true,
     });
+
+    if (freeSpaceLast) {
+      await saga.step('vacateSpace', {
+        run: () => steps.vacateSpace({ stayId: release.stayId }),
+        // The car is gone and its exit on record: an operator decides rather than an undo.
+        onExhausted: 'askOperator',
+      });
+    }
 
     return {
       plate,

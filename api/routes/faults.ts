@@ -2,9 +2,10 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../deps';
 
-const point = z.string().regex(/^[a-zA-Z]+\.[a-zA-Z]+$/, 'a fault point such as parking.releaseAllocation');
+// `<domain>.<operation>` trips before the operation writes, `<domain>.<operation>.after` once its writes are committed.
+const point = z.string().regex(/^[a-zA-Z]+\.[a-zA-Z]+(\.after)?$/, 'a fault point such as parking.releaseAllocation or parking.releaseAllocation.after');
 
-/** Fault switches for demos and tests: arm a domain operation to fail (development only). */
+/** Fault switches for demos and tests: arm a domain operation to fail, slow down or kill its worker (development only). */
 export const faultRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domains }) => {
   app.get('/admin/faults', { onRequest: app.requireRole('admin') }, async () => ({ faults: await domains.faults.list() }));
 
@@ -13,12 +14,20 @@ export const faultRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domains
     {
       onRequest: app.requireRole('admin'),
       schema: {
-        body: z.object({ point, match: z.string().min(1).max(200).optional(), times: z.number().int().min(1).max(1_000_000).optional(), delayMs: z.number().int().min(1).max(600_000).optional(), message: z.string().max(200).optional() }),
+        body: z.object({
+          point,
+          match: z.string().min(1).max(200).optional(),
+          times: z.number().int().min(1).max(1_000_000).optional(),
+          delayMs: z.number().int().min(1).max(600_000).optional(),
+          kill: z.boolean().optional(),
+          message: z.string().max(200).optional(),
+        }),
       },
     },
     async (request, reply) => {
       await domains.faults.arm(request.body.point, request.body);
-      return reply.code(201).send({ point: request.body.point, match: request.body.match ?? '', remaining: request.body.times ?? null, delayMs: request.body.delayMs ?? null });
+      const { point: armed, match = '', times, delayMs, kill = false } = request.body;
+      return reply.code(201).send({ point: armed, match, remaining: times ?? null, delayMs: delayMs ?? null, kill });
     },
   );
 

@@ -12,7 +12,22 @@ export interface ArmOptions {
   times?: number;
   /** Slow the calls down by this long instead of failing them. */
   delayMs?: number;
+  /**
+   * SIGKILL the process at the point instead of failing the call: at an `.after` point, the
+   * effect is committed and the process dies before it reports it. Only processes that allow
+   * it (worker processes of tests: FAULT_SWITCHES_MAY_KILL=true) die; elsewhere the call fails.
+   */
+  kill?: boolean;
   message?: string;
+}
+
+export interface ArmedFault {
+  point: string;
+  match: string;
+  remaining: number | null;
+  delayMs: number | null;
+  kill: boolean;
+  message: string;
 }
 
 export interface FaultSwitches {
@@ -20,15 +35,52 @@ export interface FaultSwitches {
   trip(point: string, ...subjects: string[]): Promise<void>;
   arm(point: string, options?: ArmOptions): Promise<void>;
   disarm(point: string, match?: string): Promise<void>;
-  list(): Promise<Array<{ point: string; match: string; remaining: number | null; delayMs: number | null; message: string }>>;
+  list(): Promise<ArmedFault[]>;
+  /**
+   * Gives each of `methods` of a domain service a second fault point, `<domain>.<method>.after`,
+   * tripped once the method has done its work (its writes committed) and before it answers: a
+   * failure or a crash there leaves the effect done and unacknowledged, so the retry must find
+   * it. Its subjects are the strings among the call's arguments and their fields.
+   */
+  afterWrites<S extends object>(domain: string, methods: ReadonlyArray<keyof S & string>, service: S): S;
+}
+
+/**
+ * The FaultSwitch table has no column for the action (a dev-only switch is not worth a
+ * migration of both schemas): a kill is stored as this message.
+ */
+const KILL_MESSAGE = 'SIGKILL: the process dies at this point';
+
+export interface FaultSwitchOptions {
+  /** Ends the process at a kill switch; undefined: kill switches fail the call instead. */
+  kill?: (point: string, subjects: string[]) => void;
+}
+
+/** SIGKILL of the current process, announced on stderr (a JSON line, as the logs are) so a test can tell what was hit. */
+export function killThisProcess(point: string, subjects: string[]): void {
+  process.stderr.write(`${JSON.stringify({ event: 'fault_switch.kill', point, subjects, pid: process.pid, time: Date.now() })}\n`);
+  process.kill(process.pid, 'SIGKILL');
+}
+
+/** Only a process started with FAULT_SWITCHES_MAY_KILL=true (a test's worker) may be killed by a switch. */
+const defaultOptions = (): FaultSwitchOptions => (process.env.FAULT_SWITCHES_MAY_KILL === 'true' ? { kill: killThisProcess } : {});
+
+/** The strings a call is about: its string arguments and the string fields of its object arguments. */
+function subjectsOf(args: unknown[]): string[] {
+  const subjects: string[] = [];
+  for (const arg of args) {
+    if (typeof arg === 'string') subjects.push(arg);
+    else if (arg && typeof arg === 'object') for (const value of Object.values(arg)) if (typeof value === 'string') subjects.push(value);
+  }
+  return subjects;
 }
 
 /**
  * Fault switches kept in the database, so that a test or a demo can break a domain
  * operation inside a running worker process. Disabled switches cost nothing.
  */
-export function createFaultSwitches(db: Db, enabled: boolean): FaultSwitches {
-  return {
+export function createFaultSwitches(db: Db, enabled: boolean, options: FaultSwitchOptions = defaultOptions()): FaultSwitches {
+  const switches: FaultSwitches = {
     async trip(point, ...subjects) {
       if (!enabled) return;
       const armed = await db.faultSwitch.findMany({ where: { point } });
@@ -44,18 +96,37 @@ export function createFaultSwitches(db: Db, enabled: boolean): FaultSwitches {
         await new Promise((resolve) => setTimeout(resolve, hit.delayMs!));
         return;
       }
+      if (hit.message === KILL_MESSAGE) {
+        options.kill?.(point, subjects);
+        throw new InjectedFault(`a kill switch (${point}) in a process that may not be killed`);
+      }
       throw new InjectedFault(`${hit.message} (${point})`);
     },
-    async arm(point, { match = '', times, delayMs, message = 'injected fault' } = {}) {
+    async arm(point, { match = '', times, delayMs, kill, message = 'injected fault' } = {}) {
       if (!enabled) throw new Error('fault switches are disabled (FAULTS_ENABLED=false)');
-      const data = { remaining: times ?? null, delayMs: delayMs ?? null, message };
+      const data = { remaining: times ?? null, delayMs: delayMs ?? null, message: kill ? KILL_MESSAGE : message };
       await db.faultSwitch.upsert({ where: { point_match: { point, match } }, create: { point, match, ...data }, update: data });
     },
     async disarm(point, match) {
       await db.faultSwitch.deleteMany({ where: match === undefined ? { point } : { point, match } });
     },
     async list() {
-      return db.faultSwitch.findMany({ select: { point: true, match: true, remaining: true, delayMs: true, message: true }, orderBy: { point: 'asc' } });
+      const rows = await db.faultSwitch.findMany({ select: { point: true, match: true, remaining: true, delayMs: true, message: true }, orderBy: { point: 'asc' } });
+      return rows.map((row) => ({ ...row, kill: row.message === KILL_MESSAGE }));
+    },
+    afterWrites<S extends object>(domain: string, methods: ReadonlyArray<keyof S & string>, service: S): S {
+      if (!enabled) return service;
+      const wrapped = { ...service } as Record<string, unknown>;
+      for (const name of methods) {
+        const method = service[name] as unknown as (...args: unknown[]) => Promise<unknown>;
+        wrapped[name] = async (...args: unknown[]) => {
+          const result = await method(...args);
+          await switches.trip(`${domain}.${name}.after`, ...subjectsOf(args));
+          return result;
+        };
+      }
+      return wrapped as S;
     },
   };
+  return switches;
 }

@@ -156,7 +156,8 @@ export function createInventoryService({ db, faults, catalog }: InventoryService
     return reservationView(key);
   }
 
-  return {
+  // Each write also has a fault point after it (`inventory.<method>.after`): see FaultSwitches.afterWrites.
+  return faults.afterWrites('inventory', ['reserveStock', 'releaseStock', 'commitStock'], {
     async getStock(productId: string): Promise<StockView> {
       return stockOf(productId);
     },
@@ -308,7 +309,7 @@ export function createInventoryService({ db, faults, catalog }: InventoryService
       if (!header) throw new NotFoundError(`no stock reservation ${key}`);
       return reservationView(key);
     },
-  };
+  });
 }
 
 export type InventoryService = ReturnType<typeof createInventoryService>;

@@ -127,7 +127,8 @@ export function createOrderService({ db, faults, catalog, outbox }: OrderService
     };
   }
 
-  return {
+  // Each write also has a fault point after it (`orders.<method>.after`): see FaultSwitches.afterWrites.
+  return faults.afterWrites('orders', ['createOrder', 'confirmOrder', 'cancelOrder', 'undoCreateOrder'], {
     /**
      * Creates a PENDING order once per key. Items: 1..100 lines, quantity a whole number
      * 1..10000, duplicate productIds MERGED (quantities added). Unit prices and the total
@@ -255,7 +256,7 @@ export function createOrderService({ db, faults, catalog, outbox }: OrderService
       const order = await findByKey(key);
       return order && !isTombstone(order) ? view(order) : null;
     },
-  };
+  });
 }
 
 export type OrderService = ReturnType<typeof createOrderService>;

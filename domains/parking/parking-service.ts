@@ -95,7 +95,8 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
     }
   }
 
-  return {
+  // Each write also has a fault point after it (`parking.<method>.after`): see FaultSwitches.afterWrites.
+  return faults.afterWrites('parking', ['allocateSpace', 'releaseAllocation', 'releaseVehicle', 'holdSpace', 'releaseHold', 'occupyHeldSpace', 'returnToHold', 'undoRelease', 'vacateSpace'], {
     async createLot(input: NewLot): Promise<LotView> {
       const lot = await db.lot.create({
         data: {
@@ -157,8 +158,12 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
       await db.stay.updateMany({ where: { key, status: 'ACTIVE' }, data: { status: 'RELEASED', releasedAt: new Date() } });
     },
 
-    /** Ends the plate's stay in the lot (the car leaves); a retry under the same key gets the same release. */
-    async releaseVehicle(input: { key: string; lotId: string; plate: string }): Promise<Release> {
+    /**
+     * Ends the plate's stay in the lot (the car leaves); a retry under the same key gets the same
+     * release. With `keepSpace` the space stays taken until vacateSpace(stayId): until the exit is
+     * on record the car may still have to stay, and undoRelease must find its space free for it.
+     */
+    async releaseVehicle(input: { key: string; lotId: string; plate: string; keepSpace?: boolean }): Promise<Release> {
       await faults.trip('parking.releaseVehicle', input.key, input.plate, input.lotId);
       let stay = await db.stay.findUnique({ where: { releaseKey: input.key } });
       if (!stay) {
@@ -171,7 +176,7 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
         if (count === 0) throw new BusinessRejection('NOT_INSIDE', `${input.plate} left lot ${input.lotId} just now`);
         stay = await db.stay.findUniqueOrThrow({ where: { id: active.id } });
       }
-      await db.space.updateMany({ where: { holderKey: stay.key }, data: { status: 'FREE', plate: null, holderKey: null } });
+      if (!input.keepSpace) await db.space.updateMany({ where: { holderKey: stay.key }, data: { status: 'FREE', plate: null, holderKey: null } });
       return {
         stayId: stay.id,
         spaceId: stay.spaceId,
@@ -283,6 +288,14 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
       await db.stay.updateMany({ where: { key: input.key, status: 'ACTIVE' }, data: { status: 'RELEASED', releasedAt: new Date() } });
     },
 
+    /** Frees the space of a stay that releaseVehicle ended with `keepSpace`; a no-op once it is free or the stay is active again. */
+    async vacateSpace(stayId: string): Promise<void> {
+      await faults.trip('parking.vacateSpace', stayId);
+      const stay = await db.stay.findUnique({ where: { id: stayId } });
+      if (stay?.status !== 'RELEASED') return;
+      await db.space.updateMany({ where: { holderKey: stay.key }, data: { status: 'FREE', plate: null, holderKey: null } });
+    },
+
     /** Undoes releaseVehicle(key): the car is still inside, back on its space (or another free one). */
     async undoRelease(key: string): Promise<void> {
       await faults.trip('parking.undoRelease', key);
@@ -295,7 +308,7 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
         data: { status: 'ACTIVE', releasedAt: null, releaseKey: null, spaceId: space.id },
       });
     },
-  };
+  });
 }
 
 export type ParkingService = ReturnType<typeof createParkingService>;

@@ -143,7 +143,8 @@ export function createPaymentService({ db, faults, gateway }: PaymentServiceDeps
     return transition(row, (paymentId) => gateway.refund(paymentId, { idempotencyKey: gatewayKey('refund', row.key), amount }));
   }
 
-  return {
+  // Each write also has a fault point after it (`payments.<method>.after`): see FaultSwitches.afterWrites.
+  return faults.afterWrites('payments', ['authorize', 'capture', 'voidPayment', 'refund'], {
     /**
      * Authorizes `amount` once per key. A decline is recorded (DECLINED) and throws
      * PAYMENT_DECLINED with the gateway's reason; a retry of a declined key declines again.
@@ -248,7 +249,7 @@ export function createPaymentService({ db, faults, gateway }: PaymentServiceDeps
       const rows = await db.payment.findMany({ where: filter, orderBy: { createdAt: 'asc' } });
       return rows.map(view);
     },
-  };
+  });
 }
 
 export type PaymentService = ReturnType<typeof createPaymentService>;

@@ -66,7 +66,8 @@ export function createPlateService({ db, faults, recognition }: PlateServiceDeps
     return { plate };
   }
 
-  return {
+  // Each write also has a fault point after it (`plates.<method>.after`): see FaultSwitches.afterWrites.
+  return faults.afterWrites('plates', ['createEntryRecord', 'cancelEntryRecord', 'createExitRecord', 'cancelExitRecord'], {
     /** Normalises a plate and checks it against the rules and the blocklist (no camera read to confirm). */
     async checkPlate(rawPlate: string): Promise<VerifiedPlate> {
       const plate = normalizePlate(rawPlate);
@@ -142,7 +143,7 @@ export function createPlateService({ db, faults, recognition }: PlateServiceDeps
         data: { status: 'CANCELLED', cancelledAt: new Date() },
       });
     },
-  };
+  });
 }
 
 export type PlateService = ReturnType<typeof createPlateService>;

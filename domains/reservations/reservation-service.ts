@@ -2,6 +2,7 @@ import type { Db } from '../../db/client';
 import { BusinessRejection, NotFoundError, isUniqueViolation } from '../errors';
 import type { FaultSwitches } from '../faults/fault-switch';
 import { isValidPlate, normalizePlate } from '../plates';
+import { createReservationQueries } from './reservation-queries';
 
 export interface VehicleView {
   plate: string;
@@ -125,7 +126,8 @@ export function createReservationService({ db, faults, now = () => new Date() }:
     }
   }
 
-  return {
+  // Each write also has a fault point after it (`reservations.<method>.after`): see FaultSwitches.afterWrites.
+  return faults.afterWrites('reservations', ['createReservation', 'setReservationStatus', 'cancelReservationByKey'], {
     /**
      * Registers a vehicle. Idempotent for the same registration (same owner name and user):
      * answers the existing one. Another owner for a registered plate: VEHICLE_EXISTS.
@@ -278,6 +280,9 @@ export function createReservationService({ db, faults, now = () => new Date() }:
       return rows.map(view);
     },
 
+    // The query side (searches for operators, the caller's vehicles), keyset-paged.
+    ...createReservationQueries(db, { reservation: view, vehicle: vehicleView }),
+
     /**
      * For the entry saga: the COMPLETED reservation of `plate` in `lotId` whose period
      * covers `at` (startsAt <= at < endsAt), or null.
@@ -290,7 +295,7 @@ export function createReservationService({ db, faults, now = () => new Date() }:
       });
       return row ? view(row) : null;
     },
-  };
+  });
 }
 
 export type ReservationService = ReturnType<typeof createReservationService>;

@@ -53,7 +53,7 @@ describe('API killed during a burst', () => {
     expect(load.abandoned).toEqual([]);
     expect(load.badAnswers).toEqual([]);
 
-    const verdict = await finish(world, load);
+    const verdict = await finish(world, load, { failedAllowed: 0 });
     console.info(describeVerdict('API SIGKILL', verdict, startedAt));
     expect(verdict.violations).toEqual([]);
 

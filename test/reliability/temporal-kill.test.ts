@@ -35,7 +35,7 @@ describe('Temporal server killed mid-run', () => {
     await run;
 
     const metOutage = load.inFlightBetween(downAt, upAt);
-    const verdict = await finish(world, load);
+    const verdict = await finish(world, load, { failedAllowed: 0 });
     console.info(describeVerdict('Temporal SIGKILL', verdict, startedAt), `; requests that met the outage: ${metOutage.length}`);
     expect(metOutage.length).toBeGreaterThan(0);
     expect(load.abandoned).toEqual([]);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../support/processes';
+import { sagaOfKey } from './checks/context';
 import { describeVerdict, finish } from './support/finish';
 import { Load, injectHttp } from './support/load';
 import { World } from './support/world';
@@ -9,8 +10,11 @@ import { World } from './support/world';
  * twice; a new worker takes over. The slow steps are the order's confirmation (an ordinary
  * activity: Temporal times out the lost attempt and retries it on the new worker) and the
  * entry record (a local activity, run inside the saga's workflow task: the task times out and
- * the new worker runs the saga on from its last recorded step). Every saga finishes, and
- * every effect happened once.
+ * the new worker runs the saga on from its last recorded step).
+ * Then it dies four more times at the worst moment: a kill switch at a step's `.after` point
+ * ends the worker right after the step's write committed, before it could report it. The
+ * retry on the next worker must find the effect done and not do it again. Every saga
+ * finishes, and every effect happened once (no saga may end FAILED).
  */
 let world: World;
 beforeAll(async () => {
@@ -49,8 +53,23 @@ async function lostWorkflowTasks(sagaId: string): Promise<number> {
   return (history.events ?? []).filter((e) => e.workflowTaskTimedOutEventAttributes?.timeoutType === START_TO_CLOSE).length;
 }
 
+/**
+ * Kill switches after the write: where, how the load reaches it, and the saga step that the
+ * kill cuts off (its retry must find the effect done).
+ */
+const AFTER_WRITE = [
+  // A vendor effect (the gateway captured) and its record in our books, in an ordinary activity.
+  { point: 'payments.capture.after', step: 'capturePayment', send: (load: Load) => load.order() },
+  // Between the two writes of one step: the stock is sold, the order not yet confirmed.
+  { point: 'inventory.commitStock.after', step: 'confirmOrder', send: (load: Load) => load.order() },
+  // A space held for a reservation.
+  { point: 'parking.holdSpace.after', step: 'holdSpace', send: (load: Load) => load.reserve() },
+  // A local step: the stay is open, and the saga's workflow task dies with the worker.
+  { point: 'parking.allocateSpace.after', step: 'allocateSpace', send: (load: Load) => load.enter() },
+];
+
 describe('worker killed mid-saga', () => {
-  it('SIGKILL during a slow step, twice: every saga finishes once on the next worker', { timeout: 300_000 }, async () => {
+  it('SIGKILL during a slow step, twice, then right after a write four times: every saga finishes once on the next worker', { timeout: 600_000 }, async () => {
     const startedAt = Date.now();
     const load = new Load(world, injectHttp(world), { lots: 2, lotCapacity: 12, stockPerProduct: 200 });
     await load.setup();
@@ -81,7 +100,22 @@ describe('worker killed mid-saga', () => {
     await world.startWorker();
     await world.db.faultSwitch.deleteMany({});
 
-    const verdict = await finish(world, load);
+    // Then after the write: one kill switch at a time, and a few sagas at a time sent through it
+    // until it ends the worker (one may be refused before the point: a full lot, a plate that
+    // holds a space).
+    for (const { point, send } of AFTER_WRITE) {
+      await world.domains.faults.arm(point, { kill: true, times: 1 });
+      const sent: Array<Promise<unknown>> = [];
+      for (let round = 0; round < 5 && world.workerAlive; round++) {
+        sent.push(send(load), send(load), send(load));
+        await world.waitForWorkerDeath(60_000);
+      }
+      expect(world.workerAlive, `the kill switch at ${point} to end the worker`).toBe(false);
+      await world.startWorker();
+      await Promise.all(sent);
+    }
+
+    const verdict = await finish(world, load, { failedAllowed: 0 });
     console.info(describeVerdict('worker SIGKILL', verdict, startedAt));
     expect(verdict.violations).toEqual([]);
     expect(load.badAnswers).toEqual([]);
@@ -97,5 +131,19 @@ describe('worker killed mid-saga', () => {
     expect(Math.max(...attempts)).toBeGreaterThanOrEqual(3);
     const lost = await Promise.all(entries.map(lostWorkflowTasks));
     expect(Math.max(...lost)).toBeGreaterThanOrEqual(1);
+
+    // Each kill switch ended a worker once, right after its write; the saga it cut off went on
+    // past that step on the next worker, which found the effect done (the invariants above
+    // say it was done once): an ordinary activity by a second attempt, the local step by
+    // running the saga's lost workflow task again.
+    const kills = world.faultKills();
+    expect(kills.map((k) => k.point)).toEqual(AFTER_WRITE.map((a) => a.point));
+    for (const [i, kill] of kills.entries()) {
+      const sagaId = kill.subjects.map(sagaOfKey).find((id) => verdict.sagas.has(id));
+      const step = verdict.sagas.get(sagaId ?? '')?.state?.steps.find((s) => s.name === AFTER_WRITE[i]!.step);
+      expect(step?.status, `${kill.point} cut off ${sagaId}: ${JSON.stringify(step)}`).toBe('COMPLETED');
+      if (kill.point === 'parking.allocateSpace.after') expect(await lostWorkflowTasks(sagaId!)).toBeGreaterThanOrEqual(1);
+      else expect(step!.attempts, `${kill.point} cut off ${sagaId}`).toBeGreaterThanOrEqual(2);
+    }
   });
 });

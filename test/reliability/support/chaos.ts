@@ -5,12 +5,19 @@ import { VENDOR_NAMES, type VendorName, type World } from './world';
 /** What the chaos did, for the scenario's report. */
 export type ChaosLog = string[];
 
-/** One random fault on one vendor instance: down, failing a share of calls, slow (past the 1 s call timeout at times), or healed. */
+const HEALED = { down: false, failRate: 0, latencyMs: 0, loseAnswerRate: 0 };
+
+/**
+ * One random fault on one vendor instance: down, failing a share of calls, slow (past the 1 s
+ * call timeout at times), losing a share of its answers after doing the call (the caller must
+ * find out by asking again under the same key), or healed.
+ */
 export function randomVendorFault(world: World, log: ChaosLog, names: readonly VendorName[] = VENDOR_NAMES): void {
   const name = names[randomInt(names.length)]!;
-  const pick = randomInt(4);
+  const pick = randomInt(5);
+  const share = () => [0.3, 0.6, 1][randomInt(3)]!;
   const fault =
-    pick === 0 ? { down: true } : pick === 1 ? { failRate: [0.3, 0.6, 1][randomInt(3)]! } : pick === 2 ? { latencyMs: 200 + randomInt(1300) } : { down: false, failRate: 0, latencyMs: 0 };
+    pick === 0 ? { down: true } : pick === 1 ? { failRate: share() } : pick === 2 ? { latencyMs: 200 + randomInt(1300) } : pick === 3 ? { loseAnswerRate: share() } : HEALED;
   world.setVendorFaults(name, fault);
   log.push(`${name} ${JSON.stringify(fault)}`);
 }
@@ -25,7 +32,7 @@ export function flapVendors(world: World, log: ChaosLog, names: readonly VendorN
   const tick = () => {
     if (stopped) return;
     randomVendorFault(world, log, names);
-    if (randomInt(3) === 0) world.setVendorFaults(names[randomInt(names.length)]!, { down: false, failRate: 0, latencyMs: 0 });
+    if (randomInt(3) === 0) world.setVendorFaults(names[randomInt(names.length)]!, HEALED);
     timer = setTimeout(tick, 500 + randomInt(1000));
   };
   tick();

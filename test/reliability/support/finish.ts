@@ -8,14 +8,22 @@ export interface Verdict extends InvariantReport {
   load: Record<string, number>;
 }
 
+export interface FinishOptions {
+  timeoutMs?: number;
+  /** How many sagas may end FAILED: each scenario says (normally none, the default). */
+  failedAllowed?: number;
+}
+
 /**
- * The end of every scenario: with the faults gone, wait for every saga to settle, play the
- * operator for those that asked for one (retry, now that things work), then check the
- * invariants, requiring every saga to have ended.
+ * The end of every scenario: with the faults gone (and a worker running, should a kill
+ * switch have ended the last one), wait for every saga to settle, play the operator for those
+ * that asked for one (retry, now that things work), then check the invariants, requiring
+ * every saga to have ended.
  */
-export async function finish(world: World, load: Load, options: { timeoutMs?: number } = {}): Promise<Verdict> {
+export async function finish(world: World, load: Load, options: FinishOptions = {}): Promise<Verdict> {
   world.healVendors();
   await world.db.faultSwitch.deleteMany({});
+  await world.ensureWorker();
   const timeoutMs = options.timeoutMs ?? 150_000;
   const operatorRetries: string[] = [];
   for (let round = 0; round < 5; round++) {
@@ -30,7 +38,11 @@ export async function finish(world: World, load: Load, options: { timeoutMs?: nu
     // Give the sagas a moment to leave NEEDS_ATTENTION before looking again.
     await new Promise((r) => setTimeout(r, 1000));
   }
-  const report = await checkInvariants({ db: world.db, temporal: world.temporal, ledger: world.vendors.ledger }, load.scope, { requireFinal: true, timeoutMs });
+  const report = await checkInvariants({ db: world.db, temporal: world.temporal, gatewayUrl: world.gatewayUrl }, load.scope, {
+    requireFinal: true,
+    timeoutMs,
+    failedAllowed: options.failedAllowed ?? 0,
+  });
   return { ...report, operatorRetries, load: load.summary() };
 }
 

@@ -180,6 +180,7 @@ export class Load {
     const request: SagaRequest = { sagaId, kind, url, body, headers, answers: [], errors: [], sentAt: Date.now() };
     this.requests.push(request);
     this.scope.sagaIds.add(sagaId);
+    this.scope.answers.set(sagaId, request.answers); // the invariants hold them against how each saga ended
     const deadline = Date.now() + this.options.retryForMs;
     for (let attempt = 0; ; attempt++) {
       try {

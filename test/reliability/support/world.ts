@@ -186,21 +186,29 @@ export class World {
   }
 
   /** Sets a simulated vendor instance's faults (merged into its current ones). */
-  setVendorFaults(name: VendorName, faults: { down?: boolean; failRate?: number; latencyMs?: number }): void {
+  setVendorFaults(name: VendorName, faults: { down?: boolean; failRate?: number; latencyMs?: number; loseAnswerRate?: number }): void {
     this.vendors.byName[name].faults.set(faults);
   }
 
   /** Every vendor instance back to normal. */
   healVendors(): void {
-    for (const name of VENDOR_NAMES) this.vendors.byName[name].faults.set({ down: false, failRate: 0, latencyMs: 0 });
+    for (const name of VENDOR_NAMES) this.vendors.byName[name].faults.set({ down: false, failRate: 0, latencyMs: 0, loseAnswerRate: 0 });
+  }
+
+  /** A payment simulator's URL: its GET /admin/ledger shows the gateway's own books (the instances share them). */
+  get gatewayUrl(): string {
+    return this.vendors.byName['payment-1'].url;
   }
 
   // ---------- worker ----------
 
-  /** Starts a worker process on this world's task queue and waits until it polls. */
+  /**
+   * Starts a worker process on this world's task queue and waits until it polls. A kill
+   * switch may end it (FAULT_SWITCHES_MAY_KILL): never the test's own process or an API.
+   */
   async startWorker(extraEnv: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
     const log = join(this.dir, `worker-${++this.workerCount}.log`);
-    const child = await startWorkerProcess(this.processEnv(extraEnv), log, `the ${this.options.name} worker`);
+    const child = await startWorkerProcess(this.processEnv({ FAULT_SWITCHES_MAY_KILL: 'true', ...extraEnv }), log, `the ${this.options.name} worker`);
     if (this.worker && this.worker.exitCode === null && this.worker.signalCode === null) this.extraWorkers.push(this.worker);
     this.worker = child;
     return child;
@@ -209,6 +217,30 @@ export class World {
   /** The id under which the current worker publishes its resilience snapshot. */
   get workerId(): string {
     return `${hostname()}:${this.worker?.pid}`;
+  }
+
+  get workerAlive(): boolean {
+    return this.worker !== undefined && this.worker.exitCode === null && this.worker.signalCode === null;
+  }
+
+  /** Waits until the current worker has died (e.g. by a kill switch), for at most `timeoutMs`; false when it still runs. */
+  async waitForWorkerDeath(timeoutMs: number): Promise<boolean> {
+    return waitUntil('the worker to die', () => !this.workerAlive, timeoutMs).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Starts a new worker when the current one has died. */
+  async ensureWorker(): Promise<void> {
+    if (!this.workerAlive) await this.startWorker();
+  }
+
+  /** Where kill switches ended worker processes, from their logs: the point and the call's subjects. */
+  faultKills(): Array<{ point: string; subjects: string[] }> {
+    return this.workerLogEvents()
+      .filter((e) => e.event === 'fault_switch.kill')
+      .map((e) => ({ point: String(e.point), subjects: e.subjects as string[] }));
   }
 
   /** Kills the current worker (SIGKILL by default: no goodbye, activities in flight are lost). */
