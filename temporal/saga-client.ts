@@ -75,6 +75,9 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
   }
 
   return {
+    /** The task queue sagas start on: the one whose pollers /health looks for. */
+    taskQueue: options.taskQueue,
+
     /**
      * Starts a saga under `requestId` (a new id when absent) and waits for its answer.
      * The same request id always reaches the same saga.

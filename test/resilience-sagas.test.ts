@@ -107,7 +107,7 @@ describe('fallbacks in the vehicle entry saga', () => {
     }
     expect((await vendorCalls(worker.vendors, 'anpr-2')) - before).toBe(6);
     const health = (await stack.app.inject({ method: 'GET', url: '/health' })).json();
-    expect(Object.keys(health.externalServices)).toEqual(expect.arrayContaining(['anpr', 'anpr-backup', 'payment', 'payment-backup']));
+    expect(Object.keys(health.externalServices.services)).toEqual(expect.arrayContaining(['anpr', 'anpr-backup', 'payment', 'payment-backup']));
     await restoreAll();
   });
 

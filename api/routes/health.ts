@@ -1,39 +1,40 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { pingDb } from '../../db/client';
-import { pingTemporal } from '../../temporal/connection';
 import type { AppDeps } from '../deps';
-import { readWorkerSnapshots, summariseExternalServices } from '../worker-snapshots';
+import { httpStatus, runHealthChecks, type HealthReport } from '../health/report';
+import { readWorkerSnapshots } from '../worker-snapshots';
 
-type Status = 'UP' | 'DOWN';
-
-/** Runs a check with a deadline, so that a hung dependency reads as DOWN instead of hanging /health. */
-async function check(run: () => Promise<unknown>, timeoutMs = 2000): Promise<{ status: Status; error?: string }> {
-  let timer: NodeJS.Timeout | undefined;
+/**
+ * Whether the caller may see the checks' details (errors, vendor URLs, worker identities):
+ * operators and admins. Without a token the caller (a load balancer, a probe) gets the overall
+ * status only; a token that does not verify is refused as on every other route, rather than
+ * quietly answered with less than its holder asked for.
+ */
+async function seesDetails(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  if (request.headers.authorization === undefined) return false;
   try {
-    await Promise.race([
-      run(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    return { status: 'UP' };
-  } catch (err) {
-    return { status: 'DOWN', error: err instanceof Error ? err.message : String(err) };
-  } finally {
-    clearTimeout(timer);
+    await request.jwtVerify();
+  } catch {
+    await reply.code(401).send({ error: 'Unauthorized', message: 'the bearer token is not valid' });
+    return false;
   }
+  return request.user.role === 'operator' || request.user.role === 'admin';
 }
 
 export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
-  app.get('/health', async (_request, reply) => {
-    const [temporal, database] = await Promise.all([check(() => pingTemporal(deps.temporal)), check(() => pingDb(deps.db))]);
-    const checks = { temporal, database };
-    const status: Status = Object.values(checks).every((c) => c.status === 'UP') ? 'UP' : 'DOWN';
-    // External vendors degrade sagas (fallbacks answer) but do not make the platform DOWN.
-    const workers = database.status === 'UP' ? await readWorkerSnapshots(deps.db).catch(() => []) : [];
-    return reply
-      .code(status === 'UP' ? 200 : 503)
-      .send({ status, checks, workers: workers.length, externalServices: summariseExternalServices(workers) });
+  // Callers at the same moment share one run: /health is public, and each run asks Temporal and the database.
+  let running: Promise<HealthReport> | undefined;
+  const report = () =>
+    (running ??= runHealthChecks(deps).finally(() => {
+      running = undefined;
+    }));
+
+  app.get('/health', async (request, reply) => {
+    const details = await seesDetails(request, reply);
+    if (reply.sent) return reply;
+    const health = await report();
+    reply.code(httpStatus(health.status)).header('cache-control', 'no-store');
+    return details ? health : { status: health.status };
   });
 
   /** Every worker's breakers, balancer choices, cache hits and fallbacks, as they last published them. */
