@@ -1,10 +1,39 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { workerEnv } from './support/global-setup';
 import { startOwnWorker, type OwnWorker } from './support/own-worker';
 import { freePort, spawnTs, stopProcess, waitUntil } from './support/processes';
 import { DEVICE_KEY, armFault, connectStack, createLot, uniquePlate, waitForSaga, type TestStack } from './support/stack';
+
+/** Most of a database step's 10 s timeout (workflows/policies.ts), and less than the worker's 10 s shutdown grace. */
+const STEP_DELAY_MS = 6000;
+
+/** The identity a worker process gives Temporal (the SDK's default: pid@host; workers/main.ts sets none). */
+function workerIdentity(worker: OwnWorker | undefined): string {
+  return `${worker?.process.pid}@${hostname()}`;
+}
+
+/**
+ * How a local step ended, from the saga's history: when its recorded result was completed (the
+ * marker's complete_time, the worker's clock) and who completed the workflow task that recorded
+ * it (a local activity's marker names that task; its identity is the worker's).
+ */
+async function localStepEnds(stack: TestStack, sagaId: string, activityType: string): Promise<Array<{ completedAt: number; by: string }>> {
+  const events = (await stack.temporal.workflow.getHandle(sagaId).fetchHistory()).events ?? [];
+  const byId = new Map(events.map((e) => [String(e.eventId), e]));
+  return events.flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+    if (!data) return [];
+    const local = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string; complete_time?: { seconds: number; nanos: number } };
+    if (local.activity_type !== activityType) return [];
+    const task = byId.get(String(marker!.workflowTaskCompletedEventId))?.workflowTaskCompletedEventAttributes;
+    const completedAt = local.complete_time ? local.complete_time.seconds * 1000 + Math.floor(local.complete_time.nanos / 1e6) : NaN;
+    return [{ completedAt, by: task?.identity ?? '(no task)' }];
+  });
+}
 
 describe('worker shutdown', () => {
   let first: OwnWorker;
@@ -20,19 +49,21 @@ describe('worker shutdown', () => {
     await first?.stop();
   });
 
-  it('SIGTERM lets the step in flight finish, the worker exits, and the next worker completes the saga once', async () => {
+  it('SIGTERM lets the step in flight finish on the stopping worker, the worker exits, and the next worker completes the saga once', async () => {
     const lot = await createLot(stack);
     const plate = uniquePlate();
     const requestId = `lifecycle-${plate}`;
-    // A slow entry record, once: the switch is gone the moment the step has started its 3 s.
+    // A slow entry record, once: the switch is gone the moment the step has started its delay.
     // (The step is a local activity: the saga answers no query while it runs, so the switch tells.)
-    await armFault(stack, 'plates.createEntryRecord', requestId, 1, 3000);
-    const { sagaId } = (
-      await stack.app.inject({ method: 'POST', url: '/vehicle-entries', payload: { lotId: lot.id, plate, requestId } })
-    ).json();
+    // The delay is most of the step's 10 s timeout, so that the SIGTERM surely lands inside it.
+    await armFault(stack, 'plates.createEntryRecord', requestId, 1, STEP_DELAY_MS);
+    // Not awaited yet: once its short wait is over, the API asks the saga for its state, and that
+    // query waits for the local step to end; the step must be watched while it runs.
+    const answer = stack.app.inject({ method: 'POST', url: '/vehicle-entries', payload: { lotId: lot.id, plate, requestId } });
     await waitUntil('the entry record to be in flight', async () => (await stack.db.faultSwitch.count({ where: { point: 'plates.createEntryRecord', match: requestId } })) === 0);
 
     const exited = new Promise<number | null>((resolve) => first.process.once('exit', (code) => resolve(code)));
+    const sigtermAt = Date.now();
     first.process.kill('SIGTERM');
     expect(await exited).toBe(0);
     const log = readFileSync(join(inject('stack').dir, 'lifecycle-worker.log'), 'utf8');
@@ -40,11 +71,23 @@ describe('worker shutdown', () => {
 
     // Same task queue, same vendors' config: the saga goes on where it was.
     second = await startOwnWorker('lifecycle-2', { TEMPORAL_TASK_QUEUE: first.taskQueue });
+    const answered = await answer;
+    expect([201, 202], answered.body).toContain(answered.statusCode);
+    const { sagaId } = answered.json();
     const done = await waitForSaga(stack, sagaId, (s) => s.status === 'COMPLETED');
     expect(done.steps.every((s) => s.status === 'COMPLETED')).toBe(true);
     expect(done.steps.map((s) => s.name)).toContain('createEntryRecord');
     expect(await stack.db.stay.count({ where: { plate } })).toBe(1);
     expect(await stack.db.entryRecord.count({ where: { plate } })).toBe(1);
+
+    // The step was still running when the signal went out (its result was completed after it),
+    // and the worker being stopped finished it: the workflow task that recorded the result was
+    // completed by the first worker, not by the second.
+    const ends = await localStepEnds(stack, sagaId, 'createEntryRecord');
+    expect(ends).toHaveLength(1);
+    expect(ends[0]!.completedAt, 'the step had ended before the SIGTERM: it was not in flight').toBeGreaterThan(sigtermAt);
+    expect(ends[0]!.by).toBe(workerIdentity(first));
+    expect(workerIdentity(first)).not.toBe(workerIdentity(second));
   });
 });
 

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TEMPORAL_BIN } from '../scripts/temporal-dev-server';
+import type { SagaState } from '../workflows/saga';
 import { armFault, connectStack, createLot, disarmFault, uniquePlate, waitForSaga, type TestStack } from './support/stack';
 
 /**
@@ -19,6 +20,52 @@ import { armFault, connectStack, createLot, disarmFault, uniquePlate, waitForSag
  */
 const FIXTURES = 'test/fixtures/histories';
 const GENERATION = '.local-steps';
+
+/**
+ * How each scenario ends, whichever code generation recorded it: the saga state its workflow
+ * returned (status, reason, operator actions, and what marks its path). A replay only proves
+ * the code still issues the same commands; this proves the history is the scenario it is named after.
+ */
+const OUTCOMES: Record<string, Partial<SagaState> & Record<string, unknown>> = {
+  'entry-completed': { status: 'COMPLETED', actions: [], result: expect.objectContaining({ entryRecordId: expect.any(String) }) },
+  'entry-rejected': { status: 'REJECTED', reason: 'ALREADY_INSIDE', actions: [] },
+  'exit-completed': { status: 'COMPLETED', steps: expect.arrayContaining([expect.objectContaining({ name: 'createExitRecord', status: 'COMPLETED' })]) },
+  'entry-gate-passed': { status: 'COMPLETED', actions: [expect.objectContaining({ action: 'gatePassed', accepted: true })] },
+  'entry-compensated-by-operator': { status: 'COMPENSATED', reason: 'OPERATOR', actions: [expect.objectContaining({ action: 'compensate', accepted: true })] },
+  'entry-compensation-retried': {
+    status: 'COMPENSATED',
+    reason: 'STEP_FAILED',
+    actions: [expect.objectContaining({ action: 'retryCompensation', accepted: true })],
+    steps: expect.arrayContaining([expect.objectContaining({ name: 'allocateSpace', compensation: 'COMPENSATED' })]),
+  },
+  'order-confirmed': { status: 'COMPLETED', result: expect.objectContaining({ status: 'CONFIRMED' }) },
+  'order-payment-declined': { status: 'REJECTED', reason: 'PAYMENT_DECLINED', steps: expect.arrayContaining([expect.objectContaining({ name: 'reserveStock', compensation: 'COMPENSATED' })]) },
+  'reservation-declined': { status: 'REJECTED', reason: 'PAYMENT_DECLINED', steps: expect.arrayContaining([expect.objectContaining({ name: 'holdSpace', compensation: 'COMPENSATED' })]) },
+  'reservation-used': { status: 'COMPLETED', result: expect.objectContaining({ status: 'USED' }), actions: [expect.objectContaining({ action: 'vehicleArrived', accepted: true })] },
+  'entry-with-reservation': { status: 'COMPLETED', steps: expect.arrayContaining([expect.objectContaining({ name: 'occupyReservedSpace', status: 'COMPLETED' })]) },
+};
+
+/** The scenario a fixture file records: its name up to the first dot (`entry-completed.local-steps.json`). */
+const scenarioOf = (file: string) => file.split('.')[0]!;
+
+type History = Awaited<ReturnType<ReturnType<TestStack['temporal']['workflow']['getHandle']>['fetchHistory']>>;
+
+/** The saga state a history's workflow returned (its last event must be the completion). */
+function outcomeOf(history: History): SagaState {
+  const last = history.events?.at(-1);
+  const data = last?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0]?.data;
+  if (!data) throw new Error(`the history does not end with a completed workflow: last event type ${last?.eventType}`);
+  return JSON.parse(Buffer.from(data).toString('utf8')) as SagaState;
+}
+
+/** Each history's outcome against its scenario's, as one list so that a failure names every scenario that differs. */
+function expectOutcomes(histories: Array<{ scenario: string; history: History }>): void {
+  const named = histories.map(({ scenario }) => scenario);
+  expect(named.filter((s) => !(s in OUTCOMES)), 'scenarios without an expected outcome').toEqual([]);
+  expect(histories.map(({ scenario, history }) => ({ scenario, ...outcomeOf(history) }))).toMatchObject(
+    histories.map(({ scenario }) => ({ scenario, ...OUTCOMES[scenario] })),
+  );
+}
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -97,18 +144,25 @@ describe('workflow determinism', () => {
     const files = (await readdir(FIXTURES)).filter((f) => f.endsWith('.json'));
     expect(files.length).toBeGreaterThan(0);
     const histories = await Promise.all(
-      files.map(async (f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(await readFile(join(FIXTURES, f), 'utf8'))) })),
+      files.map(async (f) => ({
+        workflowId: f,
+        scenario: scenarioOf(f),
+        history: historyFromJSON(JSON.parse(await readFile(join(FIXTURES, f), 'utf8'))) as History,
+      })),
     );
     const results = await replay(histories);
     expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error}`)).toEqual([]);
     expect(results).toHaveLength(files.length);
+    expectOutcomes(histories);
   });
 
   it("replays this run's sagas of every shape on the current bundle", async () => {
     const ids = await runScenarios();
+    expect(Object.keys(ids).sort()).toEqual(Object.keys(OUTCOMES).sort());
     const histories = await Promise.all(
       Object.entries(ids).map(async ([name, workflowId]) => ({
         name,
+        scenario: name,
         workflowId,
         history: await stack.temporal.workflow.getHandle(workflowId).fetchHistory(),
       })),
@@ -116,6 +170,7 @@ describe('workflow determinism', () => {
     const results = await replay(histories);
     expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error}`)).toEqual([]);
     expect(results).toHaveLength(histories.length);
+    expectOutcomes(histories);
 
     if (process.env.RECORD_HISTORIES === '1') {
       await mkdir(FIXTURES, { recursive: true });
