@@ -14,6 +14,7 @@ import { orderRoutes } from './routes/orders';
 import { productRoutes } from './routes/products';
 import { reservationRoutes } from './routes/reservations';
 import { sagaRoutes } from './routes/sagas';
+import { searchRoutes } from './routes/search';
 import { userRoutes } from './routes/users';
 import { vehicleRoutes } from './routes/vehicles';
 
@@ -44,6 +45,7 @@ export async function app(fastify: FastifyInstance, deps: AppDeps): Promise<void
   await fastify.register(productRoutes, deps);
   await fastify.register(orderRoutes, deps);
   await fastify.register(reservationRoutes, deps);
+  await fastify.register(searchRoutes, deps);
   if (deps.faultsEnabled) await fastify.register(faultRoutes, deps);
 }
 

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { vehicleEntry, vehicleExit } from '../../workflows';
+import { isValidPlate, normalizePlate } from '../../domains/plates';
 import type { AppDeps } from '../deps';
+import { Cursors, pageReply, pagedQuery } from '../pagination';
 import { REQUEST_ID, replyWithSaga } from '../saga-reply';
 
 // The API checks the shape only; the plate rules belong to the plate domain (a 409 INVALID_PLATE).
@@ -11,7 +13,12 @@ const vehicleMovement = z.object({
   requestId: z.string().regex(REQUEST_ID, 'letters, digits and . _ : - only, at most 100').optional(),
 });
 
-export const vehicleRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas }) => {
+// Stored plates (the block switch acts on a registered vehicle): a malformed one is bad input.
+const platePath = z.object({
+  plate: z.string().max(20).transform(normalizePlate).pipe(z.string().refine(isValidPlate, 'not a valid plate')),
+});
+
+export const vehicleRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas, domains, auth }) => {
   app.post('/vehicle-entries', { onRequest: app.requireDeviceOr('operator', 'admin'), schema: { body: vehicleMovement } }, async (request, reply) => {
     const { requestId, ...input } = request.body;
     const started = await sagas.start<typeof vehicleEntry>('VehicleEntry', input, { requestId, keys: { LotId: input.lotId } });
@@ -24,5 +31,41 @@ export const vehicleRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas
     const started = await sagas.start<typeof vehicleExit>('VehicleExit', input, { requestId, keys: { LotId: input.lotId } });
     request.log.info({ sagaId: started.sagaId, status: started.state.status }, 'vehicle exit saga answered');
     return replyWithSaga(reply, started, input);
+  });
+
+  const cursors = new Cursors(auth.secret);
+
+  /** The caller's registered vehicles, newest first, paged; every role sees only its own here. */
+  app.get('/vehicles', { onRequest: app.requireRole(), schema: { querystring: pagedQuery('vehicles/mine', {}, cursors) } }, async (request) => {
+    const { scope, ...page } = request.query;
+    return pageReply('vehicles', await domains.reservations.listVehicles(request.user.sub, page), cursors, scope);
+  });
+
+  /**
+   * Admin: blocks a registered vehicle. It goes on the plate blocklist, which the entry saga's and
+   * the reservation saga's first steps check (PLATE_BLOCKED), and the vehicle is marked blocked,
+   * which shows on it and which createReservation checks too. Blocklist first: once that write is
+   * done the vehicle can neither book nor enter; a failure before the flag is mended by repeating.
+   */
+  app.post(
+    '/vehicles/:plate/block',
+    { onRequest: app.requireRole('admin'), schema: { params: platePath, body: z.object({ reason: z.string().trim().min(1).max(500) }) } },
+    async (request) => {
+      const { plate } = await domains.reservations.getVehicle(request.params.plate); // 404 when not registered
+      await domains.plates.blockPlate(plate, request.body.reason);
+      return domains.reservations.setVehicleBlocked(plate, true);
+    },
+  );
+
+  /**
+   * Admin: unblocks it, whoever blocked the plate (this route or POST /plates/blocklist): after it,
+   * the vehicle can book and enter again. Idempotent. The blocklist entry goes last, so until the
+   * end the vehicle stays refused at the gate and at booking.
+   */
+  app.delete('/vehicles/:plate/block', { onRequest: app.requireRole('admin'), schema: { params: platePath } }, async (request) => {
+    const { plate } = await domains.reservations.getVehicle(request.params.plate);
+    const vehicle = await domains.reservations.setVehicleBlocked(plate, false);
+    await domains.plates.unblockPlate(plate);
+    return vehicle;
   });
 };
