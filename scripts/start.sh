@@ -26,7 +26,7 @@ stop_all() {
 trap stop_all INT TERM EXIT
 
 wait_http() { # url, what
-  for _ in $(seq 1 150); do curl -fs -o /dev/null "$1" && return 0; sleep 0.2; done
+  for _ in $(seq 1 300); do curl -fs -o /dev/null "$1" && return 0; sleep 0.2; done
   echo "$2 did not come up; see data/logs/" >&2; exit 1
 }
 
