@@ -16,10 +16,11 @@ import { armFault, connectStack, createLot, disarmFault, uniquePlate, waitForSag
  * fixture of the same scenario has yet; existing ones are never rewritten (they are the older
  * code's histories that new code must still replay). Each generation of the workflows' code
  * records under its own suffix: `<scenario>.json` from before the patch `local-database-steps`,
- * `<scenario>.local-steps.json` from after it (where its shape differs: the entry and exit sagas).
+ * `<scenario>.local-steps.json` from after it (where its shape differs: the entry and exit sagas),
+ * `<scenario>.exit-frees-space-last.json` from after that patch (the exit saga's new last step).
  */
 const FIXTURES = 'test/fixtures/histories';
-const GENERATION = '.local-steps';
+const GENERATION = '.exit-frees-space-last';
 
 /**
  * How each scenario ends, whichever code generation recorded it: the saga state its workflow
