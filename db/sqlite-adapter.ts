@@ -19,6 +19,25 @@ function isBusy(err: unknown): boolean {
   return (typeof e?.code === 'string' && e.code.startsWith('SQLITE_BUSY')) || (typeof e?.message === 'string' && /database is locked/i.test(e.message));
 }
 
+/** A busy refusal as Prisma's libsql adapter reports it (a DriverAdapterError of kind SocketTimeout). */
+function isBusyAdapterError(err: unknown): boolean {
+  const cause = (err as { cause?: { kind?: unknown; originalMessage?: unknown } } | undefined)?.cause;
+  return isBusy(err) || cause?.kind === 'SocketTimeout' || (typeof cause?.originalMessage === 'string' && isBusy({ message: cause.originalMessage }));
+}
+
+/** Runs `call` again after a growing pause while the database is busy, for up to BUSY_BUDGET_MS. */
+async function retryWhileBusy<T>(call: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + BUSY_BUDGET_MS;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isBusyAdapterError(err) || Date.now() + pause > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pause * (0.5 + Math.random())));
+    }
+  }
+}
+
 /**
  * The libsql adapter, made safe for several processes writing one SQLite file.
  * libsql opens a fresh connection after every transaction, without our pragmas, and
@@ -33,6 +52,23 @@ function isBusy(err: unknown): boolean {
  * connection is dropped on a busy error, and the next call opens a fresh one.
  */
 export class SqliteAdapterFactory extends PrismaLibSQL {
+  /**
+   * Prisma's adapter runs every statement and every transaction under one lock per process.
+   * A statement that waited for a busy database under that lock made every other one wait
+   * behind it: twenty writes during a held lock took 100 s, and the worker's reads and steps
+   * stalled with them. So the waiting happens here, outside the lock: a statement or a
+   * transaction start refused as busy (it did nothing) is tried again after an asynchronous
+   * pause, each for up to BUSY_BUDGET_MS from its own first try, while the others go on.
+   */
+  override async connect(): Promise<Awaited<ReturnType<PrismaLibSQL['connect']>>> {
+    const adapter = await super.connect();
+    for (const method of ['queryRaw', 'executeRaw', 'startTransaction'] as const) {
+      const original = (adapter[method] as (...args: unknown[]) => Promise<unknown>).bind(adapter);
+      (adapter as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => retryWhileBusy(() => original(...args));
+    }
+    return adapter;
+  }
+
   override createClient(config: Parameters<PrismaLibSQL['createClient']>[0]): LibsqlClient {
     const client = super.createClient(config);
     let freshConnection = true;
@@ -50,26 +86,24 @@ export class SqliteAdapterFactory extends PrismaLibSQL {
       }
       freshConnection = true;
     };
-    /** Runs `call` on a prepared connection; on busy, drops the connection and tries again after a pause. */
-    const whileBusy = async <T>(call: () => Promise<T>): Promise<T> => {
-      const deadline = Date.now() + BUSY_BUDGET_MS;
-      for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
-        await prepare();
-        try {
-          return await call();
-        } catch (err) {
-          if (!isBusy(err)) throw err;
-          await dropConnection();
-          if (Date.now() + pause > deadline) throw err;
-          await new Promise((resolve) => setTimeout(resolve, pause * (0.5 + Math.random())));
-        }
+    /**
+     * Runs `call` on a prepared connection; on busy, drops the connection and rethrows at once.
+     * The wait happens above (see connect): here it would hold the adapter's lock.
+     */
+    const dropWhenBusy = async <T>(call: () => Promise<T>): Promise<T> => {
+      await prepare();
+      try {
+        return await call();
+      } catch (err) {
+        if (isBusy(err)) await dropConnection();
+        throw err;
       }
     };
     return new Proxy(client, {
       get(target, prop) {
         if (prop === 'execute' || prop === 'batch') {
           // A statement (or a batch, in its own transaction) refused as busy had no effect: safe to run again.
-          return async (...args: unknown[]) => whileBusy(async () => (target[prop] as (...a: unknown[]) => unknown).apply(target, args));
+          return async (...args: unknown[]) => dropWhenBusy(async () => (target[prop] as (...a: unknown[]) => unknown).apply(target, args));
         }
         if (prop === 'executeMultiple') {
           // A script may have run in part: not run again.
@@ -80,8 +114,8 @@ export class SqliteAdapterFactory extends PrismaLibSQL {
         }
         if (prop === 'transaction') {
           return async () => {
-            // BEGIN IMMEDIATE refused as busy started nothing: try again.
-            const tx = await whileBusy(() => target.transaction('write'));
+            // BEGIN IMMEDIATE refused as busy started nothing: tried again from above.
+            const tx = await dropWhenBusy(() => target.transaction('write'));
             freshConnection = true; // libsql hands this connection to the transaction and opens a new one next
             return tx;
           };
