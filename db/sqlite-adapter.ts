@@ -19,10 +19,9 @@ function isBusy(err: unknown): boolean {
   return (typeof e?.code === 'string' && e.code.startsWith('SQLITE_BUSY')) || (typeof e?.message === 'string' && /database is locked/i.test(e.message));
 }
 
-/** A busy refusal as Prisma's libsql adapter reports it (a DriverAdapterError of kind SocketTimeout). */
+/** A busy refusal as Prisma's libsql adapter reports it: it maps SQLITE_BUSY to the kind SocketTimeout. */
 function isBusyAdapterError(err: unknown): boolean {
-  const cause = (err as { cause?: { kind?: unknown; originalMessage?: unknown } } | undefined)?.cause;
-  return isBusy(err) || cause?.kind === 'SocketTimeout' || (typeof cause?.originalMessage === 'string' && isBusy({ message: cause.originalMessage }));
+  return (err as { cause?: { kind?: unknown } } | undefined)?.cause?.kind === 'SocketTimeout';
 }
 
 /** Runs `call` again after a growing pause while the database is busy, for up to BUSY_BUDGET_MS. */
