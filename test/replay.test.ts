@@ -128,7 +128,10 @@ async function runScenarios(): Promise<Record<string, string>> {
   const period = { startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString() };
   const reserve = (amount: number) =>
     stack.app.inject({ method: 'POST', url: '/reservations', headers: user, payload: { lotId: lot.id, plate: driverPlate, amount, ...period } });
-  ids['reservation-declined'] = (await reserve(100)).json().sagaId;
+  const declined = (await reserve(100)).json().sagaId as string;
+  // Its hold is released by its rollback: wait for it (a slow machine answers 202 first), or the next one finds the plate holding a space.
+  await waitForSaga(stack, declined, (s) => s.status === 'REJECTED');
+  ids['reservation-declined'] = declined;
   const booked = (await reserve(500)).json();
   await waitForSaga(stack, booked.sagaId, (s) => s.status === 'COMPLETED');
   ids['entry-with-reservation'] = (await post('/vehicle-entries', { lotId: lot.id, plate: driverPlate })).json().sagaId;
