@@ -1,24 +1,26 @@
 import type { Domains } from '../domains';
 import type { CircuitBreaker } from '../resilience';
+import { createFencing } from './fencing';
 import { createOrderActivities } from './orders';
 import { createParkingActivities } from './parking';
 import { createPaymentActivities } from './payments';
 import { createPlateActivities } from './plates';
 import { createReservationActivities } from './reservations';
 
-export type ActivityDeps = Pick<Domains, 'parking' | 'plates' | 'reservations' | 'orders' | 'inventory' | 'payments'> & {
+export type ActivityDeps = Pick<Domains, 'fences' | 'parking' | 'plates' | 'reservations' | 'orders' | 'inventory' | 'payments'> & {
   /** Guards the project database for steps that ask for a breaker. */
   databaseBreaker: CircuitBreaker;
 };
 
 /** Builds every activity the workers register, from the domain services they call. */
 export function createActivities(deps: ActivityDeps) {
+  const fencing = createFencing(deps.fences);
   return {
-    ...createPlateActivities(deps.plates),
-    ...createParkingActivities(deps.parking, deps.databaseBreaker),
-    ...createReservationActivities(deps.reservations, deps.parking),
-    ...createOrderActivities(deps.orders, deps.inventory),
-    ...createPaymentActivities(deps.payments),
+    ...createPlateActivities(deps.plates, fencing),
+    ...createParkingActivities(deps.parking, deps.databaseBreaker, fencing),
+    ...createReservationActivities(deps.reservations, deps.parking, fencing),
+    ...createOrderActivities(deps.orders, deps.inventory, fencing),
+    ...createPaymentActivities(deps.payments, fencing),
   };
 }
 

@@ -2,6 +2,7 @@ import type { ParkingService } from '../domains/parking';
 import type { CircuitBreaker } from '../resilience';
 import type { StepFallbacks } from '../shared/saga-contract';
 import { asStep } from './as-step';
+import type { Fencing } from './fencing';
 
 export interface AllocateSpaceInput {
   key: string;
@@ -19,17 +20,20 @@ export interface ReleaseVehicleInput {
 }
 
 /**
- * Parking steps and their compensations. `databaseBreaker` guards the steps that ask
- * for a circuit breaker: while the database keeps failing they fail fast.
+ * Parking steps and their compensations, fenced (see ./fencing). `databaseBreaker` guards
+ * the steps that ask for a circuit breaker: while the database keeps failing they fail fast.
  */
-export function createParkingActivities(parking: ParkingService, databaseBreaker: CircuitBreaker) {
+export function createParkingActivities(parking: ParkingService, databaseBreaker: CircuitBreaker, fencing: Fencing) {
   return {
-    allocateSpace: asStep(({ fallbacks, ...input }: AllocateSpaceInput) =>
-      fallbacks?.circuitBreaker ? databaseBreaker.execute(() => parking.allocateSpace(input)) : parking.allocateSpace(input),
+    allocateSpace: asStep(({ fallbacks, ...input }: AllocateSpaceInput) => {
+      const allocate = () => fencing.forward(input.key, () => parking.allocateSpace(input), () => parking.releaseAllocation(input.key));
+      return fallbacks?.circuitBreaker ? databaseBreaker.execute(allocate) : allocate();
+    }),
+    releaseAllocation: asStep((input: { key: string }) => fencing.undo(input.key, () => parking.releaseAllocation(input.key))),
+    releaseVehicle: asStep((input: ReleaseVehicleInput) =>
+      fencing.forward(input.key, () => parking.releaseVehicle(input), () => parking.undoRelease(input.key)),
     ),
-    releaseAllocation: asStep((input: { key: string }) => parking.releaseAllocation(input.key)),
-    releaseVehicle: asStep((input: ReleaseVehicleInput) => parking.releaseVehicle(input)),
-    undoRelease: asStep((input: { key: string }) => parking.undoRelease(input.key)),
+    undoRelease: asStep((input: { key: string }) => fencing.undo(input.key, () => parking.undoRelease(input.key))),
     vacateSpace: asStep((input: { stayId: string }) => parking.vacateSpace(input.stayId)),
   };
 }

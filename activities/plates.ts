@@ -1,6 +1,7 @@
 import type { PlateService } from '../domains/plates';
 import type { StepFallbacks } from '../shared/saga-contract';
 import { asStep } from './as-step';
+import type { Fencing } from './fencing';
 
 export interface VerifyPlateInput {
   plate: string;
@@ -23,8 +24,8 @@ export interface CreateExitRecordInput {
   exitedAt: string;
 }
 
-/** Plate steps and their compensations. */
-export function createPlateActivities(plates: PlateService) {
+/** Plate steps and their compensations, fenced (see ./fencing). */
+export function createPlateActivities(plates: PlateService, fencing: Fencing) {
   return {
     checkPlate: asStep((input: { plate: string }) => plates.checkPlate(input.plate)),
     verifyPlate: asStep(async (input: VerifyPlateInput, report) => {
@@ -32,11 +33,17 @@ export function createPlateActivities(plates: PlateService) {
       if (verified.source) report.via(verified.source);
       return verified;
     }),
-    createEntryRecord: asStep((input: CreateEntryRecordInput) => plates.createEntryRecord(input)),
-    cancelEntryRecord: asStep((input: { key: string }) => plates.cancelEntryRecord(input.key)),
-    createExitRecord: asStep((input: CreateExitRecordInput) =>
-      plates.createExitRecord({ ...input, enteredAt: new Date(input.enteredAt), exitedAt: new Date(input.exitedAt) }),
+    createEntryRecord: asStep((input: CreateEntryRecordInput) =>
+      fencing.forward(input.key, () => plates.createEntryRecord(input), () => plates.cancelEntryRecord(input.key)),
     ),
-    cancelExitRecord: asStep((input: { key: string }) => plates.cancelExitRecord(input.key)),
+    cancelEntryRecord: asStep((input: { key: string }) => fencing.undo(input.key, () => plates.cancelEntryRecord(input.key))),
+    createExitRecord: asStep((input: CreateExitRecordInput) =>
+      fencing.forward(
+        input.key,
+        () => plates.createExitRecord({ ...input, enteredAt: new Date(input.enteredAt), exitedAt: new Date(input.exitedAt) }),
+        () => plates.cancelExitRecord(input.key),
+      ),
+    ),
+    cancelExitRecord: asStep((input: { key: string }) => fencing.undo(input.key, () => plates.cancelExitRecord(input.key))),
   };
 }

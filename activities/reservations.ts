@@ -1,6 +1,7 @@
 import type { ParkingService } from '../domains/parking';
 import type { NewReservation, ReservationService } from '../domains/reservations';
 import { asStep } from './as-step';
+import type { Fencing } from './fencing';
 
 /** A reservation the entry saga can use: its hold, and the saga to tell when the car arrives. */
 export interface ReservationForEntry {
@@ -10,20 +11,25 @@ export interface ReservationForEntry {
   sagaId: string;
 }
 
-/** Reservation steps: the reservation record and the space held for it. */
-export function createReservationActivities(reservations: ReservationService, parking: ParkingService) {
+/** Reservation steps: the reservation record and the space held for it, fenced (see ./fencing). */
+export function createReservationActivities(reservations: ReservationService, parking: ParkingService, fencing: Fencing) {
+  const cancelReservation = (key: string, reason: string) => fencing.undo(key, () => reservations.cancelReservationByKey(key, reason));
   return {
-    createReservation: asStep((input: NewReservation) => reservations.createReservation(input)),
-    cancelReservation: asStep((input: { key: string; reason: string }) => reservations.cancelReservationByKey(input.key, input.reason)),
-    holdSpace: asStep((input: { key: string; lotId: string; plate: string }) => parking.holdSpace(input)),
+    createReservation: asStep((input: NewReservation) =>
+      fencing.forward(input.key, () => reservations.createReservation(input), () => reservations.cancelReservationByKey(input.key, 'COMPENSATED')),
+    ),
+    cancelReservation: asStep((input: { key: string; reason: string }) => cancelReservation(input.key, input.reason)),
+    holdSpace: asStep((input: { key: string; lotId: string; plate: string }) =>
+      fencing.forward(input.key, () => parking.holdSpace(input), () => parking.releaseHold(input.key)),
+    ),
     /**
      * Undoes holdSpace. Given the reservation's key, it cancels the reservation first: an
      * arriving car's rollback (returnToHold) then sees it is no longer COMPLETED and does not
      * hold the space again for it.
      */
     releaseHold: asStep(async (input: { key: string; reservationKey?: string; reason?: string }) => {
-      if (input.reservationKey) await reservations.cancelReservationByKey(input.reservationKey, input.reason ?? 'COMPENSATED');
-      await parking.releaseHold(input.key);
+      if (input.reservationKey) await cancelReservation(input.reservationKey, input.reason ?? 'COMPENSATED');
+      await fencing.undo(input.key, () => parking.releaseHold(input.key));
     }),
     completeReservation: asStep((input: { reservationId: string; spaceId: string; holdKey: string }) =>
       reservations.setReservationStatus(input.reservationId, 'COMPLETED', { spaceId: input.spaceId, holdKey: input.holdKey }),
@@ -43,13 +49,15 @@ export function createReservationActivities(reservations: ReservationService, pa
       if (!reservation?.holdKey) return null;
       return { reservationId: reservation.id, holdKey: reservation.holdKey, sagaId: reservation.key.split('/')[0]! };
     }),
-    occupyHeldSpace: asStep((input: { key: string; holdKey: string; lotId: string; plate: string }) => parking.occupyHeldSpace(input)),
+    occupyHeldSpace: asStep((input: { key: string; holdKey: string; lotId: string; plate: string }) =>
+      fencing.forward(input.key, () => parking.occupyHeldSpace(input), () => parking.returnToHold(input)),
+    ),
     /**
      * Undoes occupyHeldSpace: the space is held again for the reservation, unless the reservation
      * has ended (expired or cancelled meanwhile): then it is released to the lot.
      */
     returnToHold: asStep(async (input: { key: string; holdKey: string; reservationId?: string }) => {
-      await parking.returnToHold({ key: input.key, holdKey: input.holdKey });
+      await fencing.undo(input.key, () => parking.returnToHold({ key: input.key, holdKey: input.holdKey }));
       if (!input.reservationId) return;
       const reservation = await reservations.loadReservation(input.reservationId);
       if (reservation.status !== 'COMPLETED') await parking.releaseHold(input.holdKey);

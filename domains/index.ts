@@ -1,5 +1,6 @@
 import type { Db } from '../db/client';
 import { createFaultSwitches } from './faults/fault-switch';
+import { createStepFences } from './fences';
 import { createParkingService } from './parking';
 import { createPlateService, type PlateRecognition } from './plates';
 import { createCatalogService } from './catalog';
@@ -29,6 +30,7 @@ export function createDomains(db: Db, options: DomainOptions) {
   const faults = createFaultSwitches(db, options.faultsEnabled);
   return {
     faults,
+    fences: createStepFences({ db }),
     parking: createParkingService({ db, faults }),
     plates: createPlateService({ db, faults, ...(options.recognition && { recognition: options.recognition }) }),
     ...createCommerceDomains(db, faults, options),

@@ -18,6 +18,12 @@ export interface ArmOptions {
    * it (worker processes of tests: FAULT_SWITCHES_MAY_KILL=true) die; elsewhere the call fails.
    */
   kill?: boolean;
+  /**
+   * Hold each call at the point until the switch is disarmed, then let it go on (`times` does
+   * not apply): a call that outlives its activity's timeout and writes after Temporal has
+   * moved on.
+   */
+  hold?: boolean;
   message?: string;
 }
 
@@ -27,6 +33,7 @@ export interface ArmedFault {
   remaining: number | null;
   delayMs: number | null;
   kill: boolean;
+  hold: boolean;
   message: string;
 }
 
@@ -47,9 +54,11 @@ export interface FaultSwitches {
 
 /**
  * The FaultSwitch table has no column for the action (a dev-only switch is not worth a
- * migration of both schemas): a kill is stored as this message.
+ * migration of both schemas): a kill or a hold is stored as this message.
  */
 const KILL_MESSAGE = 'SIGKILL: the process dies at this point';
+const HOLD_MESSAGE = 'HOLD: calls wait here until the switch is disarmed';
+const HOLD_POLL_MS = 100;
 
 export interface FaultSwitchOptions {
   /** Ends the process at a kill switch; undefined: kill switches fail the call instead. */
@@ -86,6 +95,12 @@ export function createFaultSwitches(db: Db, enabled: boolean, options: FaultSwit
       const armed = await db.faultSwitch.findMany({ where: { point } });
       const hit = armed.find((f) => f.match === '' || subjects.some((s) => s.includes(f.match)));
       if (!hit) return;
+      if (hit.message === HOLD_MESSAGE) {
+        while (await db.faultSwitch.findUnique({ where: { id: hit.id }, select: { id: true } })) {
+          await new Promise((resolve) => setTimeout(resolve, HOLD_POLL_MS));
+        }
+        return;
+      }
       if (hit.remaining !== null) {
         // Count down atomically; the last trip removes the switch.
         const taken = await db.faultSwitch.updateMany({ where: { id: hit.id, remaining: { gt: 0 } }, data: { remaining: { decrement: 1 } } });
@@ -102,9 +117,10 @@ export function createFaultSwitches(db: Db, enabled: boolean, options: FaultSwit
       }
       throw new InjectedFault(`${hit.message} (${point})`);
     },
-    async arm(point, { match = '', times, delayMs, kill, message = 'injected fault' } = {}) {
+    async arm(point, { match = '', times, delayMs, kill, hold, message = 'injected fault' } = {}) {
       if (!enabled) throw new Error('fault switches are disabled (FAULTS_ENABLED=false)');
-      const data = { remaining: times ?? null, delayMs: delayMs ?? null, message: kill ? KILL_MESSAGE : message };
+      const action = kill ? KILL_MESSAGE : hold ? HOLD_MESSAGE : message;
+      const data = { remaining: hold ? null : (times ?? null), delayMs: delayMs ?? null, message: action };
       await db.faultSwitch.upsert({ where: { point_match: { point, match } }, create: { point, match, ...data }, update: data });
     },
     async disarm(point, match) {
@@ -112,7 +128,7 @@ export function createFaultSwitches(db: Db, enabled: boolean, options: FaultSwit
     },
     async list() {
       const rows = await db.faultSwitch.findMany({ select: { point: true, match: true, remaining: true, delayMs: true, message: true }, orderBy: { point: 'asc' } });
-      return rows.map((row) => ({ ...row, kill: row.message === KILL_MESSAGE }));
+      return rows.map((row) => ({ ...row, kill: row.message === KILL_MESSAGE, hold: row.message === HOLD_MESSAGE }));
     },
     afterWrites<S extends object>(domain: string, methods: ReadonlyArray<keyof S & string>, service: S): S {
       if (!enabled) return service;

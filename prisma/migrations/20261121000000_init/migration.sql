@@ -79,6 +79,12 @@ CREATE TABLE "WorkerSnapshot" (
 );
 
 -- CreateTable
+CREATE TABLE "StepFence" (
+    "key" TEXT NOT NULL PRIMARY KEY,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+-- CreateTable
 CREATE TABLE "FaultSwitch" (
     "id" TEXT NOT NULL PRIMARY KEY,
     "point" TEXT NOT NULL,

@@ -94,6 +94,14 @@ CREATE TABLE "WorkerSnapshot" (
 );
 
 -- CreateTable
+CREATE TABLE "StepFence" (
+    "key" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "StepFence_pkey" PRIMARY KEY ("key")
+);
+
+-- CreateTable
 CREATE TABLE "FaultSwitch" (
     "id" TEXT NOT NULL,
     "point" TEXT NOT NULL,
