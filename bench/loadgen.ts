@@ -9,6 +9,7 @@
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { Agent, request } from 'node:http';
+import { PLATE_LETTERS } from '../domains/plates';
 import { connectClient } from '../temporal/connection';
 import { SagaStatusKey, SagaTypeKey } from '../workflows/saga/search-attributes';
 import { baselineActivities } from './baseline-activities';
@@ -139,15 +140,14 @@ function httpJson(method: string, path: string, headers: Record<string, string>,
   });
 }
 
-/** A fresh, valid, unique Turkish plate: province 01–81, three letters, four digits. */
+/** A fresh, valid, unique Turkish plate: province 01–81, three letters, three digits (about 8.9e8 of them). */
 function freshPlate(): string {
   const n = counter++;
-  const letters = 'ABCDEFGHJKLMNPRSTUVYZ';
   const seed = Number.parseInt(init.runId.replace(/[^0-9]/g, '').slice(-6) || '0', 10);
   const k = n + seed * 1_000_003;
-  const province = String(1 + (Math.floor(k / 10_000) % 81)).padStart(2, '0');
-  const l = (i: number) => letters[Math.floor(k / (10_000 * 81 * letters.length ** i)) % letters.length];
-  return `${province}${l(0)}${l(1)}${l(2)}${String(k % 10_000).padStart(4, '0')}`;
+  const province = String(1 + (Math.floor(k / 900) % 81)).padStart(2, '0');
+  const l = (i: number) => PLATE_LETTERS[Math.floor(k / (900 * 81 * PLATE_LETTERS.length ** i)) % PLATE_LETTERS.length];
+  return `${province}${l(0)}${l(1)}${l(2)}${100 + (k % 900)}`;
 }
 
 const requestId = (prefix: string) => `${prefix}-${init.runId}-${counter++}`;

@@ -139,10 +139,10 @@ describe('GET /vehicles/search', () => {
     const owner = await stack.domains.users.registerUser({ email: `${uid('owner-')}@test.example`, password: 'correct horse' });
     const headers = as('user', owner.id);
     // One province and a random 3-letter run keep the prefix to this test's plates.
-    const prefix = `${uniquePlate().slice(0, 5)}`;
-    const p1 = await registerVehicle(headers, `${prefix}1234`);
-    const p2 = await registerVehicle(headers, `${prefix}5678`);
-    const p3 = await registerVehicle(as('user'), `${prefix}9012`);
+    const prefix = `${uniquePlate(3).slice(0, 5)}`;
+    const p1 = await registerVehicle(headers, `${prefix}123`);
+    const p2 = await registerVehicle(headers, `${prefix}567`);
+    const p3 = await registerVehicle(as('user'), `${prefix}901`);
     const plates = async (query: string) => {
       const res = await get(`/vehicles/search?${query}`);
       expect(res.statusCode, res.body).toBe(200);

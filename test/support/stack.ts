@@ -10,6 +10,7 @@ import type { Role } from '../../api/plugins/auth';
 import { DEV_DEFAULTS } from '../../config/settings';
 import { createDb, type Db } from '../../db/client';
 import { createDomains, type Domains } from '../../domains';
+import { PLATE_LETTERS } from '../../domains/plates';
 import { connectClient } from '../../temporal/connection';
 import { createSagaClient, type SagaClient } from '../../temporal/saga-client';
 
@@ -63,12 +64,16 @@ export async function connectStack(options: { waitMs?: number; taskQueue?: strin
   };
 }
 
-/** A random valid Turkish plate (province, 3 letters, 4 digits): about 6.7e9 of them, so tests do not collide. */
-export function uniquePlate(): string {
-  const letters = 'ABCDEFGHJKLMNPRSTUVYZ';
+/**
+ * A random valid Turkish plate, of any of the registry's three formats (1 letter and 5 digits,
+ * 2 letters and 4, 3 letters and 3; or the one `letters` asks for): about 1.5e9 of them, so
+ * tests do not collide.
+ */
+export function uniquePlate(letters: 1 | 2 | 3 = randomInt(1, 4) as 1 | 2 | 3): string {
   const province = String(randomInt(1, 82)).padStart(2, '0');
-  const l = () => letters[randomInt(letters.length)];
-  return `${province}${l()}${l()}${l()}${randomInt(1000, 10000)}`;
+  const serial = Array.from({ length: letters }, () => PLATE_LETTERS[randomInt(PLATE_LETTERS.length)]).join('');
+  const digits = 6 - letters;
+  return `${province}${serial}${randomInt(10 ** (digits - 1), 10 ** digits)}`;
 }
 
 /** Polls the saga's state (GET /sagas/:id) until `done` holds; returns that state. */
