@@ -35,5 +35,7 @@ export function createParkingActivities(parking: ParkingService, databaseBreaker
     ),
     undoRelease: asStep((input: { key: string }) => fencing.undo(input.key, () => parking.undoRelease(input.key))),
     vacateSpace: asStep((input: { stayId: string }) => parking.vacateSpace(input.stayId)),
+    /** No compensation: the car was seen here, so its stays elsewhere are over whatever this entry becomes. */
+    closeStaysElsewhere: asStep((input: { key: string; lotId: string; plate: string }) => parking.closeStaysElsewhere(input)),
   };
 }

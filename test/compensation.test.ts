@@ -54,6 +54,7 @@ describe('saga compensation', () => {
     const state = await waitForSaga(stack, res.json().sagaId, () => true);
     expect(state.steps).toMatchObject([
       { name: 'verifyPlate', status: 'COMPLETED', compensation: 'NONE' },
+      { name: 'closeStaysElsewhere', status: 'COMPLETED', compensation: 'NONE' },
       { name: 'findReservation', status: 'COMPLETED', compensation: 'NONE' },
       { name: 'allocateSpace', status: 'COMPLETED', compensation: 'COMPENSATED' },
       { name: 'createEntryRecord', status: 'FAILED', attempts: 4, compensation: 'COMPENSATED' },
@@ -62,6 +63,7 @@ describe('saga compensation', () => {
     const activities = await scheduledActivities(state.sagaId);
     expect(activities).toEqual([
       'verifyPlate',
+      'closeStaysElsewhere',
       'findReservationForEntry',
       'allocateSpace',
       'createEntryRecord',

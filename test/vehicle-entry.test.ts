@@ -41,6 +41,7 @@ describe('vehicle entry saga', () => {
     expect(state).toMatchObject({ type: 'VehicleEntry', status: 'COMPLETED' });
     expect(state.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toEqual([
       'verifyPlate:COMPLETED',
+      'closeStaysElsewhere:COMPLETED',
       'findReservation:COMPLETED',
       'allocateSpace:COMPLETED',
       'createEntryRecord:COMPLETED',
@@ -240,6 +241,7 @@ describe('vehicle entry at a lot with gate confirmation', () => {
     expect(state.reason).toBe('GATE_TIMEOUT');
     expect(state.steps.map((s) => `${s.name}:${s.compensation}`)).toEqual([
       'verifyPlate:NONE',
+      'closeStaysElsewhere:NONE',
       'findReservation:NONE',
       'allocateSpace:COMPENSATED',
       'createEntryRecord:COMPENSATED',

@@ -54,6 +54,14 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
     });
     saga.setKeys({ Plate: plate });
 
+    // One car in one place: seen here, it left any other lot unseen; those stays end now. (Patched in.)
+    if (patched('entry-closes-stays-elsewhere')) {
+      const closed = await saga.step('closeStaysElsewhere', { run: (key) => steps.closeStaysElsewhere({ key, lotId: input.lotId, plate }) });
+      for (const stay of closed) {
+        saga.recordAnomaly('EXIT_NOT_SEEN', `${plate} entered lot ${input.lotId} while inside lot ${stay.lotId} since ${stay.enteredAt}: that stay is closed and its space freed`);
+      }
+    }
+
     // A car with a paid reservation for this lot takes its held space. (Patched in: sagas
     // started before reservations existed replay without the lookup.)
     const reservation = patched('entry-uses-reservations')

@@ -5,4 +5,5 @@ export {
   type NewLot,
   type Allocation,
   type Release,
+  type ClosedStay,
 } from './parking-service';

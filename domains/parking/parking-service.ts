@@ -43,6 +43,14 @@ export interface Hold {
   plate: string;
 }
 
+/** A stay that an entry elsewhere closed (see closeStaysElsewhere). */
+export interface ClosedStay {
+  stayId: string;
+  lotId: string;
+  spaceId: string;
+  enteredAt: string;
+}
+
 export interface NewLot {
   name: string;
   capacity: number;
@@ -96,7 +104,7 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
   }
 
   // Each write also has a fault point after it (`parking.<method>.after`): see FaultSwitches.afterWrites.
-  return faults.afterWrites('parking', ['allocateSpace', 'releaseAllocation', 'releaseVehicle', 'holdSpace', 'releaseHold', 'occupyHeldSpace', 'returnToHold', 'undoRelease', 'vacateSpace'], {
+  return faults.afterWrites('parking', ['allocateSpace', 'releaseAllocation', 'releaseVehicle', 'holdSpace', 'releaseHold', 'occupyHeldSpace', 'returnToHold', 'undoRelease', 'vacateSpace', 'closeStaysElsewhere'], {
     async createLot(input: NewLot): Promise<LotView> {
       const lot = await db.lot.create({
         data: {
@@ -156,6 +164,27 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
       await faults.trip('parking.releaseAllocation', key);
       await db.space.updateMany({ where: { holderKey: key }, data: { status: 'FREE', plate: null, holderKey: null } });
       await db.stay.updateMany({ where: { key, status: 'ACTIVE' }, data: { status: 'RELEASED', releasedAt: new Date() } });
+    },
+
+    /**
+     * One car in one place: the plate is entering `lotId`, so it left any other lot without its
+     * exit being seen (a missed exit read, a misread, a cloned plate). Closes its stays there as
+     * EXIT_NOT_SEEN and frees their spaces. Idempotent by key: a retry answers the stays this
+     * key closed. Each space is freed before its stay is closed, so a crash between the two
+     * leaves the stay ACTIVE for the retry to find.
+     */
+    async closeStaysElsewhere(input: { key: string; lotId: string; plate: string }): Promise<ClosedStay[]> {
+      await faults.trip('parking.closeStaysElsewhere', input.key, input.plate, input.lotId);
+      const open = await db.stay.findMany({ where: { plate: input.plate, status: 'ACTIVE', lotId: { not: input.lotId } } });
+      for (const stay of open) {
+        await db.space.updateMany({ where: { holderKey: stay.key }, data: { status: 'FREE', plate: null, holderKey: null } });
+        await db.stay.updateMany({
+          where: { id: stay.id, status: 'ACTIVE' },
+          data: { status: 'RELEASED', releasedAt: new Date(), releaseKey: `${input.key}#${stay.id}`, endReason: 'EXIT_NOT_SEEN' },
+        });
+      }
+      const closed = await db.stay.findMany({ where: { releaseKey: { startsWith: `${input.key}#` } }, orderBy: { enteredAt: 'asc' } });
+      return closed.map((s) => ({ stayId: s.id, lotId: s.lotId, spaceId: s.spaceId, enteredAt: s.enteredAt.toISOString() }));
     },
 
     /**

@@ -19,6 +19,8 @@ export function createSagaMetrics(sagaType: string) {
     stepAttempts: meter.createHistogram('saga_step_attempts', 'int', '1', 'Activity attempts a step took'),
     /** step, outcome: compensated, failed, skipped. */
     compensations: meter.createCounter('saga_compensations', '1', 'Compensations run, by step and outcome'),
+    /** kind: e.g. EXIT_NOT_SEEN (see Saga.recordAnomaly). */
+    anomalies: meter.createCounter('saga_anomalies', '1', 'Anomalies a saga met and handled, by kind'),
     /** action, accepted. */
     operatorActions: meter.createCounter('saga_operator_actions', '1', 'Operator and device actions on sagas'),
   };

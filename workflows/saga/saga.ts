@@ -161,6 +161,16 @@ export class Saga<I, R> {
     this.rememberKeys(keys);
   }
 
+  /**
+   * Records an anomaly the saga met and handled (e.g. EXIT_NOT_SEEN) where operators look: the
+   * audit trail (by "saga"), the `saga_anomalies` metric and the log.
+   */
+  recordAnomaly(kind: string, detail: string): void {
+    this.metrics.anomalies.add(1, { kind });
+    log.warn('saga anomaly', { kind, detail });
+    this.state.actions.push({ action: kind, reason: detail, by: 'saga', at: new Date().toISOString(), accepted: true });
+  }
+
   /** Records an action in the audit trail (gate devices and operators). */
   recordAction(action: string, input: OperatorInput | undefined, accepted: boolean): void {
     this.metrics.operatorActions.add(1, { action, accepted: String(accepted) });

@@ -28,7 +28,7 @@ export interface StepState {
   compensationError?: string;
 }
 
-/** An operator's (or a gate device's) action on the saga: the audit trail. */
+/** An operator's (or a gate device's) action on the saga, or an anomaly it handled (by "saga"): the audit trail. */
 export interface OperatorAction {
   action: string;
   reason?: string;

@@ -30,7 +30,8 @@ CREATE TABLE "Stay" (
     "status" TEXT NOT NULL DEFAULT 'ACTIVE',
     "enteredAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "releasedAt" DATETIME,
-    "releaseKey" TEXT
+    "releaseKey" TEXT,
+    "endReason" TEXT
 );
 
 -- CreateTable

@@ -34,6 +34,7 @@ CREATE TABLE "Stay" (
     "enteredAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "releasedAt" TIMESTAMP(3),
     "releaseKey" TEXT,
+    "endReason" TEXT,
 
     CONSTRAINT "Stay_pkey" PRIMARY KEY ("id")
 );
