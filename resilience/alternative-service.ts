@@ -4,7 +4,7 @@
  * circuit, no healthy instance). Business errors (a vendor's 4xx, a domain
  * BusinessRejection) are answers: they are rethrown at once, untouched.
  */
-import { AllAlternativesFailedError, isBusinessError as defaultIsBusinessError } from './errors';
+import { AllAlternativesFailedError, isBusinessError as defaultIsBusinessError, isCancelledCall } from './errors';
 
 export interface AlternativePath<T> {
   /** Names the path in the result, e.g. "primary" or "alternative:anpr-backup". */
@@ -51,7 +51,8 @@ export class AlternativeService {
       try {
         return { value: await path.call(), via: path.via };
       } catch (err) {
-        if (this.isBusinessError(err)) throw err;
+        // An answer is final, and a caller that cancelled wants no other path either.
+        if (this.isBusinessError(err) || isCancelledCall(err)) throw err;
         failures.push({ via: path.via, error: err });
         const next = paths[i + 1];
         if (next) {

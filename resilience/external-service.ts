@@ -13,7 +13,7 @@
 import type { ExternalInstanceConfig, ExternalServiceConfig } from '../config/external-services';
 import type { Logger } from '../shared/logger';
 import { CircuitBreaker, type CircuitBreakerSnapshot, type CircuitState } from './circuit-breaker';
-import { ExternalServiceRejection, NoHealthyInstanceError } from './errors';
+import { ExternalServiceRejection, NoHealthyInstanceError, isCancelledCall } from './errors';
 import { HealthChecker, type InstanceHealth, type InstanceHealthStatus } from './health-checker';
 import { httpRequest, type HttpMethod } from './http-client';
 import { LoadBalancer, type LoadBalancerStats } from './load-balancer';
@@ -87,7 +87,8 @@ export class ExternalService {
       name,
       ...config.breaker,
       ...(settings.now ? { now: settings.now } : {}),
-      isFailure: (err) => !(err instanceof ExternalServiceRejection),
+      // A 4xx is an answer, and a call its caller cancelled says nothing about the vendor.
+      isFailure: (err) => !(err instanceof ExternalServiceRejection) && !isCancelledCall(err),
       onStateChange: (from: CircuitState, to: CircuitState, snap) => {
         logger[to === 'OPEN' ? 'warn' : 'info'](
           {

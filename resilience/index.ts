@@ -6,6 +6,7 @@ export {
   NoHealthyInstanceError,
   describeError,
   isBusinessError,
+  isCancelledCall,
   retryAfterMsOf,
 } from './errors';
 export type { ExternalServiceFailureKind } from './errors';
@@ -34,6 +35,7 @@ export type {
 export { AlternativeService } from './alternative-service';
 export type { AlternativePath, AlternativeResult, AlternativeServiceOptions, FallbackEvent } from './alternative-service';
 export { httpRequest } from './http-client';
+export { currentCancellation, withCancellation } from './cancellation';
 export type { HttpMethod, HttpRequest, HttpResponse } from './http-client';
 export { ExternalService } from './external-service';
 export type { CallOptions, ExternalServiceSettings, ExternalServiceSnapshot, ServiceResponse } from './external-service';

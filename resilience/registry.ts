@@ -12,7 +12,7 @@
 import type { ExternalServicesConfig } from '../config/external-services';
 import type { Logger } from '../shared/logger';
 import { CacheFallback, createMemoryCacheStore, type CacheFallbackStats, type CacheStore } from './cache-fallback';
-import { describeError, isBusinessError as defaultIsBusinessError } from './errors';
+import { describeError, isBusinessError as defaultIsBusinessError, isCancelledCall } from './errors';
 import { ExternalService, type ExternalServiceSnapshot } from './external-service';
 import { HealthChecker } from './health-checker';
 import { ResilientCaller, type FallbackKind, type ResilientRequest, type ResilientResult } from './resilient-call';
@@ -82,7 +82,7 @@ export class ResilienceRegistry {
           ttlMs: config.cache.ttlSeconds * 1000,
           store,
           ...clock,
-          shouldFallback: (err) => !isBusinessError(err),
+          shouldFallback: (err) => !isBusinessError(err) && !isCancelledCall(err),
           onStoreError: (err, key) =>
             logger.warn({ event: 'resilience.cache_store_failed', service: name, key, reason: describeError(err) }, 'cache store failed'),
         }),

@@ -12,6 +12,7 @@
 import type { Logger } from '../shared/logger';
 import { AlternativeService, type AlternativePath } from './alternative-service';
 import type { CacheFallback } from './cache-fallback';
+import { currentCancellation } from './cancellation';
 import { describeError, isBusinessError as defaultIsBusinessError } from './errors';
 import type { CallOptions, ExternalService, ServiceResponse } from './external-service';
 import type { HttpMethod } from './http-client';
@@ -75,7 +76,8 @@ export class ResilientCaller {
   }
 
   async call<T = unknown>(req: ResilientRequest): Promise<ResilientResult<T>> {
-    const { method, path, body, cacheKey, alternatives = true, ...options } = req;
+    const { method, path, body, cacheKey, alternatives = true, signal = currentCancellation(), ...rest } = req;
+    const options = signal ? { ...rest, signal } : rest;
     const paths: AlternativePath<ServiceResponse<T>>[] = [
       { via: 'primary', call: () => this.primary.call<T>(method, path, body, options) },
       ...(alternatives ? this.alternatives : []).map((service) => ({
