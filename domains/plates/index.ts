@@ -1,4 +1,4 @@
-export { normalizePlate, isValidPlate } from './plate-number';
+export { normalizePlate, isValidPlate, withNormalizedPlates } from './plate-number';
 export { createPlateService, type PlateService, type VerifiedPlate,
   type PlateRead,
   type PlateRecognition,
