@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { BusinessRejection } from '../domains/errors';
-import { retryAfterMsOf } from '../resilience';
+import { retryAfterMsOf, withCancellation } from '../resilience';
 import { REJECTION_FAILURE, type StepFailureDetails, type StepResult } from '../shared/saga-contract';
 
 /** Lets a step's body say which path answered (primary, alternative, cache). */
@@ -12,17 +12,19 @@ export interface StepReporter {
 /**
  * Wraps a domain call as a saga step activity: the result carries the attempt
  * number, and domain errors become Temporal failures (rejections never retry,
- * everything else is retried by the activity's retry policy).
+ * everything else is retried by the activity's retry policy). The activity's cancellation (a
+ * cancel, a timeout, the worker shutting down) reaches every vendor call the body makes.
  *
  * @example
  * const allocateSpace = asStep((input: AllocateInput) => parking.allocateSpace(input));
  */
 export function asStep<I, O>(body: (input: I, report: StepReporter) => Promise<O>): (input: I) => Promise<StepResult<O>> {
   return async (input: I) => {
-    const attempt = Context.current().info.attempt;
+    const { info, cancellationSignal } = Context.current();
+    const attempt = info.attempt;
     let via: string | undefined;
     try {
-      const value = await body(input, { via: (path) => (via = path) });
+      const value = await withCancellation(cancellationSignal, () => body(input, { via: (path) => (via = path) }));
       return via === undefined ? { value, attempt } : { value, attempt, via };
     } catch (err) {
       throw toFailure(err, attempt);

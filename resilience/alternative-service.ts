@@ -1,15 +1,25 @@
 /**
- * Primary, then alternatives: tries each path in order until one answers.
- * Only outages move on to the next path (5xx, timeouts, network errors, an open
- * circuit, no healthy instance). Business errors (a vendor's 4xx, a domain
- * BusinessRejection) are answers: they are rethrown at once, untouched.
+ * Primary, then alternatives (a Policy): runs the call down each path in order until one
+ * answers. Only outages move on to the next path (5xx, timeouts, network errors, an open
+ * circuit, no healthy instance). Business errors (a vendor's 4xx, a domain BusinessRejection)
+ * are answers: they are rethrown at once, untouched; so is the caller's own cancellation.
  */
-import { AllAlternativesFailedError, isBusinessError as defaultIsBusinessError } from './errors';
+import { AllAlternativesFailedError, isBusinessError as defaultIsBusinessError, isCancelledCall } from './errors';
+import type { CallContext, Policy } from './policy';
 
-export interface AlternativePath<T> {
-  /** Names the path in the result, e.g. "primary" or "alternative:anpr-backup". */
+/** What AlternativeService reads and sets in the call's context. */
+export interface PathContext extends CallContext {
+  /** Set for each path tried: its name. */
+  path?: string;
+  /** False: the primary path only. */
+  alternatives?: boolean;
+}
+
+export interface AlternativePath<C extends PathContext> {
+  /** Names the path, e.g. "primary" or "alternative:anpr-backup". */
   via: string;
-  call: () => Promise<T>;
+  /** The path's own chain (e.g. a service's breaker and balancer). */
+  policy: Policy<C>;
 }
 
 export interface FallbackEvent {
@@ -25,33 +35,33 @@ export interface AlternativeServiceOptions {
   onFallback?: (event: FallbackEvent) => void;
 }
 
-export interface AlternativeResult<T> {
-  value: T;
-  via: string;
-}
-
-export class AlternativeService {
+export class AlternativeService<C extends PathContext = PathContext> implements Policy<C> {
   private readonly isBusinessError: (err: unknown) => boolean;
   private readonly onFallback: ((event: FallbackEvent) => void) | undefined;
 
-  constructor(options: AlternativeServiceOptions = {}) {
+  constructor(
+    readonly paths: ReadonlyArray<AlternativePath<C>>,
+    options: AlternativeServiceOptions = {},
+  ) {
+    if (paths.length === 0) throw new RangeError('at least one path is needed');
     this.isBusinessError = options.isBusinessError ?? defaultIsBusinessError;
     this.onFallback = options.onFallback;
   }
 
   /**
-   * Tries the paths in order. With a single path its error is rethrown as is; with
-   * several, an outage of every one throws AllAlternativesFailedError listing each.
+   * Tries the paths in order, each with `path` set in the context. With a single path its
+   * error is rethrown as is; with several, an outage of every one throws AllAlternativesFailedError.
    */
-  async execute<T>(paths: readonly AlternativePath<T>[]): Promise<AlternativeResult<T>> {
-    if (paths.length === 0) throw new RangeError('at least one path is needed');
+  async execute<T>(fn: (context: C) => Promise<T>, context: C = {} as C): Promise<T> {
+    const paths = context.alternatives === false ? this.paths.slice(0, 1) : this.paths;
     const failures: { via: string; error: unknown }[] = [];
     for (let i = 0; i < paths.length; i++) {
       const path = paths[i]!;
       try {
-        return { value: await path.call(), via: path.via };
+        return await path.policy.execute(fn, { ...context, path: path.via });
       } catch (err) {
-        if (this.isBusinessError(err)) throw err;
+        // An answer is final, and a caller that cancelled wants no other path either.
+        if (this.isBusinessError(err) || isCancelledCall(err)) throw err;
         failures.push({ via: path.via, error: err });
         const next = paths[i + 1];
         if (next) {

@@ -1,8 +1,26 @@
 /**
- * Last-known-good answers: every successful answer is stored under a key; when a
- * later call fails, a stored answer younger than the TTL is served instead.
+ * Last-known-good answers (a Policy): every successful answer of a call that names a cache
+ * key is stored under it; when a later call under that key fails, a stored answer younger
+ * than the TTL is served instead. Calls without a key pass through untouched.
  */
 import type { Db } from '../db/client';
+import type { CallContext, Policy } from './policy';
+
+/** What CacheFallback reads and sets in the call's context. */
+export interface CacheContext extends CallContext {
+  /** The answer's key (scoped by the cache's `scope`); none: no caching for this call. */
+  cacheKey?: string;
+  /** Set when the cache answered: via "cache" and the answer's age. */
+  answer?: { via?: string; cacheAgeMs?: number };
+}
+
+/** A failed call answered from the cache. */
+export interface CacheFallbackEvent {
+  key: string;
+  ageMs: number;
+  /** The failure the cached answer stands in for. */
+  error: unknown;
+}
 
 export interface CachedEntry {
   value: unknown;
@@ -15,11 +33,6 @@ export interface CacheStore {
   set(key: string, value: unknown, storedAt: number): Promise<void>;
 }
 
-export type CacheResult<T> =
-  | { value: T; fromCache: false }
-  /** `error` is the failure the cached answer stands in for. */
-  | { value: T; fromCache: true; ageMs: number; error: unknown };
-
 export interface CacheFallbackOptions {
   ttlMs: number;
   store: CacheStore;
@@ -29,6 +42,10 @@ export interface CacheFallbackOptions {
   shouldFallback?: (err: unknown) => boolean;
   /** Told when storing an answer fails; the call still succeeds. */
   onStoreError?: (err: unknown, key: string) => void;
+  /** Told each time a failed call is answered from the cache. */
+  onFallback?: (event: CacheFallbackEvent) => void;
+  /** Prefixed to every key (`<scope>:<key>`), e.g. the service's name. */
+  scope?: string;
 }
 
 export interface CacheFallbackStats {
@@ -44,12 +61,14 @@ export interface CacheFallbackStats {
   storeErrors: number;
 }
 
-export class CacheFallback {
+export class CacheFallback<C extends CacheContext = CacheContext> implements Policy<C> {
   readonly ttlMs: number;
   private readonly store: CacheStore;
   private readonly now: () => number;
   private readonly shouldFallback: (err: unknown) => boolean;
   private readonly onStoreError: ((err: unknown, key: string) => void) | undefined;
+  private readonly onFallback: ((event: CacheFallbackEvent) => void) | undefined;
+  private readonly scope: string | undefined;
   private readonly counters: CacheFallbackStats = { hits: 0, misses: 0, expired: 0, stored: 0, storeErrors: 0 };
 
   constructor(options: CacheFallbackOptions) {
@@ -59,21 +78,34 @@ export class CacheFallback {
     this.now = options.now ?? Date.now;
     this.shouldFallback = options.shouldFallback ?? (() => true);
     this.onStoreError = options.onStoreError;
+    this.onFallback = options.onFallback;
+    this.scope = options.scope;
   }
 
   /**
-   * Runs fn; stores and returns its answer. When fn fails, answers from a cached
-   * entry younger than the TTL, else rethrows fn's error.
+   * Runs fn; with `context.cacheKey`, stores and returns its answer, and when fn fails, answers
+   * from a cached entry younger than the TTL (saying so in `context.answer`), else rethrows fn's error.
    */
-  async execute<T>(key: string, fn: () => Promise<T>): Promise<CacheResult<T>> {
+  async execute<T>(fn: (context: C) => Promise<T>, context: C = {} as C): Promise<T> {
+    if (context.cacheKey === undefined) return fn(context);
+    const key = this.scope === undefined ? context.cacheKey : `${this.scope}:${context.cacheKey}`;
     let value: T;
     try {
-      value = await fn();
+      value = await fn(context);
     } catch (err) {
       if (!this.shouldFallback(err)) throw err;
       const cached = await this.lookup(key);
       if (!cached) throw err;
-      return { value: cached.value as T, fromCache: true, ageMs: cached.ageMs, error: err };
+      if (context.answer) {
+        context.answer.via = 'cache';
+        context.answer.cacheAgeMs = cached.ageMs;
+      }
+      try {
+        this.onFallback?.({ key, ageMs: cached.ageMs, error: err });
+      } catch {
+        // A listener must not break the call path.
+      }
+      return cached.value as T;
     }
     try {
       await this.store.set(key, value, this.now());
@@ -82,7 +114,7 @@ export class CacheFallback {
       this.counters.storeErrors++;
       this.onStoreError?.(storeErr, key);
     }
-    return { value, fromCache: false };
+    return value;
   }
 
   stats(): CacheFallbackStats {

@@ -12,6 +12,7 @@
  * transition is only ever caused by calls the current state admitted.
  */
 import { BrokenCircuitError } from './errors';
+import type { CallContext } from './policy';
 import { FailureRateRule, type FailureRateRuleOptions } from './sliding-window';
 
 export type CircuitState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
@@ -111,14 +112,14 @@ export class CircuitBreaker {
   }
 
   /**
-   * Runs fn if the circuit admits the call, and records its outcome.
+   * Runs fn if the circuit admits the call, and records its outcome (a Policy).
    * Throws BrokenCircuitError without calling fn when it does not.
    */
-  async execute<T>(fn: () => Promise<T>): Promise<T> {
+  async execute<T, C extends CallContext = CallContext>(fn: (context: C) => Promise<T>, context: C = {} as C): Promise<T> {
     const ticket = this.admit();
     let value: T;
     try {
-      value = await fn();
+      value = await fn(context);
     } catch (err) {
       this.record(ticket, this.isFailure(err));
       throw err;

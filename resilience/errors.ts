@@ -45,9 +45,12 @@ export class ExternalServiceRejection extends Error {
 }
 
 /** Why a call to a vendor did not produce an answer. */
-export type ExternalServiceFailureKind = 'status' | 'timeout' | 'network';
+export type ExternalServiceFailureKind = 'status' | 'timeout' | 'network' | 'cancelled';
 
-/** The vendor did not answer usefully: 5xx (or another non-2xx, non-4xx status), a timeout, or a network error. */
+/**
+ * The vendor did not answer usefully: 5xx (or another non-2xx, non-4xx status), a timeout, or a
+ * network error; or the caller gave up (kind 'cancelled': not the vendor's fault, see isCancelledCall).
+ */
 export class ExternalServiceError extends Error {
   override readonly name = 'ExternalServiceError';
   constructor(
@@ -95,6 +98,14 @@ export function isBusinessError(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const e = err as { name?: unknown; code?: unknown };
   return e.name === 'BusinessRejection' && typeof e.code === 'string' && e.code.length > 0;
+}
+
+/**
+ * The caller cancelled the call (its activity was cancelled or timed out). Not an outage: no
+ * breaker counts it, and no fallback is tried for a caller that is gone.
+ */
+export function isCancelledCall(err: unknown): boolean {
+  return err instanceof ExternalServiceError && err.kind === 'cancelled';
 }
 
 /** A short text for an error in messages and logs. */

@@ -1,11 +1,12 @@
 /**
  * One named external service built from its config: instances behind a load
  * balancer fed by active health checks, one circuit breaker for the service, and a
- * per-call timeout. `call` makes exactly ONE attempt (retries are Temporal's job):
+ * per-call timeout. Its `policy` (one path in a caller's chain) and `call` make exactly
+ * ONE attempt (retries are Temporal's job), in this order:
  *
  *   any instance in rotation? (else NoHealthyInstanceError, not a breaker failure)
  *   → breaker admits? (else BrokenCircuitError, no network call)
- *   → balancer picks an instance → HTTP with timeout
+ *   → balancer picks an instance → HTTP with timeout (runRequest)
  *
  * 5xx, timeouts and network errors are breaker failures. A 4xx is an answer:
  * ExternalServiceRejection, recorded as a success by the breaker.
@@ -13,10 +14,12 @@
 import type { ExternalInstanceConfig, ExternalServiceConfig } from '../config/external-services';
 import type { Logger } from '../shared/logger';
 import { CircuitBreaker, type CircuitBreakerSnapshot, type CircuitState } from './circuit-breaker';
-import { ExternalServiceRejection, NoHealthyInstanceError } from './errors';
+import { ExternalServiceRejection, NoHealthyInstanceError, isCancelledCall } from './errors';
 import { HealthChecker, type InstanceHealth, type InstanceHealthStatus } from './health-checker';
-import { httpRequest, type HttpMethod } from './http-client';
+import type { HttpMethod } from './http-client';
 import { LoadBalancer, type LoadBalancerStats } from './load-balancer';
+import { wrap, type Policy } from './policy';
+import { runRequest, type ServiceCall } from './service-call';
 
 export interface ExternalServiceSettings {
   name: string;
@@ -61,6 +64,8 @@ export class ExternalService {
   readonly breaker: CircuitBreaker;
   readonly balancer: LoadBalancer<ExternalInstanceConfig>;
   readonly health: HealthChecker;
+  /** This service as one path of a chain: sets the service and its timeout, then breaker → balancer. */
+  readonly policy: Policy<ServiceCall>;
 
   constructor(settings: ExternalServiceSettings) {
     const { name, config, logger } = settings;
@@ -87,7 +92,8 @@ export class ExternalService {
       name,
       ...config.breaker,
       ...(settings.now ? { now: settings.now } : {}),
-      isFailure: (err) => !(err instanceof ExternalServiceRejection),
+      // A 4xx is an answer, and a call its caller cancelled says nothing about the vendor.
+      isFailure: (err) => !(err instanceof ExternalServiceRejection) && !isCancelledCall(err),
       onStateChange: (from: CircuitState, to: CircuitState, snap) => {
         logger[to === 'OPEN' ? 'warn' : 'info'](
           {
@@ -104,26 +110,19 @@ export class ExternalService {
         );
       },
     });
+    const attempt = wrap<ServiceCall>(this.breaker, this.balancer);
+    this.policy = {
+      execute: (fn, context = {}) => {
+        if (this.balancer.healthyInstances().length === 0) throw new NoHealthyInstanceError(this.name);
+        return attempt.execute(fn, { ...context, service: name, timeoutMs: context.timeoutMs ?? config.timeoutMs });
+      },
+    };
   }
 
-  /** One attempt: see the module comment. The path is appended to the picked instance's URL. */
+  /** One attempt on this service alone: see the module comment. The path is appended to the picked instance's URL. */
   async call<T = unknown>(method: HttpMethod, path: string, body?: unknown, options: CallOptions = {}): Promise<ServiceResponse<T>> {
-    if (this.balancer.healthyInstances().length === 0) throw new NoHealthyInstanceError(this.name);
-    return this.breaker.execute(() =>
-      this.balancer.execute(async (instance) => {
-        const res = await httpRequest<T>({
-          service: this.name,
-          instance: instance.id,
-          method,
-          url: joinUrl(instance.url, path),
-          body,
-          timeoutMs: options.timeoutMs ?? this.config.timeoutMs,
-          ...(options.headers ? { headers: options.headers } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-        return { value: res.body, instance: { id: instance.id, url: instance.url } };
-      }),
-    );
+    const { value, instance } = await runRequest<T>(this.policy, { method, path, body, ...options });
+    return { value, instance: instance! };
   }
 
   snapshot(): ExternalServiceSnapshot {
@@ -139,6 +138,3 @@ export class ExternalService {
   }
 }
 
-function joinUrl(base: string, path: string): string {
-  return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
-}

@@ -5,6 +5,7 @@
  *   anything else  → ExternalServiceError kind 'status'
  *   timeout        → ExternalServiceError kind 'timeout'
  *   network error  → ExternalServiceError kind 'network'
+ *   caller's abort → ExternalServiceError kind 'cancelled' (the request is aborted, its socket closed)
  * The timeout covers the whole exchange, body included.
  */
 import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
@@ -23,7 +24,7 @@ export interface HttpRequest {
   body?: unknown;
   timeoutMs: number;
   headers?: Record<string, string>;
-  /** The caller's cancellation (e.g. a Temporal activity's); an abort is reported as kind 'network'. */
+  /** The caller's cancellation (e.g. a Temporal activity's); an abort is reported as kind 'cancelled'. */
   signal?: AbortSignal;
 }
 
@@ -83,6 +84,9 @@ async function attempt<T>(req: HttpRequest): Promise<HttpResponse<T>> {
         ...where,
         cause: err,
       });
+    }
+    if (req.signal?.aborted) {
+      throw new ExternalServiceError(req.service, 'cancelled', `${req.method} ${req.url} cancelled by the caller`, { ...where, cause: err });
     }
     throw new ExternalServiceError(req.service, 'network', `${req.method} ${req.url} failed: ${networkReason(err)}`, {
       ...where,

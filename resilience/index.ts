@@ -6,6 +6,7 @@ export {
   NoHealthyInstanceError,
   describeError,
   isBusinessError,
+  isCancelledCall,
   retryAfterMsOf,
 } from './errors';
 export type { ExternalServiceFailureKind } from './errors';
@@ -20,7 +21,7 @@ export type {
   StateChangeListener,
 } from './circuit-breaker';
 export { CacheFallback, createMemoryCacheStore, createPrismaCacheStore } from './cache-fallback';
-export type { CacheFallbackOptions, CacheFallbackStats, CacheResult, CacheStore, CachedEntry } from './cache-fallback';
+export type { CacheContext, CacheFallbackEvent, CacheFallbackOptions, CacheFallbackStats, CacheStore, CachedEntry } from './cache-fallback';
 export { BALANCER_STRATEGIES, LoadBalancer } from './load-balancer';
 export type { BalancedInstance, BalancerStrategy, Lease, LoadBalancerOptions, LoadBalancerStats } from './load-balancer';
 export { HealthChecker, aggregateStatus, isInRotation } from './health-checker';
@@ -32,12 +33,15 @@ export type {
   InstanceHealthStatus,
 } from './health-checker';
 export { AlternativeService } from './alternative-service';
-export type { AlternativePath, AlternativeResult, AlternativeServiceOptions, FallbackEvent } from './alternative-service';
+export type { AlternativePath, AlternativeServiceOptions, FallbackEvent, PathContext } from './alternative-service';
+export { wrap } from './policy';
+export type { CallContext, Policy } from './policy';
+export { runRequest } from './service-call';
+export type { Answer, ServiceCall, ServiceRequest, ServiceResult } from './service-call';
 export { httpRequest } from './http-client';
+export { currentCancellation, withCancellation } from './cancellation';
 export type { HttpMethod, HttpRequest, HttpResponse } from './http-client';
 export { ExternalService } from './external-service';
 export type { CallOptions, ExternalServiceSettings, ExternalServiceSnapshot, ServiceResponse } from './external-service';
-export { ResilientCaller } from './resilient-call';
-export type { FallbackKind, ResilientCallerSettings, ResilientRequest, ResilientResult } from './resilient-call';
 export { ResilienceRegistry } from './registry';
-export type { ResilienceRegistryOptions, ResilienceSnapshot, ServiceSnapshot } from './registry';
+export type { FallbackKind, ResilienceRegistryOptions, ResilienceSnapshot, ServiceSnapshot } from './registry';

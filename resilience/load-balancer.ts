@@ -4,6 +4,7 @@
  * round robin: exact proportions over every cycle of sum(weights) picks).
  */
 import { NoHealthyInstanceError } from './errors';
+import type { CallContext } from './policy';
 
 export type BalancerStrategy = 'round_robin' | 'least_connections' | 'random' | 'weighted';
 
@@ -103,11 +104,11 @@ export class LoadBalancer<I extends BalancedInstance = BalancedInstance> {
     };
   }
 
-  /** Runs fn on a picked instance, counted in flight while it runs. */
-  async execute<T>(fn: (instance: I) => Promise<T>): Promise<T> {
+  /** Runs fn on a picked instance (`context.instance`), counted in flight while it runs (a Policy). */
+  async execute<T, C extends CallContext = CallContext>(fn: (context: C & { instance: I }) => Promise<T>, context: C = {} as C): Promise<T> {
     const lease = this.acquire();
     try {
-      return await fn(lease.instance);
+      return await fn({ ...context, instance: lease.instance });
     } finally {
       lease.release();
     }

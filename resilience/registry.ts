@@ -1,21 +1,27 @@
 /**
- * Builds every external service of the config (health checker, balancer, breaker),
- * one resilient caller per service (its alternatives and a cache fallback on the
- * shared store), and shows operators how they all fare.
+ * Builds the policies of every external service of the config: the service itself (health
+ * checker, balancer, breaker), its alternatives (the service, then the services its config
+ * names, each one attempt) and its cache fallback on the shared store. Each caller declares
+ * its own chain of them (vendors/anpr.ts, vendors/payment-gateway.ts). Shows operators how
+ * they all fare; logs and counts every fallback taken.
  *
  *   const registry = new ResilienceRegistry({ config: loadExternalServicesConfig(), logger, cacheStore });
  *   registry.start();                       // health checks on their intervals
- *   const { value, via } = await registry.call('anpr', { method: 'POST', path: '/v1/plates/verify', body, cacheKey });
+ *   const anpr = wrap(registry.cache('anpr'), registry.alternatives('anpr'));
+ *   const { value, via } = await runRequest(anpr, { method: 'POST', path: '/v1/plates/verify', body, cacheKey });
  *   registry.snapshot();                    // for an operator endpoint
  *   registry.stop();
  */
 import type { ExternalServicesConfig } from '../config/external-services';
 import type { Logger } from '../shared/logger';
 import { CacheFallback, createMemoryCacheStore, type CacheFallbackStats, type CacheStore } from './cache-fallback';
-import { describeError, isBusinessError as defaultIsBusinessError } from './errors';
+import { AlternativeService } from './alternative-service';
+import { describeError, isBusinessError as defaultIsBusinessError, isCancelledCall } from './errors';
 import { ExternalService, type ExternalServiceSnapshot } from './external-service';
 import { HealthChecker } from './health-checker';
-import { ResilientCaller, type FallbackKind, type ResilientRequest, type ResilientResult } from './resilient-call';
+import type { ServiceCall } from './service-call';
+
+export type FallbackKind = 'alternative' | 'cache';
 
 export interface ResilienceRegistryOptions {
   config: ExternalServicesConfig;
@@ -41,8 +47,9 @@ export interface ResilienceSnapshot {
 
 export class ResilienceRegistry {
   private readonly services = new Map<string, ExternalService>();
-  private readonly callers = new Map<string, ResilientCaller>();
-  private readonly caches = new Map<string, CacheFallback>();
+  private readonly alternativesByService = new Map<string, AlternativeService<ServiceCall>>();
+  private readonly caches = new Map<string, CacheFallback<ServiceCall>>();
+  private readonly fallbacks = new Map<string, Record<FallbackKind, number>>();
   private readonly healthCheckers: HealthChecker[] = [];
   private readonly config: ExternalServicesConfig;
   private readonly now: () => number;
@@ -76,15 +83,25 @@ export class ResilienceRegistry {
           ...(options.random ? { random: options.random } : {}),
         }),
       );
+      const counts = { alternative: 0, cache: 0 };
+      this.fallbacks.set(name, counts);
       this.caches.set(
         name,
-        new CacheFallback({
+        new CacheFallback<ServiceCall>({
           ttlMs: config.cache.ttlSeconds * 1000,
           store,
+          scope: name,
           ...clock,
-          shouldFallback: (err) => !isBusinessError(err),
+          shouldFallback: (err) => !isBusinessError(err) && !isCancelledCall(err),
           onStoreError: (err, key) =>
             logger.warn({ event: 'resilience.cache_store_failed', service: name, key, reason: describeError(err) }, 'cache store failed'),
+          onFallback: ({ key, ageMs, error }) => {
+            counts.cache++;
+            logger.warn(
+              { event: 'resilience.fallback', kind: 'cache', service: name, key, ageMs, reason: describeError(error) },
+              `${name}: every path failed, answered from cache`,
+            );
+          },
         }),
       );
     }
@@ -94,14 +111,22 @@ export class ResilienceRegistry {
         if (!service) throw new Error(`Invalid external services config:\n  services.${name}.alternatives: unknown service "${alt}"`);
         return service;
       });
-      this.callers.set(
+      const counts = this.fallbacks.get(name)!;
+      const paths = [
+        { via: 'primary', policy: this.services.get(name)!.policy },
+        ...alternatives.map((service) => ({ via: `alternative:${service.name}`, policy: service.policy })),
+      ];
+      this.alternativesByService.set(
         name,
-        new ResilientCaller({
-          primary: this.services.get(name)!,
-          alternatives,
-          cache: this.caches.get(name)!,
-          logger,
+        new AlternativeService<ServiceCall>(paths, {
           isBusinessError,
+          onFallback: ({ from, to, error }) => {
+            counts.alternative++;
+            logger.warn(
+              { event: 'resilience.fallback', kind: 'alternative', service: name, from, to, reason: describeError(error) },
+              `${name}: ${from} failed, trying ${to}`,
+            );
+          },
         }),
       );
     }
@@ -119,16 +144,19 @@ export class ResilienceRegistry {
     return service;
   }
 
-  /** The caller that runs the full chain for a service. */
-  caller(name: string): ResilientCaller {
-    const caller = this.callers.get(name);
-    if (!caller) throw new Error(`unknown external service "${name}"`);
-    return caller;
+  /** The service, then its configured alternatives, in order (each one attempt; `alternatives: false` in the call: the service only). */
+  alternatives(name: string): AlternativeService<ServiceCall> {
+    return this.known(this.alternativesByService.get(name), name);
   }
 
-  /** primary → alternatives → cache (with req.cacheKey); see ResilientCaller. */
-  call<T = unknown>(name: string, req: ResilientRequest): Promise<ResilientResult<T>> {
-    return this.caller(name).call<T>(req);
+  /** The service's cache fallback: for calls that name a `cacheKey`, the last good answer younger than the TTL. */
+  cache(name: string): CacheFallback<ServiceCall> {
+    return this.known(this.caches.get(name), name);
+  }
+
+  private known<P>(policy: P | undefined, name: string): P {
+    if (!policy) throw new Error(`unknown external service "${name}"`);
+    return policy;
   }
 
   /** Starts every health checker (timers do not keep the process alive). */
@@ -152,7 +180,7 @@ export class ResilienceRegistry {
         ...service.snapshot(),
         alternatives: [...service.config.alternatives],
         cache: this.caches.get(name)!.stats(),
-        fallbacks: this.callers.get(name)!.fallbackCounts(),
+        fallbacks: { ...this.fallbacks.get(name)! },
       };
     }
     return { generatedAt: new Date(this.now()).toISOString(), cacheTtlSeconds: this.config.cache.ttlSeconds, services };

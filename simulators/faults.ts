@@ -17,7 +17,8 @@
  *   key to learn the outcome, and must not do it again. (Every other fault strikes before the
  *   call is handled.) Absent from the settings until it is first set.
  * Business calls are counted when they arrive, before any fault applies, so
- * `calls` tells whether a caller reached the instance at all.
+ * `calls` tells whether a caller reached the instance at all; `abandoned` counts those whose
+ * caller closed the connection before the answer was sent (it gave up: a cancel, a timeout).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -57,6 +58,8 @@ export interface FaultControl {
   reset(): void;
   /** Business calls received. */
   calls(): number;
+  /** Business calls whose caller went away before their answer was sent. */
+  abandoned(): number;
 }
 
 const isAdmin = (url: string) => url === '/admin' || url.startsWith('/admin/');
@@ -65,6 +68,7 @@ const pathOf = (request: FastifyRequest) => request.url.split('?')[0] ?? request
 export function installFaults(app: FastifyInstance, options: FaultsOptions): FaultControl {
   let faults: FaultSettings = { ...NO_FAULTS };
   let calls = 0;
+  let abandoned = 0;
   const random = options.random ?? Math.random;
   const isBusinessRoute = options.isBusinessRoute ?? ((request) => pathOf(request) !== '/health');
 
@@ -77,16 +81,23 @@ export function installFaults(app: FastifyInstance, options: FaultsOptions): Fau
     reset: () => {
       faults = { ...NO_FAULTS };
       calls = 0;
+      abandoned = 0;
       options.resetStats();
     },
     calls: () => calls,
+    abandoned: () => abandoned,
   };
 
   app.addHook('onRequest', async (request, reply) => {
     const path = pathOf(request);
     if (isAdmin(path)) return;
     const business = isBusinessRoute(request);
-    if (business) calls++;
+    if (business) {
+      calls++;
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) abandoned++;
+      });
+    }
     if (faults.down) {
       await reply.code(503).send({ error: 'DOWN' });
       return reply;
@@ -125,7 +136,7 @@ export function installFaults(app: FastifyInstance, options: FaultsOptions): Fau
     control.reset();
     return control.current();
   });
-  app.get('/admin/stats', async () => ({ calls, ...options.stats() }));
+  app.get('/admin/stats', async () => ({ calls, abandoned, ...options.stats() }));
   return control;
 }
 

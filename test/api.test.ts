@@ -1,11 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectStack, createLot, uniquePlate, waitForSaga, type TestStack } from './support/stack';
+import { describe, expect, it } from 'vitest';
+import { useStack, createLot, uniquePlate, waitForSaga } from './support/stack';
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await connectStack();
-});
-afterAll(async () => stack?.close());
+const stack = useStack();
 
 type Case = [method: 'GET' | 'POST' | 'DELETE', url: string, payload: unknown, field: string];
 

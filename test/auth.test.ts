@@ -1,16 +1,12 @@
 import { createSigner } from 'fast-jwt';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApp } from '../api/app';
 import { DEV_DEFAULTS } from '../config/settings';
-import { DEVICE_KEY, TEST_AUTH, connectStack, type TestStack } from './support/stack';
+import { DEVICE_KEY, TEST_AUTH, useStack } from './support/stack';
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await connectStack();
-});
-afterAll(async () => stack?.close());
+const stack = useStack();
 
 type Guard = 'public' | 'user' | 'operator' | 'admin' | 'device';
 

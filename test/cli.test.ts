@@ -1,17 +1,13 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { TEMPORAL_BIN } from '../scripts/temporal-dev-server';
 import type { SagaState } from '../workflows/saga';
-import { connectStack, createLot, lotCounts, uniquePlate, waitForSaga, type TestStack } from './support/stack';
+import { useStack, createLot, lotCounts, uniquePlate, waitForSaga } from './support/stack';
 
 const run = promisify(execFile);
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await connectStack({ waitMs: 300 });
-});
-afterAll(async () => stack?.close());
+const stack = useStack({ waitMs: 300 });
 
 /** Runs the real `temporal` CLI against the test server. */
 async function temporal(...args: string[]): Promise<string> {

@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEVICE_KEY, connectStack, createLot, lotCounts, uniquePlate, type TestStack } from './support/stack';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEVICE_KEY, useStack, createLot, lotCounts, uniquePlate } from './support/stack';
 
 // Issue 13 part 2, "find things": the caller's vehicles, the operators' searches over reservations
 // and vehicles (keyset-paged), and blocking a vehicle. Everything goes through the API on the real
 // stack; rows are seeded through the domains or the database, each test in its own lot or owner.
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await connectStack({ waitMs: 30_000 });
-});
-afterAll(async () => stack?.close());
+const stack = useStack({ waitMs: 30_000 });
 
 type Headers = Record<string, string>;
 const uid = (prefix = '') => `${prefix}${randomUUID()}`;

@@ -1,13 +1,13 @@
 import { Client, Connection } from '@temporalio/client';
 import { createSigner } from 'fast-jwt';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../api/app';
 import { POLLER_FRESH_MS, livePollers } from '../api/health/checks';
 import { createDb, type Db } from '../db/client';
 import { createSagaClient } from '../temporal/saga-client';
 import { waitUntil } from './support/processes';
-import { TEST_AUTH, connectStack, type TestStack } from './support/stack';
+import { TEST_AUTH, useStack, type TestStack } from './support/stack';
 
 /**
  * GET /health as seed 003 has it: each check UP, DOWN or UNKNOWN with when it ran and how
@@ -15,11 +15,7 @@ import { TEST_AUTH, connectStack, type TestStack } from './support/stack';
  * The broken dependencies are apps of this file's own, pointed at a task queue nobody polls,
  * an address nobody listens on or a namespace that does not exist: the shared servers stay up.
  */
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await connectStack();
-});
-afterAll(async () => stack?.close());
+const stack = useStack();
 
 const anonymous = { authorization: '' }; // the stack's inject otherwise adds an admin token
 const as = (role: 'user' | 'operator' | 'admin') => ({ authorization: `Bearer ${stack.token(role)}` });

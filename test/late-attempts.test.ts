@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitUntil } from './support/processes';
-import { connectStack, createLot, lotCounts, stepOf, uniquePlate, waitForSaga, type TestStack } from './support/stack';
+import { createLot, lotCounts, stepOf, uniquePlate, useStack, waitForSaga } from './support/stack';
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await connectStack();
-});
-afterAll(async () => stack?.close());
+const stack = useStack();
 
 /**
  * A step attempt can outlive its timeout (its worker stalled, its workflow task was lost) and

@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectStack, type TestStack } from './support/stack';
+import { describe, expect, it } from 'vitest';
+import { useStack } from './support/stack';
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await connectStack({ waitMs: 30_000 });
-});
-afterAll(async () => stack?.close());
+const stack = useStack({ waitMs: 30_000 });
 
 /** A shopper: a user id and the header that authenticates as them. */
 function shopper() {

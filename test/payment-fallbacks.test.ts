@@ -1,11 +1,7 @@
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentStepInput } from './support/payment-step-workflow';
-import { setVendorFaults, startOwnWorker, vendorCalls, type OwnWorker } from './support/own-worker';
+import { bundleTestWorkflows, setVendorFaults, startOwnWorker, vendorCalls, type OwnWorker } from './support/own-worker';
 import { connectStack, stepOf, waitForSaga, type TestStack } from './support/stack';
 
 /**
@@ -18,12 +14,7 @@ import { connectStack, stepOf, waitForSaga, type TestStack } from './support/sta
 let worker: OwnWorker;
 let stack: TestStack;
 beforeAll(async () => {
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('./support/payment-step-workflow.ts', import.meta.url)),
-    logger: new DefaultLogger('WARN'),
-  });
-  const bundle = join(inject('stack').dir, 'payment-fallbacks-bundle.js');
-  await writeFile(bundle, code);
+  const bundle = await bundleTestWorkflows('payment-fallbacks', new URL('./support/payment-step-workflow.ts', import.meta.url));
   worker = await startOwnWorker('payment-fallbacks', { WORKFLOW_BUNDLE_PATH: bundle });
   stack = await connectStack({ taskQueue: worker.taskQueue, waitMs: 30_000 });
 

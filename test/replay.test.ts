@@ -4,10 +4,10 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { TEMPORAL_BIN } from '../scripts/temporal-dev-server';
 import type { SagaState } from '../workflows/saga';
-import { armFault, connectStack, createLot, disarmFault, uniquePlate, waitForSaga, type TestStack } from './support/stack';
+import { armFault, useStack, createLot, disarmFault, uniquePlate, waitForSaga, type TestStack } from './support/stack';
 
 /**
  * Determinism guard: workflow histories recorded from earlier code (test/fixtures/histories)
@@ -68,11 +68,7 @@ function expectOutcomes(histories: Array<{ scenario: string; history: History }>
   );
 }
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await connectStack({ waitMs: 300 });
-});
-afterAll(async () => stack?.close());
+const stack = useStack({ waitMs: 300 });
 
 async function replay(histories: Array<{ workflowId: string; history: unknown }>): Promise<ReplayResult[]> {
   const results: ReplayResult[] = [];

@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEVICE_KEY, connectStack, createLot, lotCounts, uniquePlate, waitForSaga, type TestStack } from './support/stack';
+import { describe, expect, it } from 'vitest';
+import { DEVICE_KEY, useStack, createLot, lotCounts, uniquePlate, waitForSaga } from './support/stack';
 
 /** How long the API waits for a saga's answer. */
 const SAGA_WAIT_MS = 30_000;
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await connectStack({ waitMs: SAGA_WAIT_MS });
-});
-afterAll(async () => stack?.close());
+const stack = useStack({ waitMs: SAGA_WAIT_MS });
 
 /** A driver with a registered vehicle. */
 async function driver() {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEVICE_KEY,
   armFault,
-  connectStack,
+  connectStack, useStack,
   createLot,
   disarmFault,
   lotCounts,
@@ -13,11 +13,7 @@ import {
   type TestStack,
 } from './support/stack';
 
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await connectStack();
-});
-afterAll(async () => stack?.close());
+const stack = useStack();
 
 function enter(lotId: string, plate: string, requestId?: string) {
   return stack.app.inject({ method: 'POST', url: '/vehicle-entries', payload: { lotId, plate, ...(requestId && { requestId }) } });

@@ -32,7 +32,7 @@ import type {
   GatewayTransition,
   PaymentGateway,
 } from '../domains/payments';
-import { ExternalServiceRejection, type ResilienceRegistry } from '../resilience';
+import { ExternalServiceRejection, runRequest, type Policy, type ResilienceRegistry, type ServiceCall } from '../resilience';
 
 const alternativesScope = new AsyncLocalStorage<boolean>();
 
@@ -64,8 +64,17 @@ interface SimPayment {
   refundedAmount?: number;
 }
 
+/**
+ * The payment chain: the gateway, then its configured alternatives (each: instances in rotation
+ * → breaker → balancer). Never the cache: a stale answer about money is worse than none.
+ */
+export function paymentPolicy(registry: ResilienceRegistry, service = 'payment'): Policy<ServiceCall> {
+  return registry.alternatives(service);
+}
+
 export function createRegistryPaymentGateway(registry: ResilienceRegistry, options: RegistryPaymentGatewayOptions = {}): PaymentGateway {
   const service = options.service ?? 'payment';
+  const policy = paymentPolicy(registry, service);
   const callOptions = options.timeoutMs ? { timeoutMs: options.timeoutMs } : {};
 
   const toPayment = (p: SimPayment): GatewayPayment => ({
@@ -94,7 +103,7 @@ export function createRegistryPaymentGateway(registry: ResilienceRegistry, optio
   }
 
   async function post(path: string, body: unknown) {
-    return registry.call<SimPayment>(service, { method: 'POST', path, body, alternatives: alternativesNow(), ...callOptions });
+    return runRequest<SimPayment>(policy, { method: 'POST', path, body, alternatives: alternativesNow(), ...callOptions });
   }
 
   async function transition(
@@ -133,7 +142,7 @@ export function createRegistryPaymentGateway(registry: ResilienceRegistry, optio
       transition(paymentId, 'refund', { idempotencyKey: req.idempotencyKey, ...(req.amount !== undefined ? { amount: req.amount } : {}) }),
     async get(paymentId: string): Promise<GatewayAnswer<GatewayPayment>> {
       try {
-        const { value, via } = await registry.call<SimPayment>(service, {
+        const { value, via } = await runRequest<SimPayment>(policy, {
           method: 'GET',
           path: `/v1/payments/${encodeURIComponent(paymentId)}`,
           alternatives: alternativesNow(),

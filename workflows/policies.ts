@@ -32,15 +32,6 @@ function seed001Retries(retryCount: number): RetryPolicy {
   };
 }
 
-/**
- * Plate verification (seed 001: `verify_step.retry_count = 2`). Each attempt already goes
- * through the balancer, the backup vendor and the cache; two more tries of that whole chain,
- * then the saga gives up. An ordinary activity (the ANPR vendor may be slow).
- */
-export const plateVerificationStep: ActivityOptions = {
-  startToCloseTimeout: databaseStep.startToCloseTimeout!,
-  retry: seed001Retries(2),
-};
 
 /** Space allocation (seed 001: `allocate_step.retry_count = 3`), a database step behind the database breaker. */
 export const spaceAllocationStep: ActivityOptions = {
@@ -73,6 +64,16 @@ export const vendorStep: ActivityOptions = {
     maximumAttempts: 5,
     nonRetryableErrorTypes: [REJECTION_FAILURE],
   },
+};
+
+/**
+ * Plate verification (seed 001: `verify_step.retry_count = 2`), a call to the ANPR vendor: the
+ * vendor step's timeout, seed 001's retries. Each attempt already goes through the balancer,
+ * the backup vendor and the cache; two more tries of that whole chain, then the saga gives up.
+ */
+export const plateVerificationStep: ActivityOptions = {
+  ...vendorStep,
+  retry: seed001Retries(2),
 };
 
 /**

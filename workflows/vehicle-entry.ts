@@ -1,7 +1,8 @@
 import { defineSignal, getExternalWorkflowHandle, log, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { databaseSteps } from './database-steps';
-import { compensationStep, plateVerificationStep, spaceAllocationStep } from './policies';
+import { verifyPlateStep } from './plate-steps';
+import { compensationStep, spaceAllocationStep } from './policies';
 import { vehicleArrivedSignal } from './reservation';
 import { Saga, type OperatorInput, type SagaState } from './saga';
 
@@ -22,9 +23,6 @@ export interface VehicleEntryResult {
 /** The gate saw the car go through (lots that require gate confirmation). */
 export const gatePassedSignal = defineSignal<[OperatorInput?]>('gatePassed');
 
-// The plate check calls the ANPR vendor, which may be slow: an ordinary activity, so that the
-// saga answers queries and updates meanwhile (a local step holds its workflow task).
-const plateChecks = proxyActivities<Activities>(plateVerificationStep);
 const compensations = proxyActivities<Activities>(compensationStep);
 
 /**
@@ -47,12 +45,7 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
   const steps = databaseSteps();
   const allocations = databaseSteps(spaceAllocationStep); // seed 001's retries for this step
   return saga.run(async () => {
-    // As in seed 001: verification retries (2), falls back to the backup vendor, then to the cache.
-    const { plate } = await saga.step('verifyPlate', {
-      run: (_key, fallbacks) => plateChecks.verifyPlate({ plate: input.plate, fallbacks }),
-      fallbacks: { cacheFallback: true, alternativeServices: true },
-    });
-    saga.setKeys({ Plate: plate });
+    const plate = await verifyPlateStep(saga, input.plate);
 
     // One car in one place: seen here, it left any other lot unseen; those stays end now. (Patched in.)
     if (patched('entry-closes-stays-elsewhere')) {

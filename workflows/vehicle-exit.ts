@@ -1,7 +1,8 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { databaseSteps } from './database-steps';
-import { compensationStep, plateVerificationStep } from './policies';
+import { verifyPlateStep } from './plate-steps';
+import { compensationStep } from './policies';
 import { Saga, type SagaState } from './saga';
 
 export interface VehicleExitInput {
@@ -18,9 +19,6 @@ export interface VehicleExitResult {
   durationSeconds: number;
 }
 
-// The plate check calls the ANPR vendor, which may be slow: an ordinary activity, so that the
-// saga answers queries and updates meanwhile (a local step holds its workflow task).
-const plateChecks = proxyActivities<Activities>(plateVerificationStep);
 const compensations = proxyActivities<Activities>(compensationStep);
 
 /**
@@ -38,11 +36,7 @@ export async function vehicleExit(input: VehicleExitInput): Promise<SagaState<Ve
   const steps = databaseSteps();
   const freeSpaceLast = patched('exit-frees-space-last');
   return saga.run(async () => {
-    const { plate } = await saga.step('verifyPlate', {
-      run: (_key, fallbacks) => plateChecks.verifyPlate({ plate: input.plate, fallbacks }),
-      fallbacks: { cacheFallback: true, alternativeServices: true },
-    });
-    saga.setKeys({ Plate: plate });
+    const plate = await verifyPlateStep(saga, input.plate);
 
     const release = await saga.step('releaseSpace', {
       run: (key) => steps.releaseVehicle({ key, lotId: input.lotId, plate, keepSpace: freeSpaceLast }),

@@ -44,12 +44,20 @@ export interface FaultSwitches {
   disarm(point: string, match?: string): Promise<void>;
   list(): Promise<ArmedFault[]>;
   /**
-   * Gives each of `methods` of a domain service a second fault point, `<domain>.<method>.after`,
-   * tripped once the method has done its work (its writes committed) and before it answers: a
-   * failure or a crash there leaves the effect done and unacknowledged, so the retry must find
-   * it. Its subjects are the strings among the call's arguments and their fields.
+   * Puts a domain service's fault points around its methods, once for the whole service:
+   * `<domain>.<method>` tripped before each of `points.before` runs, and `<domain>.<method>.after`
+   * once each of `points.after` has done its work (its writes committed) and before it answers:
+   * a failure or a crash there leaves the effect done and unacknowledged, so the retry must find
+   * it. The subjects are the strings among the call's arguments and their fields, mapped by
+   * `points.subjects` when given (e.g. plates also in their normalised form).
    */
-  afterWrites<S extends object>(domain: string, methods: ReadonlyArray<keyof S & string>, service: S): S;
+  guard<S extends object>(domain: string, service: S, points: FaultPoints<S>): S;
+}
+
+export interface FaultPoints<S> {
+  before: ReadonlyArray<keyof S & string>;
+  after?: ReadonlyArray<keyof S & string>;
+  subjects?: (subjects: string[]) => string[];
 }
 
 /**
@@ -75,7 +83,7 @@ export function killThisProcess(point: string, subjects: string[]): void {
 const defaultOptions = (): FaultSwitchOptions => (process.env.FAULT_SWITCHES_MAY_KILL === 'true' ? { kill: killThisProcess } : {});
 
 /** The strings a call is about: its string arguments and the string fields of its object arguments. */
-function subjectsOf(args: unknown[]): string[] {
+export function subjectsOf(args: unknown[]): string[] {
   const subjects: string[] = [];
   for (const arg of args) {
     if (typeof arg === 'string') subjects.push(arg);
@@ -130,14 +138,18 @@ export function createFaultSwitches(db: Db, enabled: boolean, options: FaultSwit
       const rows = await db.faultSwitch.findMany({ select: { point: true, match: true, remaining: true, delayMs: true, message: true }, orderBy: { point: 'asc' } });
       return rows.map((row) => ({ ...row, kill: row.message === KILL_MESSAGE, hold: row.message === HOLD_MESSAGE }));
     },
-    afterWrites<S extends object>(domain: string, methods: ReadonlyArray<keyof S & string>, service: S): S {
+    guard<S extends object>(domain: string, service: S, points: FaultPoints<S>): S {
       if (!enabled) return service;
       const wrapped = { ...service } as Record<string, unknown>;
-      for (const name of methods) {
+      const subjects = (args: unknown[]) => (points.subjects ?? ((s) => s))(subjectsOf(args));
+      for (const name of new Set([...points.before, ...(points.after ?? [])])) {
         const method = service[name] as unknown as (...args: unknown[]) => Promise<unknown>;
+        const before = points.before.includes(name);
+        const after = points.after?.includes(name) ?? false;
         wrapped[name] = async (...args: unknown[]) => {
+          if (before) await switches.trip(`${domain}.${name}`, ...subjects(args));
           const result = await method(...args);
-          await switches.trip(`${domain}.${name}.after`, ...subjectsOf(args));
+          if (after) await switches.trip(`${domain}.${name}.after`, ...subjects(args));
           return result;
         };
       }

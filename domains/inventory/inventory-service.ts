@@ -156,8 +156,8 @@ export function createInventoryService({ db, faults, catalog }: InventoryService
     return reservationView(key);
   }
 
-  // Each write also has a fault point after it (`inventory.<method>.after`): see FaultSwitches.afterWrites.
-  return faults.afterWrites('inventory', ['reserveStock', 'releaseStock', 'commitStock'], {
+  // Fault points around the writes (`inventory.<method>`, and `inventory.<method>.after`): see FaultSwitches.guard.
+  return faults.guard('inventory', {
     async getStock(productId: string): Promise<StockView> {
       return stockOf(productId);
     },
@@ -214,7 +214,6 @@ export function createInventoryService({ db, faults, catalog }: InventoryService
      */
     async reserveStock(input: { key: string; orderId: string; lines: StockLine[] }): Promise<StockReservationView> {
       const lines = normaliseLines(input.lines);
-      await faults.trip('inventory.reserveStock', input.key, input.orderId);
       const fingerprint = JSON.stringify(lines);
       let header = await db.stockReservation.findUnique({ where: { key: input.key } });
       if (!header) {
@@ -248,7 +247,6 @@ export function createInventoryService({ db, faults, catalog }: InventoryService
      * late reserve attempt under the key moves nothing for good), half happened, or was undone.
      */
     async releaseStock(key: string): Promise<void> {
-      await faults.trip('inventory.releaseStock', key);
       const updated = await db.stockReservation.updateMany({
         where: { key, status: { in: ['PENDING', 'RESERVED', 'COMMITTED'] } },
         data: { status: 'RELEASED' },
@@ -272,7 +270,6 @@ export function createInventoryService({ db, faults, catalog }: InventoryService
      * STOCK_NOT_RESERVED when reservation `key` is missing, rejected or released.
      */
     async commitStock(key: string): Promise<StockReservationView> {
-      await faults.trip('inventory.commitStock', key);
       const header = await db.stockReservation.findUnique({ where: { key } });
       if (!header || (header.status !== 'RESERVED' && header.status !== 'COMMITTED')) {
         if (header?.status === 'PENDING') throw new Error(`stock reservation ${key} is still being made`); // retryable
@@ -309,6 +306,10 @@ export function createInventoryService({ db, faults, catalog }: InventoryService
       if (!header) throw new NotFoundError(`no stock reservation ${key}`);
       return reservationView(key);
     },
+  },
+  {
+    before: ['reserveStock', 'releaseStock', 'commitStock'],
+    after: ['reserveStock', 'releaseStock', 'commitStock'],
   });
 }
 

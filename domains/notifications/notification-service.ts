@@ -107,7 +107,8 @@ export function createNotificationService({ db, faults, subscribers }: Notificat
     return [...new Set(urls)];
   }
 
-  return {
+  // A fault point before each queueing (`notifications.enqueue`): see FaultSwitches.guard.
+  return faults.guard('notifications', {
     /**
      * The write that queues `event`, to be put in the writer's own $transaction([...])
      * batch so that the change and its event are recorded together. Queued once per
@@ -119,7 +120,6 @@ export function createNotificationService({ db, faults, subscribers }: Notificat
 
     /** Queues `event` once per eventKey; true when this call queued it. */
     async enqueue(event: NotificationEvent): Promise<boolean> {
-      await faults.trip('notifications.enqueue', event.eventKey);
       if (await db.notificationOutbox.findUnique({ where: { eventKey: event.eventKey }, select: { id: true } })) return false;
       try {
         await db.notificationOutbox.create({ data: data(event) });
@@ -218,7 +218,10 @@ export function createNotificationService({ db, faults, subscribers }: Notificat
     },
 
     backoffMs,
-  };
+  },
+  {
+    before: ['enqueue'],
+  });
 }
 
 export type NotificationService = ReturnType<typeof createNotificationService>;

@@ -127,8 +127,8 @@ export function createOrderService({ db, faults, catalog, outbox }: OrderService
     };
   }
 
-  // Each write also has a fault point after it (`orders.<method>.after`): see FaultSwitches.afterWrites.
-  return faults.afterWrites('orders', ['createOrder', 'confirmOrder', 'cancelOrder', 'undoCreateOrder'], {
+  // Fault points around the writes (`orders.<method>`, and `orders.<method>.after`): see FaultSwitches.guard.
+  return faults.guard('orders', {
     /**
      * Creates a PENDING order once per key. Items: 1..100 lines, quantity a whole number
      * 1..10000, duplicate productIds MERGED (quantities added). Unit prices and the total
@@ -141,7 +141,6 @@ export function createOrderService({ db, faults, catalog, outbox }: OrderService
       if (typeof input.userId !== 'string' || input.userId.length === 0) {
         throw new BusinessRejection('INVALID_USER', 'an order needs a user');
       }
-      await faults.trip('orders.createOrder', input.key, input.userId);
       const sameRequest = (o: OrderRow) =>
         o.userId === input.userId &&
         JSON.stringify(view(o).lines.map((l) => ({ productId: l.productId, quantity: l.quantity }))) === JSON.stringify(items);
@@ -182,7 +181,6 @@ export function createOrderService({ db, faults, catalog, outbox }: OrderService
 
     /** PENDING → CONFIRMED; confirming a confirmed order answers it; ORDER_CANCELLED for a cancelled one. */
     async confirmOrder(orderId: string): Promise<OrderView> {
-      await faults.trip('orders.confirmOrder', orderId);
       return changeStatus(orderId, 'CONFIRMED', (o) => {
         if (o.status === 'CONFIRMED') return 'done';
         if (o.status === 'CANCELLED') throw new BusinessRejection('ORDER_CANCELLED', `order ${o.id} is cancelled: ${o.cancelReason ?? ''}`);
@@ -197,7 +195,6 @@ export function createOrderService({ db, faults, catalog, outbox }: OrderService
      * order is found (NotFoundError otherwise).
      */
     async cancelOrder(orderId: string, reason: string, opts: { compensation?: boolean; userId?: string } = {}): Promise<OrderView> {
-      await faults.trip('orders.cancelOrder', orderId);
       if (opts.userId !== undefined) {
         const owned = await db.order.findFirst({ where: { id: orderId, userId: opts.userId }, select: { id: true } });
         if (!owned) throw new NotFoundError(`order ${orderId} does not exist`);
@@ -211,7 +208,6 @@ export function createOrderService({ db, faults, catalog, outbox }: OrderService
      * create attempt makes nothing), or was already cancelled.
      */
     async undoCreateOrder(key: string, reason: string): Promise<void> {
-      await faults.trip('orders.undoCreateOrder', key);
       let order = await findByKey(key);
       if (!order) {
         try {
@@ -256,6 +252,10 @@ export function createOrderService({ db, faults, catalog, outbox }: OrderService
       const order = await findByKey(key);
       return order && !isTombstone(order) ? view(order) : null;
     },
+  },
+  {
+    before: ['createOrder', 'confirmOrder', 'cancelOrder', 'undoCreateOrder'],
+    after: ['createOrder', 'confirmOrder', 'cancelOrder', 'undoCreateOrder'],
   });
 }
 

@@ -75,36 +75,37 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
     return lot;
   }
 
-  /** Claims a free space for `plate` under `holderKey`; the space's unique (lot, plate) stops a second claim. */
-  async function claimSpace(lotId: string, plate: string, holderKey: string, preferredSpaceId?: string) {
+  /**
+   * Claims a free space for `plate` under `holderKey`, OCCUPIED (a car inside) or RESERVED (held
+   * for a reservation); answers the space already claimed under that key, whatever its state. The
+   * space's unique (lot, plate) stops a second claim. A plate that already has a space in the lot:
+   * HAS_RESERVATION when it is held for it (its arrival goes through occupyHeldSpace), else
+   * ALREADY_INSIDE; LOT_FULL when no space is free.
+   */
+  async function claimSpace(claim: { lotId: string; plate: string; holderKey: string; status: 'OCCUPIED' | 'RESERVED'; preferredSpaceId?: string }) {
+    const { lotId, plate, holderKey, status, preferredSpaceId } = claim;
     for (;;) {
       const mine = await db.space.findUnique({ where: { holderKey } });
       if (mine) return mine;
-      const inside = await db.space.findFirst({ where: { lotId, plate }, select: { id: true, status: true } });
-      if (inside?.status === 'RESERVED') {
-        // The plate holds a reserved space here: its arrival goes through occupyHeldSpace.
-        throw new BusinessRejection('HAS_RESERVATION', `${plate} holds a reserved space in lot ${lotId}`);
-      }
-      if (inside) throw new BusinessRejection('ALREADY_INSIDE', `${plate} is already inside lot ${lotId}`);
+      const taken = await db.space.findFirst({ where: { lotId, plate }, select: { status: true } });
+      if (taken?.status === 'RESERVED') throw new BusinessRejection('HAS_RESERVATION', `${plate} already holds a reserved space in lot ${lotId}`);
+      if (taken) throw new BusinessRejection('ALREADY_INSIDE', `${plate} is already inside lot ${lotId}`);
       const candidate =
         (preferredSpaceId && (await db.space.findFirst({ where: { id: preferredSpaceId, status: 'FREE' } }))) ||
         (await db.space.findFirst({ where: { lotId, status: 'FREE' }, orderBy: { number: 'asc' } }));
       if (!candidate) throw new BusinessRejection('LOT_FULL', `lot ${lotId} has no free space`);
       try {
-        const { count } = await db.space.updateMany({
-          where: { id: candidate.id, status: 'FREE' },
-          data: { status: 'OCCUPIED', plate, holderKey },
-        });
-        if (count === 1) return { ...candidate, status: 'OCCUPIED', plate, holderKey };
+        const { count } = await db.space.updateMany({ where: { id: candidate.id, status: 'FREE' }, data: { status, plate, holderKey } });
+        if (count === 1) return { ...candidate, status, plate, holderKey };
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
-        // The same plate won another space a moment ago: loop and report it.
+        // The same plate (or this key) took another space a moment ago: loop and look again.
       }
     }
   }
 
-  // Each write also has a fault point after it (`parking.<method>.after`): see FaultSwitches.afterWrites.
-  return faults.afterWrites('parking', ['allocateSpace', 'releaseAllocation', 'releaseVehicle', 'holdSpace', 'releaseHold', 'occupyHeldSpace', 'returnToHold', 'undoRelease', 'vacateSpace', 'closeStaysElsewhere'], {
+  // Fault points around the writes (`parking.<method>`, and `parking.<method>.after`): see FaultSwitches.guard.
+  return faults.guard('parking', {
     async createLot(input: NewLot): Promise<LotView> {
       const lot = await db.lot.create({
         data: {
@@ -129,7 +130,6 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
 
     /** Gives `plate` a space in the lot and opens its stay; a retry under the same key gets the same space. */
     async allocateSpace(input: { key: string; lotId: string; plate: string }): Promise<Allocation> {
-      await faults.trip('parking.allocateSpace', input.key, input.plate, input.lotId);
       const lot = await requireLot(input.lotId);
       const toAllocation = (stay: { id: string; spaceId: string; enteredAt: Date }, spaceNumber: number): Allocation => ({
         stayId: stay.id,
@@ -146,7 +146,7 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
         const space = await db.space.findUniqueOrThrow({ where: { id: existing.spaceId } });
         return toAllocation(existing, space.number);
       }
-      const space = await claimSpace(lot.id, input.plate, input.key);
+      const space = await claimSpace({ lotId: lot.id, plate: input.plate, holderKey: input.key, status: 'OCCUPIED' });
       try {
         const stay = await db.stay.create({ data: { key: input.key, lotId: lot.id, spaceId: space.id, plate: input.plate } });
         return toAllocation(stay, space.number);
@@ -161,7 +161,6 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
      * Safe when the allocation never happened, half happened, or was already undone.
      */
     async releaseAllocation(key: string): Promise<void> {
-      await faults.trip('parking.releaseAllocation', key);
       await db.space.updateMany({ where: { holderKey: key }, data: { status: 'FREE', plate: null, holderKey: null } });
       await db.stay.updateMany({ where: { key, status: 'ACTIVE' }, data: { status: 'RELEASED', releasedAt: new Date() } });
     },
@@ -174,7 +173,6 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
      * leaves the stay ACTIVE for the retry to find.
      */
     async closeStaysElsewhere(input: { key: string; lotId: string; plate: string }): Promise<ClosedStay[]> {
-      await faults.trip('parking.closeStaysElsewhere', input.key, input.plate, input.lotId);
       const open = await db.stay.findMany({ where: { plate: input.plate, status: 'ACTIVE', lotId: { not: input.lotId } } });
       for (const stay of open) {
         await db.space.updateMany({ where: { holderKey: stay.key }, data: { status: 'FREE', plate: null, holderKey: null } });
@@ -193,7 +191,6 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
      * on record the car may still have to stay, and undoRelease must find its space free for it.
      */
     async releaseVehicle(input: { key: string; lotId: string; plate: string; keepSpace?: boolean }): Promise<Release> {
-      await faults.trip('parking.releaseVehicle', input.key, input.plate, input.lotId);
       let stay = await db.stay.findUnique({ where: { releaseKey: input.key } });
       if (!stay) {
         const active = await db.stay.findFirst({ where: { lotId: input.lotId, plate: input.plate, status: 'ACTIVE' } });
@@ -222,7 +219,6 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
      * the lot), HAS_RESERVATION (the plate already holds one there under another key).
      */
     async holdSpace(input: { key: string; lotId: string; plate: string }): Promise<Hold> {
-      await faults.trip('parking.holdSpace', input.key, input.plate, input.lotId);
       const lot = await requireLot(input.lotId);
       const toHold = (space: { id: string; number: number }): Hold => ({
         holdKey: input.key,
@@ -231,37 +227,16 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
         lotId: lot.id,
         plate: input.plate,
       });
-      for (;;) {
-        const mine = await db.space.findUnique({ where: { holderKey: input.key } });
-        if (mine) {
-          if (mine.status !== 'RESERVED' || mine.plate !== input.plate || mine.lotId !== lot.id) {
-            throw new BusinessRejection('HOLD_KEY_REUSED', `hold ${input.key} is not a reservation of ${input.plate} in lot ${lot.id}`);
-          }
-          return toHold(mine);
-        }
-        const taken = await db.space.findFirst({ where: { lotId: lot.id, plate: input.plate }, select: { status: true } });
-        if (taken?.status === 'RESERVED') {
-          throw new BusinessRejection('HAS_RESERVATION', `${input.plate} already holds a reserved space in lot ${lot.id}`);
-        }
-        if (taken) throw new BusinessRejection('ALREADY_INSIDE', `${input.plate} is already inside lot ${lot.id}`);
-        const candidate = await db.space.findFirst({ where: { lotId: lot.id, status: 'FREE' }, orderBy: { number: 'asc' } });
-        if (!candidate) throw new BusinessRejection('LOT_FULL', `lot ${lot.id} has no free space`);
-        try {
-          const { count } = await db.space.updateMany({
-            where: { id: candidate.id, status: 'FREE' },
-            data: { status: 'RESERVED', plate: input.plate, holderKey: input.key },
-          });
-          if (count === 1) return toHold(candidate);
-        } catch (err) {
-          if (!isUniqueViolation(err)) throw err;
-          // The plate (or this key) took another space a moment ago: loop and look again.
-        }
+      const space = await claimSpace({ lotId: lot.id, plate: input.plate, holderKey: input.key, status: 'RESERVED' });
+      // Claimed earlier under this key: it must be this very hold.
+      if (space.status !== 'RESERVED' || space.plate !== input.plate || space.lotId !== lot.id) {
+        throw new BusinessRejection('HOLD_KEY_REUSED', `hold ${input.key} is not a reservation of ${input.plate} in lot ${lot.id}`);
       }
+      return toHold(space);
     },
 
     /** Undoes holdSpace(key): the held space is FREE again. Safe when never held, or already released or occupied. */
     async releaseHold(key: string): Promise<void> {
-      await faults.trip('parking.releaseHold', key);
       await db.space.updateMany({ where: { holderKey: key, status: 'RESERVED' }, data: { status: 'FREE', plate: null, holderKey: null } });
     },
 
@@ -271,7 +246,6 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
      * Idempotent by key. LOT_NOT_FOUND; NO_HOLD when no space is held for the plate under holdKey.
      */
     async occupyHeldSpace(input: { key: string; holdKey: string; lotId: string; plate: string }): Promise<Allocation> {
-      await faults.trip('parking.occupyHeldSpace', input.key, input.plate, input.lotId);
       const lot = await requireLot(input.lotId);
       const toAllocation = (stay: { id: string; spaceId: string; enteredAt: Date }, spaceNumber: number): Allocation => ({
         stayId: stay.id,
@@ -312,14 +286,12 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
      * happened or was undone. (releaseAllocation(key) would free the space instead.)
      */
     async returnToHold(input: { key: string; holdKey: string }): Promise<void> {
-      await faults.trip('parking.returnToHold', input.key);
       await db.space.updateMany({ where: { holderKey: input.key, status: 'OCCUPIED' }, data: { status: 'RESERVED', holderKey: input.holdKey } });
       await db.stay.updateMany({ where: { key: input.key, status: 'ACTIVE' }, data: { status: 'RELEASED', releasedAt: new Date() } });
     },
 
     /** Frees the space of a stay that releaseVehicle ended with `keepSpace`; a no-op once it is free or the stay is active again. */
     async vacateSpace(stayId: string): Promise<void> {
-      await faults.trip('parking.vacateSpace', stayId);
       const stay = await db.stay.findUnique({ where: { id: stayId } });
       if (stay?.status !== 'RELEASED') return;
       await db.space.updateMany({ where: { holderKey: stay.key }, data: { status: 'FREE', plate: null, holderKey: null } });
@@ -327,16 +299,19 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
 
     /** Undoes releaseVehicle(key): the car is still inside, back on its space (or another free one). */
     async undoRelease(key: string): Promise<void> {
-      await faults.trip('parking.undoRelease', key);
       const stay = await db.stay.findUnique({ where: { releaseKey: key } });
       if (!stay || stay.status === 'ACTIVE') return;
-      await claimSpace(stay.lotId, stay.plate, stay.key, stay.spaceId);
+      await claimSpace({ lotId: stay.lotId, plate: stay.plate, holderKey: stay.key, status: 'OCCUPIED', preferredSpaceId: stay.spaceId });
       const space = await db.space.findUniqueOrThrow({ where: { holderKey: stay.key } });
       await db.stay.updateMany({
         where: { id: stay.id },
         data: { status: 'ACTIVE', releasedAt: null, releaseKey: null, spaceId: space.id },
       });
     },
+  },
+  {
+    before: ['allocateSpace', 'releaseAllocation', 'releaseVehicle', 'holdSpace', 'releaseHold', 'occupyHeldSpace', 'returnToHold', 'undoRelease', 'vacateSpace', 'closeStaysElsewhere'],
+    after: ['allocateSpace', 'releaseAllocation', 'releaseVehicle', 'holdSpace', 'releaseHold', 'occupyHeldSpace', 'returnToHold', 'undoRelease', 'vacateSpace', 'closeStaysElsewhere'],
   });
 }
 

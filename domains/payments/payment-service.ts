@@ -143,8 +143,8 @@ export function createPaymentService({ db, faults, gateway }: PaymentServiceDeps
     return transition(row, (paymentId) => gateway.refund(paymentId, { idempotencyKey: gatewayKey('refund', row.key), amount }));
   }
 
-  // Each write also has a fault point after it (`payments.<method>.after`): see FaultSwitches.afterWrites.
-  return faults.afterWrites('payments', ['authorize', 'capture', 'voidPayment', 'refund'], {
+  // Fault points around the writes (`payments.<method>`, and `payments.<method>.after`): see FaultSwitches.guard.
+  return faults.guard('payments', {
     /**
      * Authorizes `amount` once per key. A decline is recorded (DECLINED) and throws
      * PAYMENT_DECLINED with the gateway's reason; a retry of a declined key declines again.
@@ -157,7 +157,6 @@ export function createPaymentService({ db, faults, gateway }: PaymentServiceDeps
       if (typeof input.reference !== 'string' || input.reference.length === 0 || input.reference.length > 200) {
         throw new BusinessRejection('INVALID_REFERENCE', 'reference must be 1 to 200 characters');
       }
-      await faults.trip('payments.authorize', input.key, input.reference);
       let row = await db.payment.findUnique({ where: { key: input.key } });
       if (!row) {
         try {
@@ -184,7 +183,6 @@ export function createPaymentService({ db, faults, gateway }: PaymentServiceDeps
      * it as it is; PAYMENT_NOT_CAPTURABLE for a voided or declined one.
      */
     async capture(input: { key: string }): Promise<PaymentView> {
-      await faults.trip('payments.capture', input.key);
       let row = await resolvePending(await requirePayment(input.key));
       if (row.status === 'AUTHORIZED') {
         row = await transition(row, (paymentId) => gateway.capture(paymentId, { idempotencyKey: gatewayKey('capture', input.key) }));
@@ -200,7 +198,6 @@ export function createPaymentService({ db, faults, gateway }: PaymentServiceDeps
      * authorize attempt still in flight under the key charges nothing.
      */
     async voidPayment(input: { key: string }): Promise<PaymentView | null> {
-      await faults.trip('payments.voidPayment', input.key);
       let row = await db.payment.findUnique({ where: { key: input.key } });
       if (!row) {
         try {
@@ -226,7 +223,6 @@ export function createPaymentService({ db, faults, gateway }: PaymentServiceDeps
      * payment was never captured (void it instead); REFUND_EXCEEDS_CAPTURED for too much.
      */
     async refund(input: { key: string; amount?: number }): Promise<PaymentView> {
-      await faults.trip('payments.refund', input.key);
       let row = await resolvePending(await requirePayment(input.key));
       if (row.status === 'REFUNDED') return view(row);
       if (row.status !== 'CAPTURED') throw new BusinessRejection('PAYMENT_NOT_CAPTURED', `payment ${input.key} is ${row.status}`);
@@ -249,6 +245,10 @@ export function createPaymentService({ db, faults, gateway }: PaymentServiceDeps
       const rows = await db.payment.findMany({ where: filter, orderBy: { createdAt: 'asc' } });
       return rows.map(view);
     },
+  },
+  {
+    before: ['authorize', 'capture', 'voidPayment', 'refund'],
+    after: ['authorize', 'capture', 'voidPayment', 'refund'],
   });
 }
 

@@ -1,4 +1,4 @@
-export { normalizePlate, isValidPlate, PLATE_LETTERS } from './plate-number';
+export { normalizePlate, isValidPlate, withNormalizedPlates, PLATE_LETTERS } from './plate-number';
 export { createPlateService, type PlateService, type VerifiedPlate,
   type PlateRead,
   type PlateRecognition,

@@ -21,3 +21,8 @@ export function normalizePlate(raw: string): string {
 export function isValidPlate(normalized: string): boolean {
   return PLATE_PATTERN.test(normalized);
 }
+
+/** Fault-switch subjects plus the valid plates among them in normalised form: a switch armed for a plate matches however it was typed. */
+export function withNormalizedPlates(subjects: string[]): string[] {
+  return [...subjects, ...subjects.map(normalizePlate).filter(isValidPlate)];
+}

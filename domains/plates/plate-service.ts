@@ -1,7 +1,7 @@
 import type { Db } from '../../db/client';
 import { BusinessRejection, isUniqueViolation } from '../errors';
 import type { FaultSwitches } from '../faults/fault-switch';
-import { isValidPlate, normalizePlate } from './plate-number';
+import { isValidPlate, normalizePlate, withNormalizedPlates } from './plate-number';
 
 /** What the plate-recognition engine (an ANPR vendor) says about a plate read. */
 export interface PlateRead {
@@ -66,19 +66,17 @@ export function createPlateService({ db, faults, recognition }: PlateServiceDeps
     return { plate };
   }
 
-  // Each write also has a fault point after it (`plates.<method>.after`): see FaultSwitches.afterWrites.
-  return faults.afterWrites('plates', ['createEntryRecord', 'cancelEntryRecord', 'createExitRecord', 'cancelExitRecord'], {
+  // Fault points around the writes (`plates.<method>`, and `plates.<method>.after`): see FaultSwitches.guard.
+  return faults.guard('plates', {
     /** Normalises a plate and checks it against the rules and the blocklist (no camera read to confirm). */
     async checkPlate(rawPlate: string): Promise<VerifiedPlate> {
       const plate = normalizePlate(rawPlate);
-      await faults.trip('plates.checkPlate', plate);
       return checkRules(rawPlate, plate);
     },
 
     /** Normalises a plate, checks it against the rules and the blocklist, then has the engine confirm the read. */
     async verifyPlate(rawPlate: string, options: RecognitionOptions = {}): Promise<VerifiedPlate> {
       const plate = normalizePlate(rawPlate);
-      await faults.trip('plates.verifyPlate', plate);
       await checkRules(rawPlate, plate);
       if (!recognition) return { plate };
       const { read, source } = await recognition.confirm(plate, options);
@@ -101,7 +99,6 @@ export function createPlateService({ db, faults, recognition }: PlateServiceDeps
 
     /** Creates the entry record once per key; a retry gets the same record. */
     async createEntryRecord(input: { key: string; plate: string; lotId: string; spaceId: string }): Promise<EntryRecordView> {
-      await faults.trip('plates.createEntryRecord', input.key, input.plate, input.lotId);
       return createOnce(
         () => db.entryRecord.create({ data: input }),
         () => db.entryRecord.findUniqueOrThrow({ where: { key: input.key } }),
@@ -111,7 +108,6 @@ export function createPlateService({ db, faults, recognition }: PlateServiceDeps
 
     /** Cancels the entry record made under `key`; a no-op when there is none or it is cancelled. */
     async cancelEntryRecord(key: string): Promise<void> {
-      await faults.trip('plates.cancelEntryRecord', key);
       await db.entryRecord.updateMany({
         where: { key, status: 'ACTIVE' },
         data: { status: 'CANCELLED', cancelledAt: new Date() },
@@ -126,7 +122,6 @@ export function createPlateService({ db, faults, recognition }: PlateServiceDeps
       enteredAt: Date;
       exitedAt: Date;
     }): Promise<ExitRecordView> {
-      await faults.trip('plates.createExitRecord', input.key, input.plate, input.lotId);
       const durationSeconds = Math.max(0, Math.round((input.exitedAt.getTime() - input.enteredAt.getTime()) / 1000));
       const data = { key: input.key, plate: input.plate, lotId: input.lotId, durationSeconds };
       return createOnce(
@@ -137,12 +132,16 @@ export function createPlateService({ db, faults, recognition }: PlateServiceDeps
     },
 
     async cancelExitRecord(key: string): Promise<void> {
-      await faults.trip('plates.cancelExitRecord', key);
       await db.exitRecord.updateMany({
         where: { key, status: 'ACTIVE' },
         data: { status: 'CANCELLED', cancelledAt: new Date() },
       });
     },
+  },
+  {
+    before: ['checkPlate', 'verifyPlate', 'createEntryRecord', 'cancelEntryRecord', 'createExitRecord', 'cancelExitRecord'],
+    after: ['createEntryRecord', 'cancelEntryRecord', 'createExitRecord', 'cancelExitRecord'],
+    subjects: withNormalizedPlates,
   });
 }
 

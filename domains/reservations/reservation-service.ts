@@ -1,7 +1,7 @@
 import type { Db } from '../../db/client';
 import { BusinessRejection, NotFoundError, isUniqueViolation } from '../errors';
 import type { FaultSwitches } from '../faults/fault-switch';
-import { isValidPlate, normalizePlate } from '../plates';
+import { isValidPlate, normalizePlate, withNormalizedPlates } from '../plates';
 import { createReservationQueries } from './reservation-queries';
 
 export interface VehicleView {
@@ -126,8 +126,8 @@ export function createReservationService({ db, faults, now = () => new Date() }:
     }
   }
 
-  // Each write also has a fault point after it (`reservations.<method>.after`): see FaultSwitches.afterWrites.
-  return faults.afterWrites('reservations', ['createReservation', 'setReservationStatus', 'cancelReservationByKey'], {
+  // Fault points around the writes (`reservations.<method>`, and `reservations.<method>.after`): see FaultSwitches.guard.
+  return faults.guard('reservations', {
     /**
      * Registers a vehicle. Idempotent for the same registration (same owner name and user):
      * answers the existing one. Another owner for a registered plate: VEHICLE_EXISTS.
@@ -187,7 +187,6 @@ export function createReservationService({ db, faults, now = () => new Date() }:
       }
       if (typeof input.userId !== 'string' || input.userId.length === 0) throw new BusinessRejection('INVALID_USER', 'a reservation needs a user');
       if (typeof input.lotId !== 'string' || input.lotId.length === 0) throw new BusinessRejection('LOT_NOT_FOUND', 'a reservation needs a lot');
-      await faults.trip('reservations.createReservation', input.key, plate, input.lotId);
 
       const sameRequest = (r: ReservationRow) =>
         r.userId === input.userId &&
@@ -233,7 +232,6 @@ export function createReservationService({ db, faults, now = () => new Date() }:
       extra: { reason?: string; spaceId?: string; holdKey?: string } = {},
     ): Promise<ReservationView> {
       if (!STATUSES.includes(status)) throw new BusinessRejection('INVALID_STATUS', `unknown reservation status "${status}"`);
-      await faults.trip('reservations.setReservationStatus', id, status);
       const row = await moveTo({ id }, status, extra);
       if (!row) throw new NotFoundError(`reservation ${id} does not exist`);
       return view(row);
@@ -244,7 +242,6 @@ export function createReservationService({ db, faults, now = () => new Date() }:
      * none, or it is cancelled already; a USED or EXPIRED reservation is left as it is.
      */
     async cancelReservationByKey(key: string, reason: string): Promise<void> {
-      await faults.trip('reservations.cancelReservationByKey', key);
       const current = await db.reservation.findUnique({ where: { key } });
       if (!current || current.status === 'USED' || current.status === 'EXPIRED') return;
       try {
@@ -295,6 +292,11 @@ export function createReservationService({ db, faults, now = () => new Date() }:
       });
       return row ? view(row) : null;
     },
+  },
+  {
+    before: ['createReservation', 'setReservationStatus', 'cancelReservationByKey'],
+    after: ['createReservation', 'setReservationStatus', 'cancelReservationByKey'],
+    subjects: withNormalizedPlates,
   });
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { AlternativeService, type FallbackEvent } from '../../resilience/alternative-service';
+import { AlternativeService, type FallbackEvent, type PathContext } from '../../resilience/alternative-service';
+import { wrap, type Policy } from '../../resilience/policy';
 import {
   AllAlternativesFailedError,
   BrokenCircuitError,
@@ -27,83 +28,114 @@ describe('isBusinessError', () => {
   });
 });
 
+/** A path whose answer is `call`'s (standing in for a service's chain); it also records the context it saw. */
+function path(via: string, call: () => Promise<string>, seen: PathContext[] = []) {
+  const policy: Policy<PathContext> = { execute: async (fn, context = {}) => (seen.push(context), fn(context)) };
+  return { via, policy: wrap(policy, { execute: () => call() as never }) };
+}
+const run = (service: AlternativeService) => service.execute(async () => 'never called');
+
 describe('AlternativeService', () => {
   it('answers from the primary when it works, without touching the alternatives', async () => {
     const alt = vi.fn(async () => 'alt');
-    const result = await new AlternativeService().execute([
-      { via: 'primary', call: async () => 'p' },
-      { via: 'alternative:b', call: alt },
-    ]);
-    expect(result).toEqual({ value: 'p', via: 'primary' });
+    const seen: PathContext[] = [];
+    const result = await run(new AlternativeService([path('primary', async () => 'p', seen), path('alternative:b', alt)]));
+    expect(result).toBe('p');
+    expect(seen).toEqual([{ path: 'primary' }]);
     expect(alt).not.toHaveBeenCalled();
   });
 
-  it('moves on after outages (including an open circuit), in order, telling each switch', async () => {
+  it('moves on after outages (including an open circuit), in order, telling each switch and naming each path', async () => {
     const events: FallbackEvent[] = [];
-    const result = await new AlternativeService({ onFallback: (e) => events.push(e) }).execute([
-      { via: 'primary', call: () => Promise.reject(new BrokenCircuitError('a', 100)) },
-      { via: 'alternative:b', call: () => Promise.reject(new ExternalServiceError('b', 'timeout', 'slow')) },
-      { via: 'alternative:c', call: async () => 'c' },
-    ]);
-    expect(result).toEqual({ value: 'c', via: 'alternative:c' });
+    const seen: PathContext[] = [];
+    const result = await run(
+      new AlternativeService(
+        [
+          path('primary', () => Promise.reject(new BrokenCircuitError('a', 100)), seen),
+          path('alternative:b', () => Promise.reject(new ExternalServiceError('b', 'timeout', 'slow')), seen),
+          path('alternative:c', async () => 'c', seen),
+        ],
+        { onFallback: (e) => events.push(e) },
+      ),
+    );
+    expect(result).toBe('c');
+    expect(seen.map((c) => c.path)).toEqual(['primary', 'alternative:b', 'alternative:c']);
     expect(events.map((e) => `${e.from}->${e.to}`)).toEqual(['primary->alternative:b', 'alternative:b->alternative:c']);
   });
 
-  it('lets business errors through untouched without trying alternatives', async () => {
+  it('tries only the primary when the call says alternatives: false', async () => {
+    const alt = vi.fn(async () => 'alt');
+    const outage = new ExternalServiceError('a', 'status', '503', { status: 503 });
+    const service = new AlternativeService([path('primary', () => Promise.reject(outage)), path('alternative:b', alt)]);
+    await expect(service.execute(async () => 'x', { alternatives: false })).rejects.toBe(outage);
+    expect(alt).not.toHaveBeenCalled();
+  });
+
+  it('lets business errors and the caller\'s cancellation through untouched without trying alternatives', async () => {
     const rejection = new ExternalServiceRejection('a', 422, { error: 'UNREADABLE' });
     const alt = vi.fn(async () => 'alt');
-    await expect(
-      new AlternativeService().execute([
-        { via: 'primary', call: () => Promise.reject(rejection) },
-        { via: 'alternative:b', call: alt },
-      ]),
-    ).rejects.toBe(rejection);
+    await expect(run(new AlternativeService([path('primary', () => Promise.reject(rejection)), path('alternative:b', alt)]))).rejects.toBe(rejection);
     expect(alt).not.toHaveBeenCalled();
 
     const domain = new BusinessRejection('LOT_FULL');
-    await expect(
-      new AlternativeService().execute([
-        { via: 'primary', call: () => Promise.reject(domain) },
-        { via: 'alternative:b', call: alt },
-      ]),
-    ).rejects.toBe(domain);
+    await expect(run(new AlternativeService([path('primary', () => Promise.reject(domain)), path('alternative:b', alt)]))).rejects.toBe(domain);
+    expect(alt).not.toHaveBeenCalled();
+
+    const cancelled = new ExternalServiceError('a', 'cancelled', 'cancelled by the caller');
+    await expect(run(new AlternativeService([path('primary', () => Promise.reject(cancelled)), path('alternative:b', alt)]))).rejects.toBe(cancelled);
     expect(alt).not.toHaveBeenCalled();
   });
 
   it('takes a custom business-error predicate', async () => {
     const alt = vi.fn(async () => 'alt');
-    const service = new AlternativeService({ isBusinessError: (e) => (e as Error).message === 'no' });
-    await expect(
-      service.execute([
-        { via: 'primary', call: () => Promise.reject(new Error('no')) },
-        { via: 'alternative:b', call: alt },
-      ]),
-    ).rejects.toThrow('no');
+    const service = new AlternativeService([path('primary', () => Promise.reject(new Error('no'))), path('alternative:b', alt)], {
+      isBusinessError: (e) => (e as Error).message === 'no',
+    });
+    await expect(run(service)).rejects.toThrow('no');
     expect(alt).not.toHaveBeenCalled();
   });
 
   it('reports every failure when all paths are out, with the shortest retry-after when all circuits are open', async () => {
-    const err = await new AlternativeService()
-      .execute([
-        { via: 'primary', call: () => Promise.reject(new BrokenCircuitError('a', 5000)) },
-        { via: 'alternative:b', call: () => Promise.reject(new BrokenCircuitError('b', 2000)) },
-      ])
-      .catch((e: unknown) => e);
+    const err = await run(
+      new AlternativeService([
+        path('primary', () => Promise.reject(new BrokenCircuitError('a', 5000))),
+        path('alternative:b', () => Promise.reject(new BrokenCircuitError('b', 2000))),
+      ]),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AllAlternativesFailedError);
     expect((err as AllAlternativesFailedError).failures.map((f) => f.via)).toEqual(['primary', 'alternative:b']);
     expect(retryAfterMsOf(err)).toBe(2000);
 
-    const mixed = await new AlternativeService()
-      .execute([
-        { via: 'primary', call: () => Promise.reject(new BrokenCircuitError('a', 5000)) },
-        { via: 'alternative:b', call: () => Promise.reject(new Error('reset')) },
-      ])
-      .catch((e: unknown) => e);
+    const mixed = await run(
+      new AlternativeService([
+        path('primary', () => Promise.reject(new BrokenCircuitError('a', 5000))),
+        path('alternative:b', () => Promise.reject(new Error('reset'))),
+      ]),
+    ).catch((e: unknown) => e);
     expect(retryAfterMsOf(mixed)).toBeUndefined();
   });
 
   it('rethrows the error as is with a single path', async () => {
     const original = new ExternalServiceError('a', 'network', 'refused');
-    await expect(new AlternativeService().execute([{ via: 'primary', call: () => Promise.reject(original) }])).rejects.toBe(original);
+    await expect(run(new AlternativeService([path('primary', () => Promise.reject(original))]))).rejects.toBe(original);
+  });
+});
+
+describe('wrap', () => {
+  it('chains policies outermost first, each handing the next the context it made', async () => {
+    const order: string[] = [];
+    const tag = (name: string): Policy<PathContext & { tags?: string[] }> => ({
+      execute: async (fn, context = {}) => {
+        order.push(`${name} in`);
+        try {
+          return await fn({ ...context, tags: [...(context.tags ?? []), name] });
+        } finally {
+          order.push(`${name} out`);
+        }
+      },
+    });
+    const result = await wrap(tag('a'), tag('b'), tag('c')).execute(async (context) => context.tags!.join(','));
+    expect(result).toBe('a,b,c');
+    expect(order).toEqual(['a in', 'b in', 'c in', 'c out', 'b out', 'a out']);
   });
 });

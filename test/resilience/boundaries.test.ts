@@ -29,7 +29,9 @@ describe('resilience layer boundaries', () => {
       'ExternalServiceRejection',
       'isBusinessError',
       'ExternalService',
-      'ResilientCaller',
+      'wrap',
+      'runRequest',
+      'withCancellation',
       'ResilienceRegistry',
     ]) {
       expect(api, name).toHaveProperty(name);

@@ -55,7 +55,7 @@ describe('LoadBalancer', () => {
     const held = [deferred(), deferred()];
     const used: string[] = [];
     const running = held.map((d) =>
-      balancer.execute(async (instance) => {
+      balancer.execute(async ({ instance }) => {
         used.push(instance.id);
         await d.promise;
       }),
@@ -63,7 +63,7 @@ describe('LoadBalancer', () => {
     expect(used).toEqual(['a', 'b']);
     expect(balancer.stats().inFlight).toEqual({ a: 1, b: 1, c: 0 });
     // c is the only idle instance: every new short call goes there.
-    for (let i = 0; i < 5; i++) await balancer.execute(async (instance) => used.push(instance.id));
+    for (let i = 0; i < 5; i++) await balancer.execute(async ({ instance }) => used.push(instance.id));
     expect(used.slice(2)).toEqual(['c', 'c', 'c', 'c', 'c']);
     held[0]!.resolve();
     await running[0];

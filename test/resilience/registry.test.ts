@@ -2,6 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { parseExternalServicesConfig } from '../../config/external-services';
 import { AllAlternativesFailedError, ExternalServiceRejection, retryAfterMsOf } from '../../resilience/errors';
 import { ResilienceRegistry } from '../../resilience/registry';
+import { runRequest } from '../../resilience/service-call';
+import { anprPolicy } from '../../vendors/anpr';
 import { startSimulator, type RunningSimulator } from '../../simulators/start';
 import { capturingLogger, manualClock, probeServer, setFaults, stats } from './helpers';
 
@@ -58,8 +60,10 @@ describe('ResilienceRegistry: primary → alternatives → cache over real HTTP'
       cache: { ttlSeconds: 300 },
     });
     const registry = new ResilienceRegistry({ config, logger, now: clock.now });
+    // The product's ANPR chain (cache → primary → backup), on this registry.
+    const policy = anprPolicy(registry);
     const verify = (plate: string, cacheKey?: string) =>
-      registry.call<Verification>('anpr', {
+      runRequest<Verification>(policy, {
         method: 'POST',
         path: '/v1/plates/verify',
         body: { plate },

@@ -1,6 +1,9 @@
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { workerEnv } from './global-setup';
 import { startWorkerProcess, stopProcess } from './processes';
@@ -50,6 +53,17 @@ export async function startOwnWorker(
   };
 }
 
+/**
+ * Bundles a test's workflow file (one that re-exports the product's workflows and adds its own)
+ * for a worker of its own: start it with `{ WORKFLOW_BUNDLE_PATH: <the returned path> }`.
+ */
+export async function bundleTestWorkflows(name: string, workflowsFile: URL): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: fileURLToPath(workflowsFile), logger: new DefaultLogger('WARN') });
+  const bundle = join(inject('stack').dir, `${name}-bundle.js`);
+  await writeFile(bundle, code);
+  return bundle;
+}
+
 /** Tells a simulated vendor instance to go down, come back, fail a share of calls or slow down. */
 export async function setVendorFaults(vendors: VendorSet, instance: string, faults: { down?: boolean; failRate?: number; latencyMs?: number }) {
   const res = await fetch(`${vendors.byName[instance]!.url}/admin/faults`, {
@@ -62,7 +76,12 @@ export async function setVendorFaults(vendors: VendorSet, instance: string, faul
 
 /** How many business calls a simulated vendor instance received. */
 export async function vendorCalls(vendors: VendorSet, instance: string): Promise<number> {
+  return (await vendorStats(vendors, instance)).calls;
+}
+
+/** A simulated vendor instance's call counters: received, and given up by their caller before the answer. */
+export async function vendorStats(vendors: VendorSet, instance: string): Promise<{ calls: number; abandoned: number }> {
   const res = await fetch(`${vendors.byName[instance]!.url}/admin/stats`);
-  const stats = (await res.json()) as { calls?: number; total?: number };
-  return stats.calls ?? stats.total ?? 0;
+  const stats = (await res.json()) as { calls?: number; total?: number; abandoned?: number };
+  return { calls: stats.calls ?? stats.total ?? 0, abandoned: stats.abandoned ?? 0 };
 }

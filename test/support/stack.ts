@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { SagaState } from '../../workflows/saga';
 import type { InjectOptions } from 'fastify';
 import { buildApp } from '../../api/app';
@@ -62,6 +62,24 @@ export async function connectStack(options: { waitMs?: number; taskQueue?: strin
       await db.$disconnect();
     },
   };
+}
+
+/**
+ * A test file's connection to the stack: connected before its tests, closed after them. Use it
+ * at the top of the file (`const stack = useStack();`) instead of a beforeAll/afterAll pair.
+ */
+export function useStack(options: Parameters<typeof connectStack>[0] = {}): TestStack {
+  let stack: TestStack | undefined;
+  beforeAll(async () => {
+    stack = await connectStack(options);
+  });
+  afterAll(async () => stack?.close());
+  return new Proxy({} as TestStack, {
+    get(_target, property) {
+      if (!stack) throw new Error('the stack is connected in beforeAll: use it inside a test or a hook');
+      return Reflect.get(stack, property);
+    },
+  });
 }
 
 /**

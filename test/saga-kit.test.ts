@@ -1,0 +1,196 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SagaState } from '../workflows/saga';
+import { createKitActivities, createKitScript } from './support/kit-activities';
+import type { KitSagaInput } from './support/kit-workflow';
+import { startInProcessWorker, type InProcessWorker } from './support/in-process-worker';
+
+/**
+ * The saga kit (workflows/saga) driven branch by branch with a minimal saga of plain steps
+ * (test/support/kit-workflow.ts), on the real dev server, through a worker of this file's
+ * own whose activities fail or reject as each test says (test/support/kit-activities.ts).
+ */
+
+const script = createKitScript();
+let worker: InProcessWorker;
+let client: Client;
+beforeAll(async () => {
+  worker = await startInProcessWorker('saga-kit', new URL('./support/kit-workflow.ts', import.meta.url), createKitActivities(script));
+  client = worker.client;
+});
+afterAll(async () => worker?.stop());
+
+type KitState = SagaState<KitSagaInput, { done: string[] }>;
+
+async function start(input: KitSagaInput): Promise<WorkflowHandle> {
+  return client.workflow.start('kitSaga', { taskQueue: worker.taskQueue, workflowId: `kit-${randomUUID()}`, args: [input] });
+}
+
+/** Queries the saga's state until `done` holds. */
+async function waitForState(handle: WorkflowHandle, done: (s: KitState) => boolean): Promise<KitState> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const state = await handle.query<KitState>('state');
+    if (done(state)) return state;
+    if (Date.now() > deadline) throw new Error(`saga ${handle.workflowId} did not reach the expected state; last: ${JSON.stringify(state)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const ended = (s: KitState) => s.endedAt !== undefined;
+const key = (handle: { workflowId: string }, step: string) => `${handle.workflowId}/${step}`;
+/** The undo calls of one saga, as `<what> <step>` (e.g. "undo-start a"), in the order they happened. */
+const undosOf = (handle: WorkflowHandle) =>
+  script.log
+    .filter((line) => line.startsWith('undo') && line.includes(`${handle.workflowId}/`))
+    .map((line) => line.replace(`${handle.workflowId}/`, '').split(' ').slice(0, 2).join(' '));
+
+describe('saga kit: going forward', () => {
+  it('a step rejected by a business rule rolls back what completed, without retrying it', async () => {
+    const handle = await startWith({ steps: ['a', 'b', 'c'] }, (h) => script.rejectedSteps.add(key(h, 'b')));
+    const state = await waitForState(handle, ended);
+    expect(state).toMatchObject({ status: 'REJECTED', reason: 'KIT_REJECTED' });
+    expect(state.steps).toMatchObject([
+      { name: 'a', status: 'COMPLETED', compensation: 'COMPENSATED' },
+      { name: 'b', status: 'REJECTED', attempts: 1, compensation: 'NONE' },
+    ]);
+    expect(undosOf(handle)).toEqual(['undo-start a', 'undo-end a']);
+  });
+
+  it('an operator retries a step that ran out of retries (retryStep), and the saga completes', async () => {
+    const input: KitSagaInput = { steps: ['a', 'b', 'c'], askOperator: ['b'] };
+    const handle = await startWith(input, (h) => script.failingSteps.add(key(h, 'b')));
+    const waiting = await waitForState(handle, (s) => s.status === 'NEEDS_ATTENTION');
+    expect(waiting.attention).toMatchObject([{ kind: 'STEP', step: 'b', error: `${key(handle, 'b')} failed` }]);
+    expect(waiting.awaiting).toEqual(expect.arrayContaining(['retryStep', 'compensate']));
+    expect(waiting.steps.at(-1)).toMatchObject({ name: 'b', status: 'WAITING_OPERATOR', attempts: 2 });
+
+    // Not what the saga waits for: on record, refused, changes nothing.
+    await handle.signal('retryCompensation', { reason: 'wrong button', by: 'op-1' });
+    await waitForState(handle, (s) => s.actions.length === 1);
+    script.failingSteps.delete(key(handle, 'b'));
+    await handle.signal('retryStep', { reason: 'fixed', by: 'op-1' });
+
+    const state = await waitForState(handle, ended);
+    expect(state).toMatchObject({ status: 'COMPLETED', result: { done: ['a', 'b', 'c'] }, attention: [] });
+    expect(state.steps.map((s) => [s.name, s.status, s.attempts])).toEqual([
+      ['a', 'COMPLETED', 1],
+      ['b', 'COMPLETED', 3],
+      ['c', 'COMPLETED', 1],
+    ]);
+    expect(state.actions).toMatchObject([
+      { action: 'retryCompensation', accepted: false, by: 'op-1' },
+      { action: 'retryStep', accepted: true, reason: 'fixed', by: 'op-1' },
+    ]);
+    expect(undosOf(handle)).toEqual([]);
+  });
+
+  it('an operator rolls back instead (compensate) while a step waits for a decision', async () => {
+    const handle = await startWith({ steps: ['a', 'b'], askOperator: ['b'] }, (h) => script.failingSteps.add(key(h, 'b')));
+    await waitForState(handle, (s) => s.status === 'NEEDS_ATTENTION');
+    await handle.signal('compensate', { reason: 'give up' });
+    const state = await waitForState(handle, ended);
+    expect(state).toMatchObject({ status: 'COMPENSATED', reason: 'OPERATOR', error: 'give up' });
+    expect(state.steps).toMatchObject([
+      { name: 'a', compensation: 'COMPENSATED' },
+      { name: 'b', status: 'FAILED', compensation: 'NONE' },
+    ]);
+    expect(script.log).toContain(`undo-start ${key(handle, 'a')} OPERATOR`);
+  });
+});
+
+describe('saga kit: compensation', () => {
+  it('reverse order (the default): each undo ends before the one of the step before it starts', async () => {
+    const handle = await startWith({ steps: ['a', 'b', 'c', 'd'] }, (h) => script.failingSteps.add(key(h, 'd')));
+    const state = await waitForState(handle, ended);
+    expect(state).toMatchObject({ status: 'COMPENSATED', reason: 'STEP_FAILED', error: `d failed: ${key(handle, 'd')} failed` });
+    expect(state.steps.map((s) => [s.name, s.status, s.compensation])).toEqual([
+      ['a', 'COMPLETED', 'COMPENSATED'],
+      ['b', 'COMPLETED', 'COMPENSATED'],
+      ['c', 'COMPLETED', 'COMPENSATED'],
+      ['d', 'FAILED', 'NONE'],
+    ]);
+    expect(undosOf(handle)).toEqual(['undo-start c', 'undo-end c', 'undo-start b', 'undo-end b', 'undo-start a', 'undo-end a']);
+  });
+
+  it('parallel order: every undo starts before any of them ends', async () => {
+    const input: KitSagaInput = { steps: ['a', 'b', 'c', 'd'], compensationOrder: 'parallel' };
+    const handle = await startWith(input, (h) => {
+      script.failingSteps.add(key(h, 'd'));
+      // Each undo waits until all three have started: undos run one by one would never finish.
+      script.undoBarrier.set(h.workflowId, 3);
+    });
+    const state = await waitForState(handle, ended);
+    expect(state.status).toBe('COMPENSATED');
+    const undos = undosOf(handle);
+    expect(undos.slice(0, 3).sort()).toEqual(['undo-start a', 'undo-start b', 'undo-start c']);
+    expect(undos.slice(3).sort()).toEqual(['undo-end a', 'undo-end b', 'undo-end c']);
+    expect(state.steps.map((s) => s.compensationAttempts)).toEqual([1, 1, 1, 0]);
+  });
+
+  it('a cancel from outside rolls the saga back, then the workflow closes as Canceled', async () => {
+    const handle = await start({ steps: ['a', 'b'], waitMs: 3_600_000 });
+    await waitForState(handle, (s) => s.awaiting.includes('proceed'));
+    await handle.cancel();
+    const failure = await handle.result().catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+
+    const state = await handle.query<KitState>('state');
+    expect(state).toMatchObject({ status: 'COMPENSATED', reason: 'CANCELLED', actions: [{ action: 'cancel', accepted: true }] });
+    expect(undosOf(handle)).toEqual(['undo-start b', 'undo-end b', 'undo-start a', 'undo-end a']);
+  });
+
+  it('an undo that runs out of retries waits in NEEDS_ATTENTION; retryCompensation finishes the rollback', async () => {
+    const handle = await startWith({ steps: ['a', 'b', 'c'] }, (h) => {
+      script.failingSteps.add(key(h, 'c'));
+      script.failingUndos.add(key(h, 'a'));
+    });
+    const waiting = await waitForState(handle, (s) => s.status === 'NEEDS_ATTENTION');
+    expect(waiting.attention).toMatchObject([{ kind: 'COMPENSATION', step: 'a', error: `undo of ${key(handle, 'a')} failed` }]);
+    expect(waiting.awaiting).toEqual(['retryCompensation', 'skipCompensation']);
+    expect(waiting.steps.map((s) => s.compensation)).toEqual(['FAILED', 'COMPENSATED', 'NONE']);
+
+    await handle.signal('retryStep', { reason: 'not a step' });
+    await waitForState(handle, (s) => s.actions.length === 1);
+    script.failingUndos.delete(key(handle, 'a'));
+    await handle.signal('retryCompensation', { reason: 'fixed' });
+
+    const state = await waitForState(handle, ended);
+    expect(state).toMatchObject({ status: 'COMPENSATED', reason: 'STEP_FAILED', attention: [] });
+    expect(state.steps[0]).toMatchObject({ name: 'a', compensation: 'COMPENSATED', compensationAttempts: 3 });
+    expect(state.steps[0]!.compensationError).toBeUndefined();
+    expect(state.actions).toMatchObject([
+      { action: 'retryStep', accepted: false },
+      { action: 'retryCompensation', accepted: true },
+    ]);
+  });
+
+  it('skipCompensation needs a reason; with one, the undo is skipped and the saga ends FAILED', async () => {
+    const handle = await startWith({ steps: ['a', 'b'] }, (h) => {
+      script.failingSteps.add(key(h, 'b'));
+      script.failingUndos.add(key(h, 'a'));
+    });
+    await waitForState(handle, (s) => s.status === 'NEEDS_ATTENTION');
+    await handle.signal('skipCompensation', {});
+    const refused = await waitForState(handle, (s) => s.actions.length === 1);
+    expect(refused).toMatchObject({ status: 'NEEDS_ATTENTION', actions: [{ action: 'skipCompensation', accepted: false }] });
+
+    await handle.signal('skipCompensation', { reason: 'undone by hand', by: 'op-2' });
+    const state = await waitForState(handle, ended);
+    expect(state).toMatchObject({ status: 'FAILED', reason: 'STEP_FAILED', attention: [] });
+    expect(state.steps[0]).toMatchObject({ name: 'a', compensation: 'SKIPPED', compensationAttempts: 2 });
+    expect(state.actions.at(-1)).toMatchObject({ action: 'skipCompensation', accepted: true, reason: 'undone by hand', by: 'op-2' });
+  });
+});
+
+/** Starts the saga with a workflow id known in advance, so that `prepare` scripts its keys before any step runs. */
+async function startWith(input: KitSagaInput, prepare: (handle: { workflowId: string }) => void): Promise<WorkflowHandle> {
+  const workflowId = `kit-${randomUUID()}`;
+  prepare({ workflowId });
+  return client.workflow.start('kitSaga', { taskQueue: worker.taskQueue, workflowId, args: [input] });
+}

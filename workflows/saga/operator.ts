@@ -1,0 +1,122 @@
+import { CancellationScope, condition, isCancellation, log, setHandler } from '@temporalio/workflow';
+import type { SagaRecord } from './record';
+import {
+  answerUpdate,
+  compensateSignal,
+  retryCompensationSignal,
+  retryStepSignal,
+  skipCompensationSignal,
+  stateQuery,
+  type OperatorInput,
+  type OperatorSignal,
+} from './signals';
+import type { Attention, SagaState } from './state';
+
+/**
+ * The saga's side that faces people: the query and update that show its state, the operator
+ * signals and a cancel from the CLI or Web UI, the audit trail of who did what, and the
+ * NEEDS_ATTENTION wait for an operator's decision.
+ */
+export class OperatorDesk {
+  /** A cancel was requested: the workflow closes as Canceled after its rollback. */
+  cancelled = false;
+  private decision?: { seq: number; signal: OperatorSignal };
+  private decisionSeq = 0;
+
+  constructor(private readonly record: SagaRecord<unknown, unknown>) {
+    setHandler(stateQuery, () => record.state as SagaState);
+    setHandler(answerUpdate, async () => {
+      await condition(() => this.hasAnswer());
+      return record.state as SagaState;
+    });
+    setHandler(compensateSignal, (input) => this.onCompensate(input));
+    setHandler(retryStepSignal, (input) => this.onDecision('retryStep', input));
+    setHandler(retryCompensationSignal, (input) => this.onDecision('retryCompensation', input));
+    setHandler(skipCompensationSignal, (input) => this.onDecision('skipCompensation', input));
+    // A cancel from the CLI or the Web UI rolls the saga back instead of abandoning it.
+    CancellationScope.current().cancelRequested.catch(() => {
+      this.cancelled = true;
+      this.recordAction('cancel', { reason: 'workflow cancellation requested' }, true);
+      record.stopRequest ??= { reason: 'CANCELLED', message: 'the workflow was cancelled' };
+    });
+  }
+
+  /** Records an action in the audit trail (gate devices and operators). */
+  recordAction(action: string, input: OperatorInput | undefined, accepted: boolean): void {
+    this.record.metrics.operatorActions.add(1, { action, accepted: String(accepted) });
+    log.info('saga action', { action, accepted, reason: input?.reason, by: input?.by });
+    this.record.state.actions.push({
+      action,
+      ...(input?.reason !== undefined && { reason: input.reason }),
+      ...(input?.by !== undefined && { by: input.by }),
+      at: new Date().toISOString(),
+      accepted,
+    });
+  }
+
+  /** Records an anomaly the saga handled in the audit trail (by "saga"), the `saga_anomalies` metric and the log. */
+  recordAnomaly(kind: string, detail: string): void {
+    this.record.metrics.anomalies.add(1, { kind });
+    log.warn('saga anomaly', { kind, detail });
+    this.record.state.actions.push({ action: kind, reason: detail, by: 'saga', at: new Date().toISOString(), accepted: true });
+  }
+
+  /**
+   * Parks the saga in NEEDS_ATTENTION until an operator sends one of `signals`; a step
+   * (going forward) also takes compensate, and a cancellation counts as one.
+   */
+  async ask(attention: Omit<Attention, 'since'>, signals: OperatorSignal[]): Promise<OperatorSignal> {
+    const { state, metrics } = this.record;
+    const entry: Attention = { ...attention, since: new Date().toISOString() };
+    const forward = attention.kind === 'STEP';
+    const accepted: OperatorSignal[] = forward ? [...signals, 'compensate'] : signals;
+    const seen = this.decisionSeq;
+    state.attention.push(entry);
+    metrics.needsAttention.add(1, { kind: attention.kind });
+    log.warn('saga needs attention', { kind: attention.kind, step: attention.step, error: attention.error });
+    state.awaiting = [...new Set([...state.awaiting, ...accepted])];
+    this.record.setStatus('NEEDS_ATTENTION');
+    const decided = () => this.decisionAfter(seen, accepted) !== undefined;
+    try {
+      await condition(() => decided() || (forward && this.record.stopRequest !== undefined));
+    } catch (err) {
+      // Cancelled while waiting on a step: the cancel handler has asked for compensation.
+      if (!isCancellation(err)) throw err;
+    }
+    state.attention = state.attention.filter((a) => a !== entry);
+    if (state.attention.length === 0) {
+      state.awaiting = forward ? ['compensate'] : [];
+      this.record.setStatus(forward ? 'RUNNING' : 'COMPENSATING');
+    }
+    return this.decisionAfter(seen, accepted) ?? 'compensate';
+  }
+
+  /** True once the caller can be answered: ended, completed, or waiting for someone outside. */
+  private hasAnswer(): boolean {
+    const { status, awaiting } = this.record.state;
+    if (status !== 'RUNNING' && status !== 'COMPENSATING') return true;
+    return status === 'RUNNING' && awaiting.some((signal) => signal !== 'compensate');
+  }
+
+  private decisionAfter(seen: number, accepted: OperatorSignal[]): OperatorSignal | undefined {
+    const decision = this.decision;
+    return decision && decision.seq > seen && accepted.includes(decision.signal) ? decision.signal : undefined;
+  }
+
+  private onCompensate(input: OperatorInput | undefined): void {
+    const accepted = this.record.state.awaiting.includes('compensate') && this.record.stopRequest === undefined;
+    this.recordAction('compensate', input, accepted);
+    if (accepted) {
+      this.record.stopRequest = { reason: 'OPERATOR', message: input?.reason ?? 'compensation requested by an operator' };
+    }
+  }
+
+  private onDecision(signal: OperatorSignal, input: OperatorInput | undefined): void {
+    const { status, awaiting } = this.record.state;
+    const waiting = status === 'NEEDS_ATTENTION' && awaiting.includes(signal);
+    // Skipping a compensation leaves the world unbalanced: it needs a reason on record.
+    const accepted = waiting && (signal !== 'skipCompensation' || Boolean(input?.reason));
+    this.recordAction(signal, input, accepted);
+    if (accepted) this.decision = { seq: ++this.decisionSeq, signal };
+  }
+}

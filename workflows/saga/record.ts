@@ -1,0 +1,80 @@
+import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { SagaAbort, type StopRequest } from './failures';
+import { createSagaMetrics, type SagaMetrics } from './metrics';
+import { BUSINESS_KEYS, SagaStatusKey, SagaTypeKey, type BusinessKeys } from './search-attributes';
+import type { SagaState, SagaStatus } from './state';
+
+/**
+ * What every piece of a saga shares: its state (what the `state` query shows), its metrics,
+ * and whether it was asked to stop going forward. Status and business keys go to the search
+ * attributes here, and only here.
+ */
+export class SagaRecord<I, R> {
+  readonly state: SagaState<I, R>;
+  readonly metrics: SagaMetrics;
+  /** Set by a compensate signal or a cancellation: the saga rolls back at its next step or wait. */
+  stopRequest?: StopRequest;
+
+  constructor(type: string, input: I) {
+    this.metrics = createSagaMetrics(type);
+    this.metrics.started.add(1);
+    this.state = {
+      sagaId: workflowInfo().workflowId,
+      type,
+      status: 'RUNNING',
+      input,
+      startedAt: new Date().toISOString(),
+      keys: {},
+      steps: [],
+      awaiting: ['compensate'],
+      attention: [],
+      actions: [],
+    };
+  }
+
+  /** Sets the saga's type, status and first business keys as search attributes. */
+  publishStart(keys: BusinessKeys): void {
+    upsertSearchAttributes([
+      { key: SagaTypeKey, value: this.state.type },
+      { key: SagaStatusKey, value: 'RUNNING' },
+      ...keyPairs(keys),
+    ]);
+    this.rememberKeys(keys);
+  }
+
+  setKeys(keys: BusinessKeys): void {
+    upsertSearchAttributes(keyPairs(keys));
+    this.rememberKeys(keys);
+  }
+
+  setStatus(status: SagaStatus): void {
+    if (this.state.status === status) return;
+    this.state.status = status;
+    upsertSearchAttributes([{ key: SagaStatusKey, value: status }]);
+  }
+
+  throwIfStopRequested(): void {
+    const request = this.stopRequest;
+    if (request) throw new SagaAbort('compensate', request.reason, request.message);
+  }
+
+  /** Stamps the end and counts the outcome. */
+  recordEnd(): void {
+    this.state.awaiting = [];
+    this.state.endedAt = new Date().toISOString();
+    const outcome = this.state.status.toLowerCase();
+    this.metrics.outcomes.add(1, { outcome });
+    this.metrics.duration.record(Date.parse(this.state.endedAt) - Date.parse(this.state.startedAt), { outcome });
+  }
+
+  private rememberKeys(keys: BusinessKeys): void {
+    for (const [name, value] of Object.entries(keys)) if (value !== undefined) this.state.keys[name] = value;
+  }
+}
+
+function keyPairs(keys: BusinessKeys): SearchAttributeUpdatePair[] {
+  return Object.entries(keys)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => ({ key: BUSINESS_KEYS[name as keyof typeof BUSINESS_KEYS], value: value as string }));
+}
