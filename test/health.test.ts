@@ -102,8 +102,10 @@ describe('GET /health when a dependency is missing', () => {
   });
 
   it('Temporal unreachable: temporal DOWN, the workers cannot be asked (UNKNOWN), 503', async () => {
-    // Port 1: nobody listens there. A lazy connection, since connect() itself would fail.
-    const connection = Connection.lazy({ address: '127.0.0.1:1' });
+    // Port 1: nobody listens there. A lazy connection, since connect() itself would fail; without
+    // the SDK's retry interceptor, whose backoff timer outlives the aborted call and, firing after
+    // the connection is closed below, threw "Channel has been shut down" into later tests.
+    const connection = Connection.lazy({ address: '127.0.0.1:1', interceptors: [] });
     const { app, operator } = await ownApp({ temporal: new Client({ connection, namespace: 'default' }) });
     try {
       // Both at once: each waits out the 2 s deadline of the unanswered call.
