@@ -1,5 +1,6 @@
 import type { ParkingService } from '../domains/parking';
 import type { NewReservation, ReservationService } from '../domains/reservations';
+import { parseStepKey } from '../workflows/contracts/saga';
 import { asStep } from './as-step';
 
 /** A reservation the entry saga can use: its hold, and the saga to tell when the car arrives. */
@@ -41,7 +42,7 @@ export function createReservationActivities(reservations: ReservationService, pa
     findReservationForEntry: asStep(async (input: { lotId: string; plate: string }): Promise<ReservationForEntry | null> => {
       const reservation = await reservations.findActiveReservation(input.lotId, input.plate);
       if (!reservation?.holdKey) return null;
-      return { reservationId: reservation.id, holdKey: reservation.holdKey, sagaId: reservation.key.split('/')[0]! };
+      return { reservationId: reservation.id, holdKey: reservation.holdKey, sagaId: parseStepKey(reservation.key)!.sagaId };
     }),
     occupyHeldSpace: asStep((input: { key: string; holdKey: string; lotId: string; plate: string }) => parking.occupyHeldSpace(input)),
     /**

@@ -1,26 +1,12 @@
-import { defineSignal, getExternalWorkflowHandle, log, patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, log, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { databaseSteps } from './database-steps';
 import { compensationStep, plateVerificationStep, spaceAllocationStep } from './policies';
-import { vehicleArrivedSignal } from './reservation';
-import { Saga, type OperatorInput, type SagaState } from './saga';
+import { gatePassedSignal, vehicleArrivedSignal, vehicleEntryContract as contract, type SagaInput, type SagaResult } from './contracts';
+import { Saga, type SagaState } from './saga';
 
-export interface VehicleEntryInput {
-  lotId: string;
-  plate: string;
-}
-
-export interface VehicleEntryResult {
-  plate: string;
-  lotId: string;
-  spaceId: string;
-  spaceNumber: number;
-  stayId: string;
-  entryRecordId: string;
-}
-
-/** The gate saw the car go through (lots that require gate confirmation). */
-export const gatePassedSignal = defineSignal<[OperatorInput?]>('gatePassed');
+export type VehicleEntryInput = SagaInput<typeof contract>;
+export type VehicleEntryResult = SagaResult<typeof contract>;
 
 // The plate check calls the ANPR vendor, which may be slow: an ordinary activity, so that the
 // saga answers queries and updates meanwhile (a local step holds its workflow task).
@@ -32,11 +18,7 @@ const compensations = proxyActivities<Activities>(compensationStep);
  * (→ wait at the gate when the lot asks for it). Rolls back in reverse on failure.
  */
 export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<VehicleEntryInput, VehicleEntryResult>> {
-  const saga = new Saga<VehicleEntryInput, VehicleEntryResult>({
-    type: 'VehicleEntry',
-    input,
-    keys: { LotId: input.lotId },
-  });
+  const saga = new Saga<VehicleEntryInput, VehicleEntryResult>({ type: contract.type, input, keys: contract.keys(input) });
   let gatePassed = false;
   setHandler(gatePassedSignal, (signal) => {
     const waiting = saga.state.awaiting.includes('gatePassed');

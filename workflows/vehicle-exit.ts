@@ -2,21 +2,11 @@ import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { databaseSteps } from './database-steps';
 import { compensationStep, plateVerificationStep } from './policies';
+import { vehicleExitContract as contract, type SagaInput, type SagaResult } from './contracts';
 import { Saga, type SagaState } from './saga';
 
-export interface VehicleExitInput {
-  lotId: string;
-  plate: string;
-}
-
-export interface VehicleExitResult {
-  plate: string;
-  lotId: string;
-  spaceId: string;
-  stayId: string;
-  exitRecordId: string;
-  durationSeconds: number;
-}
+export type VehicleExitInput = SagaInput<typeof contract>;
+export type VehicleExitResult = SagaResult<typeof contract>;
 
 // The plate check calls the ANPR vendor, which may be slow: an ordinary activity, so that the
 // saga answers queries and updates meanwhile (a local step holds its workflow task).
@@ -33,7 +23,7 @@ const compensations = proxyActivities<Activities>(compensationStep);
  * back to (the soak found that compensation stuck in NEEDS_ATTENTION on a full lot).
  */
 export async function vehicleExit(input: VehicleExitInput): Promise<SagaState<VehicleExitInput, VehicleExitResult>> {
-  const saga = new Saga<VehicleExitInput, VehicleExitResult>({ type: 'VehicleExit', input, keys: { LotId: input.lotId } });
+  const saga = new Saga<VehicleExitInput, VehicleExitResult>({ type: contract.type, input, keys: contract.keys(input) });
 
   const steps = databaseSteps();
   const freeSpaceLast = patched('exit-frees-space-last');

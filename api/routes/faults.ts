@@ -36,7 +36,7 @@ export const faultRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domains
     { onRequest: app.requireRole('admin'), schema: { params: z.object({ point }), querystring: z.object({ match: z.string().max(200).optional() }) } },
     async (request, reply) => {
     await domains.faults.disarm(request.params.point, request.query.match);
-    return reply.code(204).send();
+    return reply.code(204).send(null);
     },
   );
 };

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import { httpStatus, runHealthChecks, type HealthReport } from '../health/report';
 import { readWorkerSnapshots } from '../worker-snapshots';
@@ -21,6 +22,19 @@ async function seesDetails(request: FastifyRequest, reply: FastifyReply): Promis
   return request.user.role === 'operator' || request.user.role === 'admin';
 }
 
+const healthStatus = z.enum(['UP', 'DOWN', 'UNKNOWN']);
+// The checks' details (pollers, vendors' instances) are diagnostics for operators: kept as each check reports them.
+const check = z.looseObject({ status: healthStatus, checkedAt: z.string(), durationMs: z.number(), error: z.string().optional() });
+const healthReply = z.union([
+  z.object({
+    status: healthStatus,
+    checks: z.object({ temporal: check, database: check, workers: check }),
+    externalServices: z.record(z.string(), z.looseObject({ status: healthStatus })),
+  }),
+  z.object({ status: healthStatus }),
+]);
+const workerView = z.object({ workerId: z.string(), updatedAt: z.string(), snapshot: z.looseObject({}) });
+
 export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   // Callers at the same moment share one run: /health is public, and each run asks Temporal and the database.
   let running: Promise<HealthReport> | undefined;
@@ -29,7 +43,7 @@ export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
       running = undefined;
     }));
 
-  app.get('/health', async (request, reply) => {
+  app.get('/health', { schema: { response: { 200: healthReply, 503: healthReply } } }, async (request, reply) => {
     const details = await seesDetails(request, reply);
     if (reply.sent) return reply;
     const health = await report();
@@ -38,5 +52,8 @@ export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
   });
 
   /** Every worker's breakers, balancer choices, cache hits and fallbacks, as they last published them. */
-  app.get('/resilience', { onRequest: app.requireRole('operator', 'admin') }, async () => ({ workers: await readWorkerSnapshots(deps.db) }));
+  app.get('/resilience', { onRequest: app.requireRole('operator', 'admin'), schema: { response: { 200: z.object({ workers: z.array(workerView) }) } } }, async () => ({
+    // A snapshot is the worker's own report: passed on whole.
+    workers: (await readWorkerSnapshots(deps.db)).map((w) => ({ ...w, snapshot: w.snapshot as unknown as Record<string, unknown> })),
+  }));
 };
