@@ -26,7 +26,7 @@ export interface paths {
                         "application/json": {
                             /** @enum {string} */
                             status: "UP" | "DOWN" | "UNKNOWN";
-                            checks: {
+                            checks?: {
                                 temporal: {
                                     /** @enum {string} */
                                     status: "UP" | "DOWN" | "UNKNOWN";
@@ -55,17 +55,15 @@ export interface paths {
                                     [key: string]: unknown;
                                 };
                             };
-                            externalServices: {
-                                [key: string]: {
-                                    /** @enum {string} */
-                                    status: "UP" | "DOWN" | "UNKNOWN";
-                                } & {
-                                    [key: string]: unknown;
-                                };
+                            externalServices?: {
+                                /** @enum {string} */
+                                status: "UP" | "DOWN" | "UNKNOWN";
+                                checkedAt: string;
+                                durationMs: number;
+                                error?: string;
+                            } & {
+                                [key: string]: unknown;
                             };
-                        } | {
-                            /** @enum {string} */
-                            status: "UP" | "DOWN" | "UNKNOWN";
                         };
                     };
                 };
@@ -123,7 +121,7 @@ export interface paths {
                         "application/json": {
                             /** @enum {string} */
                             status: "UP" | "DOWN" | "UNKNOWN";
-                            checks: {
+                            checks?: {
                                 temporal: {
                                     /** @enum {string} */
                                     status: "UP" | "DOWN" | "UNKNOWN";
@@ -152,17 +150,15 @@ export interface paths {
                                     [key: string]: unknown;
                                 };
                             };
-                            externalServices: {
-                                [key: string]: {
-                                    /** @enum {string} */
-                                    status: "UP" | "DOWN" | "UNKNOWN";
-                                } & {
-                                    [key: string]: unknown;
-                                };
+                            externalServices?: {
+                                /** @enum {string} */
+                                status: "UP" | "DOWN" | "UNKNOWN";
+                                checkedAt: string;
+                                durationMs: number;
+                                error?: string;
+                            } & {
+                                [key: string]: unknown;
                             };
-                        } | {
-                            /** @enum {string} */
-                            status: "UP" | "DOWN" | "UNKNOWN";
                         };
                     };
                 };
