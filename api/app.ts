@@ -33,11 +33,11 @@ export async function app(fastify: FastifyInstance, deps: AppDeps): Promise<void
     for (const method of [route.method].flat()) if (method !== 'HEAD') fastify.routeList.push(`${method} ${route.url}`);
   });
   await fastify.register(errorHandler);
+  await fastify.register(openapi); // before any route: it describes each as it is added
   await fastify.register(wellFormedText);
   await fastify.register(metrics);
   await fastify.register(tracing);
   await fastify.register(auth, deps.auth);
-  await fastify.register(openapi);
   await fastify.register(healthRoutes, deps);
   await fastify.register(userRoutes, deps);
   await fastify.register(lotRoutes, deps);

@@ -42,7 +42,8 @@ export const openapi = fp(async (app: FastifyInstance) => {
 
 /** A route's security (from its guard's access) and the error answers any route may give. */
 function describeRoute(route: RouteOptions): void {
-  if (!route.schema || route.schema.hide) return;
+  route.schema ??= {};
+  if (route.schema.hide) return;
   const guards = [route.onRequest ?? []].flat() as Array<{ access?: Access }>;
   const access = guards.find((g) => g.access)?.access;
   if (access) {
