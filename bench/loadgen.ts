@@ -10,7 +10,7 @@ import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createApiClient, type ApiClient } from '../client';
 import { connectClient } from '../temporal/connection';
-import { SagaStatusKey, SagaTypeKey } from '../workflows/saga/search-attributes';
+import { FINAL_STATUSES, SagaStatusKey, SagaTypeKey, orderContract, vehicleEntryContract, vehicleExitContract } from '../workflows/contracts';
 import { baselineActivities } from './baseline-activities';
 import { baselineAnswer } from './baseline-workflow';
 
@@ -96,7 +96,7 @@ interface SagaRecord {
   error?: string;
 }
 
-const FINAL = new Set(['COMPLETED', 'COMPENSATED', 'REJECTED', 'FAILED']);
+const FINAL = new Set<string>(FINAL_STATUSES);
 let init: InitMessage;
 /** The API, through the typed client (fetch keeps its connections alive). */
 let api: { device: ApiClient; user: ApiClient; admin: ApiClient };
@@ -224,9 +224,9 @@ async function baselineEager(timeoutMs: number): Promise<SagaRecord> {
 function operation(run: RunMessage, slot: number, iteration: number): () => Promise<SagaRecord[]> {
   const lot = run.lots.length > 0 ? run.lots[slot % run.lots.length]! : '';
   const entry = (plate: string) =>
-    sagaRequest('VehicleEntry', (signal) => api.device.POST('/vehicle-entries', { body: { lotId: lot, plate, requestId: requestId('e') }, signal }), run.timeoutMs);
+    sagaRequest(vehicleEntryContract.type, (signal) => api.device.POST('/vehicle-entries', { body: { lotId: lot, plate, requestId: requestId('e') }, signal }), run.timeoutMs);
   const exit = (plate: string) =>
-    sagaRequest('VehicleExit', (signal) => api.device.POST('/vehicle-exits', { body: { lotId: lot, plate, requestId: requestId('x') }, signal }), run.timeoutMs);
+    sagaRequest(vehicleExitContract.type, (signal) => api.device.POST('/vehicle-exits', { body: { lotId: lot, plate, requestId: requestId('x') }, signal }), run.timeoutMs);
   const pair = async () => {
     const plate = freshPlate();
     const entered = await entry(plate);
@@ -235,7 +235,7 @@ function operation(run: RunMessage, slot: number, iteration: number): () => Prom
   const order = async () => {
     const productId = run.products[(slot + iteration) % run.products.length]!;
     const body = { items: [{ productId, quantity: 1 }], requestId: requestId('o') };
-    return [await sagaRequest('Order', (signal) => api.user.POST('/orders', { body, signal }), run.timeoutMs)];
+    return [await sagaRequest(orderContract.type, (signal) => api.user.POST('/orders', { body, signal }), run.timeoutMs)];
   };
   switch (run.workload) {
     case 'baseline-eager':

@@ -10,6 +10,7 @@ import {
   SagaStatusKey,
   SagaTypeKey,
   answerUpdate,
+  compensateSignal,
   stateQuery,
   BUSINESS_KEYS,
   type AnySagaContract,
@@ -190,7 +191,7 @@ function runningState(sagaId: string, type: SagaType, input: unknown, keys: Busi
     startedAt: new Date().toISOString(),
     keys: Object.fromEntries(Object.entries(keys).filter((entry): entry is [string, string] => typeof entry[1] === 'string')),
     steps: [],
-    awaiting: ['compensate'],
+    awaiting: [compensateSignal.name],
     attention: [],
     actions: [],
   };

@@ -21,8 +21,8 @@ export async function reservation(input: ReservationInput): Promise<SagaState<Re
   const saga = new Saga<ReservationInput, ReservationResult>({ type: contract.type, input, keys: contract.keys(input) });
   let arrival: VehicleArrival | undefined;
   setHandler(vehicleArrivedSignal, (signal) => {
-    const waiting = saga.state.awaiting.includes('vehicleArrived');
-    saga.recordAction('vehicleArrived', { by: signal.entrySagaId }, waiting);
+    const waiting = saga.state.awaiting.includes(vehicleArrivedSignal.name);
+    saga.recordAction(vehicleArrivedSignal.name, { by: signal.entrySagaId }, waiting);
     if (waiting) arrival = signal;
   });
 
@@ -69,7 +69,7 @@ export async function reservation(input: ReservationInput): Promise<SagaState<Re
     saga.complete(booked);
 
     const untilEnd = Math.max(1, Date.parse(input.endsAt) - Date.now());
-    if (await saga.waitFor('vehicleArrived', () => arrival !== undefined, untilEnd)) {
+    if (await saga.waitFor(vehicleArrivedSignal.name, () => arrival !== undefined, untilEnd)) {
       await saga.step('markUsed', { run: () => steps.markReservationUsed({ reservationId: record.id }) });
       return { ...booked, status: 'USED' };
     }

@@ -21,8 +21,8 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
   const saga = new Saga<VehicleEntryInput, VehicleEntryResult>({ type: contract.type, input, keys: contract.keys(input) });
   let gatePassed = false;
   setHandler(gatePassedSignal, (signal) => {
-    const waiting = saga.state.awaiting.includes('gatePassed');
-    saga.recordAction('gatePassed', signal, waiting);
+    const waiting = saga.state.awaiting.includes(gatePassedSignal.name);
+    saga.recordAction(gatePassedSignal.name, signal, waiting);
     if (waiting) gatePassed = true;
   });
 
@@ -63,7 +63,7 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
 
     if (allocation.requireGateConfirmation) {
       const timeoutSeconds = allocation.gateTimeoutSeconds;
-      const passed = await saga.waitFor('gatePassed', () => gatePassed, timeoutSeconds * 1000);
+      const passed = await saga.waitFor(gatePassedSignal.name, () => gatePassed, timeoutSeconds * 1000);
       if (!passed) saga.abort('GATE_TIMEOUT', `the car did not pass the gate within ${timeoutSeconds} s`);
     }
 

@@ -18,13 +18,14 @@ export interface SagaContract<
   I extends z.ZodObject = z.ZodObject,
   R extends z.ZodObject = z.ZodObject,
   S extends Record<string, SagaSignal> = Record<string, SagaSignal>,
+  P extends string = string,
 > {
   /** The SagaType search attribute and the state's `type`. */
   type: T;
   /** The workflow function's name (workflows/index.ts exports it under this name). */
   workflowType: string;
   /** Saga ids are `<idPrefix>-<requestId>`. */
-  idPrefix: string;
+  idPrefix: P;
   /** The workflow's input: the route validates with it, the workflow's input type is inferred from it. */
   input: I;
   /** The workflow's business result (the `result` of its state). */
@@ -37,8 +38,8 @@ export interface SagaContract<
   record?: { key: keyof BusinessKeys; field: string; cancelledStatus: string };
 }
 
-export const defineSaga = <const T extends string, I extends z.ZodObject, R extends z.ZodObject, S extends Record<string, SagaSignal>>(
-  contract: SagaContract<T, I, R, S>,
+export const defineSaga = <const T extends string, I extends z.ZodObject, R extends z.ZodObject, S extends Record<string, SagaSignal>, const P extends string>(
+  contract: SagaContract<T, I, R, S, P>,
 ) => contract;
 
 export type SagaInput<C extends SagaContract> = z.infer<C['input']>;

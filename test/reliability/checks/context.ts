@@ -1,6 +1,6 @@
 import type { Db } from '../../../db/client';
 import type { LedgerEffect, Payment as GatewayPayment } from '../../../simulators/payment-gateway';
-import { FINAL_STATUSES, parseStepKey, stepKey, type SagaState } from '../../../workflows/contracts';
+import { FINAL_STATUSES, SAGAS, parseStepKey, stepKey, type AnySagaContract, type SagaState } from '../../../workflows/contracts';
 import type { SagaSeen, Scope } from '../invariants';
 
 /** The payment gateway's own books, as its admin endpoint tells them. */
@@ -15,9 +15,10 @@ export async function readGatewayBooks(url: string): Promise<GatewayBooks> {
   return (await res.json()) as GatewayBooks;
 }
 
-export type SagaType = 'entry' | 'exit' | 'order' | 'reservation';
+/** A saga kind by its id prefix (entry, exit, order, reservation). */
+export type SagaType = AnySagaContract['idPrefix'];
 export const ORDER_STATUSES = ['PENDING', 'CONFIRMED', 'CANCELLED'] as const;
-const SAGA_ID = /^(entry|exit|order|reservation)-/;
+const SAGA_ID = new RegExp(`^(${Object.values(SAGAS).map((saga) => saga.idPrefix).join('|')})-`);
 
 /** The saga an idempotency key belongs to: keys are `<sagaId>/<step>`. */
 export const sagaOfKey = (key: string): string => parseStepKey(key)?.sagaId ?? key;
