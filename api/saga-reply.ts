@@ -1,13 +1,10 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { sagaStatus, type AnySagaContract, type SagaState } from '../workflows/contracts';
+import { requestId as requestIdSchema, sagaStatus, type AnySagaContract, type SagaState } from '../workflows/contracts';
 import type { StartedSaga } from '../temporal/saga-client';
 
-/** Letters, digits and . _ : - : safe inside a workflow id. */
-export const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
-
 /** The optional `requestId` of every saga-starting body: the same id reaches the same saga. */
-export const requestId = z.string().regex(REQUEST_ID, 'letters, digits and . _ : - only, at most 100').optional();
+export const requestId = requestIdSchema.optional();
 
 /**
  * The answers of a route that starts a saga: 201 with its result, 202 while it runs (with its

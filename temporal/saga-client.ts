@@ -11,6 +11,7 @@ import {
   SagaTypeKey,
   answerUpdate,
   compensateSignal,
+  sagaIdOf,
   stateQuery,
   BUSINESS_KEYS,
   type AnySagaContract,
@@ -78,7 +79,7 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
      */
     async start<C extends AnySagaContract>(contract: C, input: SagaInput<C>, opts: { requestId?: string } = {}): Promise<StartedSaga> {
       const { type, workflowType, idPrefix } = contract;
-      const sagaId = `${idPrefix}-${opts.requestId ?? randomUUID()}`;
+      const sagaId = sagaIdOf(idPrefix, opts.requestId ?? randomUUID());
       const keys = (contract.keys as (input: SagaInput<C>) => BusinessKeys)(input);
       const searchAttributes: SearchAttributePair[] = [
         { key: SagaTypeKey, value: type },

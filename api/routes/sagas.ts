@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { normalizePlate } from '../../domains/plates';
-import { API_SIGNALS, DEVICE_SIGNALS, FINAL_STATUSES, SAGA_TYPES, operatorInput, sagaState, sagaStatus } from '../../workflows/contracts';
+import { API_SIGNALS, DEVICE_SIGNALS, FINAL_STATUSES, SAGA_TYPES, operatorInput, sagaId, sagaState, sagaStatus } from '../../workflows/contracts';
 import type { AppDeps } from '../deps';
 import { ERROR_REPLIES } from '../schemas';
 
 const ID = /^[A-Za-z0-9_-]{1,100}$/;
-const sagaId = z.string().regex(/^[A-Za-z0-9._:-]{1,150}$/, 'not a saga id');
 
 const listQuery = z.object({
   type: z.enum(SAGA_TYPES).optional(),

@@ -30,9 +30,16 @@ export const retryCompensationSignal = defineSignal<[OperatorInput?]>('retryComp
 /** Give up on a failed compensation (a reason is required); the saga ends FAILED. */
 export const skipCompensationSignal = defineSignal<[OperatorInput?]>('skipCompensation');
 
+/** A caller's request id: letters, digits and . _ : - (safe inside a workflow id; never a `/`). */
+export const requestId = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - only, at most 100');
+
+/** A saga's id: its saga's id prefix and the request id that started it, `<idPrefix>-<requestId>`. */
+export const sagaId = z.string().regex(/^[A-Za-z0-9._:-]{1,150}$/, 'not a saga id');
+export const sagaIdOf = (idPrefix: string, request: string): string => `${idPrefix}-${request}`;
+
 /**
  * A step's idempotency key, `<sagaId>/<step>`: unique to one saga and one step. Saga ids never
- * hold a `/` (REQUEST_ID), so the first `/` splits it back.
+ * hold a `/` (see requestId), so the first `/` splits it back.
  */
 export function stepKey(sagaId: string, step: string): string {
   return `${sagaId}/${step}`;
