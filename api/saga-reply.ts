@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { requestId as requestIdSchema, sagaStatus, type AnySagaContract, type SagaState } from '../workflows/contracts';
+import { FINAL_STATUSES, requestId as requestIdSchema, sagaStatus, type AnySagaContract, type SagaState } from '../workflows/contracts';
 import type { StartedSaga } from '../temporal/saga-client';
 
 /** The optional `requestId` of every saga-starting body: the same id reaches the same saga. */
@@ -57,7 +57,7 @@ export function replyWithSaga(reply: FastifyReply, { sagaId, state }: StartedSag
   const status = state.status;
   const record = contract.record;
   if (status === 'COMPLETED') return reply.code(201).send({ sagaId, status, ...(state.result as object) });
-  if (status === 'REJECTED' || status === 'COMPENSATED' || status === 'FAILED') {
+  if (FINAL_STATUSES.includes(status)) {
     const recordId = record ? state.keys?.[record.key] : undefined;
     if (record && recordId) {
       return reply

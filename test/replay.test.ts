@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TEMPORAL_BIN } from '../scripts/temporal-dev-server';
-import type { SagaState } from '../workflows/saga';
+import { FINAL_STATUSES, type SagaState } from '../workflows/contracts';
 import { armFault, connectStack, createLot, disarmFault, uniquePlate, waitForSaga, type TestStack } from './support/stack';
 
 /**
@@ -129,6 +129,8 @@ async function runScenarios(): Promise<Record<string, string>> {
   const reserve = (amount: number) =>
     stack.app.inject({ method: 'POST', url: '/reservations', headers: user, payload: { lotId: lot.id, plate: driverPlate, amount, ...period } });
   ids['reservation-declined'] = (await reserve(100)).json().sagaId;
+  // Its space is free again only once it has rolled back: the next booking of the plate waits for that.
+  await waitForSaga(stack, ids['reservation-declined']!, (s) => FINAL_STATUSES.includes(s.status));
   const booked = (await reserve(500)).json();
   await waitForSaga(stack, booked.sagaId, (s) => s.status === 'COMPLETED');
   ids['entry-with-reservation'] = (await post('/vehicle-entries', { lotId: lot.id, plate: driverPlate })).json().sagaId;
