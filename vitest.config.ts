@@ -5,7 +5,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // and observability rather than data (replayed histories, CLI, traces, metrics).
 const DATABASE_FREE = [
   'test/resilience/**', 'test/plates.test.ts', 'test/ops/**',
-  'test/replay.test.ts', 'test/cli.test.ts', 'test/tracing.test.ts', 'test/metrics.test.ts',
+  'test/replay.test.ts', 'test/cli.test.ts', 'test/tracing.test.ts', 'test/metrics.test.ts', 'test/contracts.test.ts',
 ];
 
 export default defineConfig({

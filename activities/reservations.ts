@@ -1,5 +1,6 @@
 import type { ParkingService } from '../domains/parking';
 import type { NewReservation, ReservationService } from '../domains/reservations';
+import { parseStepKey } from '../workflows/contracts/saga';
 import { asStep } from './as-step';
 import type { Fencing } from './fencing';
 
@@ -47,7 +48,7 @@ export function createReservationActivities(reservations: ReservationService, pa
     findReservationForEntry: asStep(async (input: { lotId: string; plate: string }): Promise<ReservationForEntry | null> => {
       const reservation = await reservations.findActiveReservation(input.lotId, input.plate);
       if (!reservation?.holdKey) return null;
-      return { reservationId: reservation.id, holdKey: reservation.holdKey, sagaId: reservation.key.split('/')[0]! };
+      return { reservationId: reservation.id, holdKey: reservation.holdKey, sagaId: parseStepKey(reservation.key)!.sagaId };
     }),
     occupyHeldSpace: asStep((input: { key: string; holdKey: string; lotId: string; plate: string }) =>
       fencing.forward(input.key, () => parking.occupyHeldSpace(input), () => parking.returnToHold(input)),

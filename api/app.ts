@@ -4,6 +4,7 @@ import type { AppDeps } from './deps';
 import { auth } from './plugins/auth';
 import { errorHandler } from './plugins/error-handler';
 import { metrics } from './plugins/metrics';
+import { openapi } from './plugins/openapi';
 import { tracing } from './plugins/tracing';
 import { wellFormedText } from './plugins/well-formed-text';
 import { faultRoutes } from './routes/faults';
@@ -32,6 +33,7 @@ export async function app(fastify: FastifyInstance, deps: AppDeps): Promise<void
     for (const method of [route.method].flat()) if (method !== 'HEAD') fastify.routeList.push(`${method} ${route.url}`);
   });
   await fastify.register(errorHandler);
+  await fastify.register(openapi); // before any route: it describes each as it is added
   await fastify.register(wellFormedText);
   await fastify.register(metrics);
   await fastify.register(tracing);

@@ -8,10 +8,10 @@
  */
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { Agent, request } from 'node:http';
+import { createApiClient, type ApiClient } from '../client';
 import { PLATE_LETTERS } from '../domains/plates';
 import { connectClient } from '../temporal/connection';
-import { SagaStatusKey, SagaTypeKey } from '../workflows/saga/search-attributes';
+import { FINAL_STATUSES, SagaStatusKey, SagaTypeKey, orderContract, vehicleEntryContract, vehicleExitContract } from '../workflows/contracts';
 import { baselineActivities } from './baseline-activities';
 import { baselineAnswer } from './baseline-workflow';
 
@@ -97,48 +97,12 @@ interface SagaRecord {
   error?: string;
 }
 
-const FINAL = new Set(['COMPLETED', 'COMPENSATED', 'REJECTED', 'FAILED']);
-const agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024 });
+const FINAL = new Set<string>(FINAL_STATUSES);
 let init: InitMessage;
+/** The API, through the typed client (fetch keeps its connections alive). */
+let api: { device: ApiClient; user: ApiClient; admin: ApiClient };
 let temporal: Client | undefined;
 let counter = 0;
-
-function httpJson(method: string, path: string, headers: Record<string, string>, body: unknown, timeoutMs: number) {
-  return new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const url = new URL(path, init.apiUrl);
-    const req = request(
-      {
-        agent,
-        method,
-        hostname: url.hostname,
-        port: url.port,
-        path: url.pathname + url.search,
-        headers: { ...headers, ...(payload && { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }) },
-        timeout: timeoutMs,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: Record<string, unknown> = {};
-          try {
-            json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-          } catch {
-            json = { raw: text.slice(0, 200) };
-          }
-          resolve({ status: res.statusCode ?? 0, json });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
-}
 
 /** A fresh, valid, unique Turkish plate: province 01–81, three letters, three digits (about 8.9e8 of them). */
 function freshPlate(): string {
@@ -152,24 +116,26 @@ function freshPlate(): string {
 
 const requestId = (prefix: string) => `${prefix}-${init.runId}-${counter++}`;
 
+type SagaPost = (signal: AbortSignal) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
+
 /** POSTs a saga command and follows a 202 up until the saga is final. */
-async function sagaRequest(type: string, path: string, headers: Record<string, string>, body: Record<string, unknown>, timeoutMs: number): Promise<SagaRecord> {
+async function sagaRequest(type: string, post: SagaPost, timeoutMs: number): Promise<SagaRecord> {
   const start = performance.now();
   try {
-    const res = await httpJson('POST', path, headers, body, timeoutMs);
-    let status = String(res.status);
-    let json = res.json;
+    const res = await post(AbortSignal.timeout(timeoutMs));
+    let status = String(res.response.status);
+    let json = (res.data ?? res.error ?? {}) as Record<string, unknown>;
     let followUp = false;
-    if (res.status === 202) {
+    if (res.response.status === 202) {
       followUp = true;
       const sagaId = String(json.sagaId);
       for (;;) {
         if (performance.now() - start > timeoutMs) return { type, start, end: performance.now(), outcome: 'error', status: 'timeout', followUp, error: `${sagaId} not final` };
         await new Promise((r) => setTimeout(r, 50));
-        const state = await httpJson('GET', `/sagas/${encodeURIComponent(sagaId)}`, { authorization: `Bearer ${init.adminToken}` }, undefined, timeoutMs);
-        if (state.status === 200 && FINAL.has(String(state.json.status))) {
-          json = state.json;
-          status = state.json.status === 'COMPLETED' ? '201' : '409';
+        const state = await api.admin.GET('/sagas/{id}', { params: { path: { id: sagaId } }, signal: AbortSignal.timeout(timeoutMs) });
+        if (state.data && FINAL.has(state.data.status)) {
+          json = state.data;
+          status = state.data.status === 'COMPLETED' ? '201' : '409';
           break;
         }
       }
@@ -180,8 +146,9 @@ async function sagaRequest(type: string, path: string, headers: Record<string, s
     if (status === '409') return { type, id, start, end, outcome: 'rejected', status, reason: String(json.reason ?? json.status), followUp };
     return { type, id, start, end, outcome: 'error', status, followUp, error: `${status} ${JSON.stringify(json).slice(0, 200)}` };
   } catch (err) {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     const message = err instanceof Error ? err.message : String(err);
-    return { type, start, end: performance.now(), outcome: 'error', status: message === 'timeout' ? 'timeout' : 'network', error: message };
+    return { type, start, end: performance.now(), outcome: 'error', status: timedOut ? 'timeout' : 'network', error: message };
   }
 }
 
@@ -255,10 +222,11 @@ async function baselineEager(timeoutMs: number): Promise<SagaRecord> {
 
 /** One unit of work of a workload (a pair is two sagas); `slot` picks the lot and, for the mix, the kind. */
 function operation(run: RunMessage, slot: number, iteration: number): () => Promise<SagaRecord[]> {
-  const device = { 'x-device-key': init.deviceKey };
   const lot = run.lots.length > 0 ? run.lots[slot % run.lots.length]! : '';
-  const entry = (plate: string) => sagaRequest('VehicleEntry', '/vehicle-entries', device, { lotId: lot, plate, requestId: requestId('e') }, run.timeoutMs);
-  const exit = (plate: string) => sagaRequest('VehicleExit', '/vehicle-exits', device, { lotId: lot, plate, requestId: requestId('x') }, run.timeoutMs);
+  const entry = (plate: string) =>
+    sagaRequest(vehicleEntryContract.type, (signal) => api.device.POST('/vehicle-entries', { body: { lotId: lot, plate, requestId: requestId('e') }, signal }), run.timeoutMs);
+  const exit = (plate: string) =>
+    sagaRequest(vehicleExitContract.type, (signal) => api.device.POST('/vehicle-exits', { body: { lotId: lot, plate, requestId: requestId('x') }, signal }), run.timeoutMs);
   const pair = async () => {
     const plate = freshPlate();
     const entered = await entry(plate);
@@ -266,8 +234,8 @@ function operation(run: RunMessage, slot: number, iteration: number): () => Prom
   };
   const order = async () => {
     const productId = run.products[(slot + iteration) % run.products.length]!;
-    const user = { authorization: `Bearer ${init.userToken}` };
-    return [await sagaRequest('Order', '/orders', user, { items: [{ productId, quantity: 1 }], requestId: requestId('o') }, run.timeoutMs)];
+    const body = { items: [{ productId, quantity: 1 }], requestId: requestId('o') };
+    return [await sagaRequest(orderContract.type, (signal) => api.user.POST('/orders', { body, signal }), run.timeoutMs)];
   };
   switch (run.workload) {
     case 'baseline-eager':
@@ -378,6 +346,12 @@ process.on('message', (message: InitMessage | RunMessage) => {
     try {
       if (message.type === 'init') {
         init = message;
+        const baseUrl = message.apiUrl.replace(/\/$/, '');
+        api = {
+          device: createApiClient({ baseUrl, deviceKey: message.deviceKey }),
+          user: createApiClient({ baseUrl, token: message.userToken }),
+          admin: createApiClient({ baseUrl, token: message.adminToken }),
+        };
         temporal = await connectClient({ address: message.temporalAddress, namespace: 'default' });
         process.send!({ type: 'ready' });
       } else {

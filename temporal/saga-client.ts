@@ -10,24 +10,19 @@ import {
   SagaStatusKey,
   SagaTypeKey,
   answerUpdate,
+  compensateSignal,
+  sagaIdOf,
   stateQuery,
   BUSINESS_KEYS,
+  type AnySagaContract,
+  type ApiSignal,
   type BusinessKeys,
+  type OperatorInput,
+  type SagaInput,
   type SagaState,
   type SagaStatus,
-} from '../workflows/saga';
-import type { order, reservation, vehicleEntry, vehicleExit } from '../workflows';
-
-/** The sagas the platform runs: their workflow type and the prefix of their ids. */
-export const SAGA_TYPES = {
-  VehicleEntry: { workflowType: 'vehicleEntry', idPrefix: 'entry' },
-  VehicleExit: { workflowType: 'vehicleExit', idPrefix: 'exit' },
-  Reservation: { workflowType: 'reservation', idPrefix: 'reservation' },
-  Order: { workflowType: 'order', idPrefix: 'order' },
-} as const;
-export type SagaType = keyof typeof SAGA_TYPES;
-
-type SagaWorkflow = typeof vehicleEntry | typeof vehicleExit | typeof reservation | typeof order;
+  type SagaType,
+} from '../workflows/contracts';
 
 /** Business keys by search attribute name, for starting and filtering sagas. */
 export type SagaKeys = BusinessKeys;
@@ -80,20 +75,17 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
 
     /**
      * Starts a saga under `requestId` (a new id when absent) and waits for its answer.
-     * The same request id always reaches the same saga.
+     * The same request id always reaches the same saga. Its business keys come from its contract.
      */
-    async start<W extends SagaWorkflow>(
-      type: SagaType,
-      input: Parameters<W>[0],
-      opts: { requestId?: string; keys?: BusinessKeys } = {},
-    ): Promise<StartedSaga> {
-      const { workflowType, idPrefix } = SAGA_TYPES[type];
-      const sagaId = `${idPrefix}-${opts.requestId ?? randomUUID()}`;
+    async start<C extends AnySagaContract>(contract: C, input: SagaInput<C>, opts: { requestId?: string } = {}): Promise<StartedSaga> {
+      const { type, workflowType, idPrefix } = contract;
+      const sagaId = sagaIdOf(idPrefix, opts.requestId ?? randomUUID());
+      const keys = (contract.keys as (input: SagaInput<C>) => BusinessKeys)(input);
       const searchAttributes: SearchAttributePair[] = [
         { key: SagaTypeKey, value: type },
         { key: SagaStatusKey, value: 'RUNNING' },
       ];
-      for (const [name, value] of Object.entries(opts.keys ?? {})) {
+      for (const [name, value] of Object.entries(keys)) {
         if (value) searchAttributes.push({ key: BUSINESS_KEYS[name as keyof BusinessKeys], value });
       }
       const startOptions = {
@@ -138,7 +130,7 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
         if (status !== 'RUNNING') throw err;
         // Started, but no worker has answered yet (all busy, or down): it runs, and says more later.
         // (A requestId reused with another body is told apart once a worker answers.)
-        return { sagaId, state: runningState(sagaId, type, input, opts.keys ?? {}) };
+        return { sagaId, state: runningState(sagaId, type, input, keys) };
       }
     },
 
@@ -148,7 +140,7 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
     },
 
     /** Sends a signal by name; the saga records it in its audit trail. */
-    async signal(sagaId: string, name: string, payload: { reason?: string; by?: string }): Promise<void> {
+    async signal(sagaId: string, name: ApiSignal, payload: OperatorInput): Promise<void> {
       try {
         await client.workflow.getHandle(sagaId).signal(name, payload);
       } catch (err) {
@@ -200,7 +192,7 @@ function runningState(sagaId: string, type: SagaType, input: unknown, keys: Busi
     startedAt: new Date().toISOString(),
     keys: Object.fromEntries(Object.entries(keys).filter((entry): entry is [string, string] => typeof entry[1] === 'string')),
     steps: [],
-    awaiting: ['compensate'],
+    awaiting: [compensateSignal.name],
     attention: [],
     actions: [],
   };

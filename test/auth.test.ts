@@ -14,6 +14,13 @@ type Guard = 'public' | 'user' | 'operator' | 'admin' | 'device';
 const GUARDS: Record<string, Guard> = {
   'GET /health': 'public',
   'GET /metrics': 'public',
+  'GET /openapi.json': 'public',
+  'GET /docs': 'public',
+  'GET /docs/static/index.html': 'public',
+  'GET /docs/static/swagger-initializer.js': 'public',
+  'GET /docs/json': 'public',
+  'GET /docs/yaml': 'public',
+  'GET /docs/static/*': 'public',
   'GET /resilience': 'operator',
   'POST /users/register': 'public',
   'POST /users/login': 'public',

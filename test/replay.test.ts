@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { TEMPORAL_BIN } from '../scripts/temporal-dev-server';
-import type { SagaState } from '../workflows/saga';
+import type { SagaState } from '../workflows/contracts';
 import { armFault, useStack, createLot, disarmFault, uniquePlate, waitForSaga, type TestStack } from './support/stack';
 
 /**

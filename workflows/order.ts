@@ -1,19 +1,11 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { compensationStep, databaseStep, paymentFallbacks, vendorStep } from './policies';
+import { orderContract as contract, type SagaInput, type SagaResult } from './contracts';
 import { Saga, type SagaState } from './saga';
 
-export interface OrderInput {
-  userId: string;
-  items: Array<{ productId: string; quantity: number }>;
-}
-
-export interface OrderResult {
-  orderId: string;
-  status: 'CONFIRMED';
-  total: number;
-  lines: Array<{ productId: string; quantity: number; unitPrice: number }>;
-}
+export type OrderInput = SagaInput<typeof contract>;
+export type OrderResult = SagaResult<typeof contract>;
 
 const steps = proxyActivities<Activities>(databaseStep);
 const payments = proxyActivities<Activities>(vendorStep);
@@ -28,9 +20,9 @@ const compensations = proxyActivities<Activities>(compensationStep);
 export async function order(input: OrderInput): Promise<SagaState<OrderInput, OrderResult>> {
   // Releasing stock, voiding the payment and cancelling the order do not depend on each other.
   const saga = new Saga<OrderInput, OrderResult>({
-    type: 'Order',
+    type: contract.type,
     input,
-    keys: { UserId: input.userId },
+    keys: contract.keys(input),
     compensationOrder: 'parallel',
   });
 

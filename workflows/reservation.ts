@@ -1,36 +1,11 @@
-import { defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { compensationStep, databaseStep, paymentFallbacks, vendorStep } from './policies';
+import { reservationContract as contract, vehicleArrivedSignal, type SagaInput, type SagaResult, type VehicleArrival } from './contracts';
 import { Saga, type SagaState } from './saga';
 
-export interface ReservationInput {
-  userId: string;
-  lotId: string;
-  plate: string;
-  /** Whole currency units; the payment side declines under 300 (seed 002's rule). */
-  amount: number;
-  startsAt: string;
-  endsAt: string;
-}
-
-export interface ReservationResult {
-  reservationId: string;
-  lotId: string;
-  plate: string;
-  spaceId: string;
-  spaceNumber: number;
-  amount: number;
-  /** COMPLETED: booked and paid, the space held; then USED (the car came) or EXPIRED (it did not). */
-  status: 'COMPLETED' | 'USED' | 'EXPIRED';
-}
-
-export interface VehicleArrival {
-  entrySagaId: string;
-  stayId: string;
-}
-
-/** The vehicle entry saga tells the reservation saga that the car took its held space. */
-export const vehicleArrivedSignal = defineSignal<[VehicleArrival]>('vehicleArrived');
+export type ReservationInput = SagaInput<typeof contract>;
+export type ReservationResult = SagaResult<typeof contract>;
 
 const steps = proxyActivities<Activities>(databaseStep);
 const payments = proxyActivities<Activities>(vendorStep);
@@ -43,15 +18,11 @@ const compensations = proxyActivities<Activities>(compensationStep);
  * A compensate signal meanwhile cancels it: refund, release the space, CANCELLED.
  */
 export async function reservation(input: ReservationInput): Promise<SagaState<ReservationInput, ReservationResult>> {
-  const saga = new Saga<ReservationInput, ReservationResult>({
-    type: 'Reservation',
-    input,
-    keys: { LotId: input.lotId, UserId: input.userId },
-  });
+  const saga = new Saga<ReservationInput, ReservationResult>({ type: contract.type, input, keys: contract.keys(input) });
   let arrival: VehicleArrival | undefined;
   setHandler(vehicleArrivedSignal, (signal) => {
-    const waiting = saga.state.awaiting.includes('vehicleArrived');
-    saga.recordAction('vehicleArrived', { by: signal.entrySagaId }, waiting);
+    const waiting = saga.state.awaiting.includes(vehicleArrivedSignal.name);
+    saga.recordAction(vehicleArrivedSignal.name, { by: signal.entrySagaId }, waiting);
     if (waiting) arrival = signal;
   });
 
@@ -98,7 +69,7 @@ export async function reservation(input: ReservationInput): Promise<SagaState<Re
     saga.complete(booked);
 
     const untilEnd = Math.max(1, Date.parse(input.endsAt) - Date.now());
-    if (await saga.waitFor('vehicleArrived', () => arrival !== undefined, untilEnd)) {
+    if (await saga.waitFor(vehicleArrivedSignal.name, () => arrival !== undefined, untilEnd)) {
       await saga.step('markUsed', { run: () => steps.markReservationUsed({ reservationId: record.id }) });
       return { ...booked, status: 'USED' };
     }

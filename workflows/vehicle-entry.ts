@@ -1,27 +1,13 @@
-import { defineSignal, getExternalWorkflowHandle, log, patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, log, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { databaseSteps } from './database-steps';
 import { verifyPlateStep } from './plate-steps';
 import { compensationStep, spaceAllocationStep } from './policies';
-import { vehicleArrivedSignal } from './reservation';
-import { Saga, type OperatorInput, type SagaState } from './saga';
+import { gatePassedSignal, vehicleArrivedSignal, vehicleEntryContract as contract, type SagaInput, type SagaResult } from './contracts';
+import { Saga, type SagaState } from './saga';
 
-export interface VehicleEntryInput {
-  lotId: string;
-  plate: string;
-}
-
-export interface VehicleEntryResult {
-  plate: string;
-  lotId: string;
-  spaceId: string;
-  spaceNumber: number;
-  stayId: string;
-  entryRecordId: string;
-}
-
-/** The gate saw the car go through (lots that require gate confirmation). */
-export const gatePassedSignal = defineSignal<[OperatorInput?]>('gatePassed');
+export type VehicleEntryInput = SagaInput<typeof contract>;
+export type VehicleEntryResult = SagaResult<typeof contract>;
 
 const compensations = proxyActivities<Activities>(compensationStep);
 
@@ -30,15 +16,11 @@ const compensations = proxyActivities<Activities>(compensationStep);
  * (→ wait at the gate when the lot asks for it). Rolls back in reverse on failure.
  */
 export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<VehicleEntryInput, VehicleEntryResult>> {
-  const saga = new Saga<VehicleEntryInput, VehicleEntryResult>({
-    type: 'VehicleEntry',
-    input,
-    keys: { LotId: input.lotId },
-  });
+  const saga = new Saga<VehicleEntryInput, VehicleEntryResult>({ type: contract.type, input, keys: contract.keys(input) });
   let gatePassed = false;
   setHandler(gatePassedSignal, (signal) => {
-    const waiting = saga.state.awaiting.includes('gatePassed');
-    saga.recordAction('gatePassed', signal, waiting);
+    const waiting = saga.state.awaiting.includes(gatePassedSignal.name);
+    saga.recordAction(gatePassedSignal.name, signal, waiting);
     if (waiting) gatePassed = true;
   });
 
@@ -82,7 +64,7 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
 
     if (allocation.requireGateConfirmation) {
       const timeoutSeconds = allocation.gateTimeoutSeconds;
-      const passed = await saga.waitFor('gatePassed', () => gatePassed, timeoutSeconds * 1000);
+      const passed = await saga.waitFor(gatePassedSignal.name, () => gatePassed, timeoutSeconds * 1000);
       if (!passed) saga.abort('GATE_TIMEOUT', `the car did not pass the gate within ${timeoutSeconds} s`);
     }
 

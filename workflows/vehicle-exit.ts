@@ -3,21 +3,11 @@ import type { Activities } from '../activities';
 import { databaseSteps } from './database-steps';
 import { verifyPlateStep } from './plate-steps';
 import { compensationStep } from './policies';
+import { vehicleExitContract as contract, type SagaInput, type SagaResult } from './contracts';
 import { Saga, type SagaState } from './saga';
 
-export interface VehicleExitInput {
-  lotId: string;
-  plate: string;
-}
-
-export interface VehicleExitResult {
-  plate: string;
-  lotId: string;
-  spaceId: string;
-  stayId: string;
-  exitRecordId: string;
-  durationSeconds: number;
-}
+export type VehicleExitInput = SagaInput<typeof contract>;
+export type VehicleExitResult = SagaResult<typeof contract>;
 
 const compensations = proxyActivities<Activities>(compensationStep);
 
@@ -31,7 +21,7 @@ const compensations = proxyActivities<Activities>(compensationStep);
  * back to (the soak found that compensation stuck in NEEDS_ATTENTION on a full lot).
  */
 export async function vehicleExit(input: VehicleExitInput): Promise<SagaState<VehicleExitInput, VehicleExitResult>> {
-  const saga = new Saga<VehicleExitInput, VehicleExitResult>({ type: 'VehicleExit', input, keys: { LotId: input.lotId } });
+  const saga = new Saga<VehicleExitInput, VehicleExitResult>({ type: contract.type, input, keys: contract.keys(input) });
 
   const steps = databaseSteps();
   const freeSpaceLast = patched('exit-frees-space-last');

@@ -19,7 +19,16 @@ declare module '@fastify/jwt' {
   }
 }
 
-type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+/** A route guard, carrying what it lets through for the OpenAPI document (api/plugins/openapi.ts). */
+type Guard = ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) & { access: Access };
+
+/** Who a guard lets through: a bearer token (with one of `roles`, any when empty), and gate devices when `device`. */
+export interface Access {
+  roles: Role[];
+  device: boolean;
+}
+
+const guard = (access: Access, check: (request: FastifyRequest, reply: FastifyReply) => Promise<void>): Guard => Object.assign(check, { access });
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -67,20 +76,24 @@ export const auth = fp(async (app: FastifyInstance, options: AuthOptions) => {
     return true;
   }
 
-  app.decorate('requireRole', (...roles: Role[]): Guard => async (request, reply) => {
-    await verify(request, reply, roles);
-  });
+  app.decorate('requireRole', (...roles: Role[]): Guard =>
+    guard({ roles, device: false }, async (request, reply) => {
+      await verify(request, reply, roles);
+    }),
+  );
 
-  app.decorate('requireDeviceOr', (...roles: Role[]): Guard => async (request, reply) => {
-    const key = request.headers['x-device-key'];
-    if (key !== undefined) {
-      if (isDevice(key)) {
-        request.actor = 'device';
+  app.decorate('requireDeviceOr', (...roles: Role[]): Guard =>
+    guard({ roles, device: true }, async (request, reply) => {
+      const key = request.headers['x-device-key'];
+      if (key !== undefined) {
+        if (isDevice(key)) {
+          request.actor = 'device';
+          return;
+        }
+        await reply.code(401).send({ error: 'Unauthorized', message: 'unknown device key' });
         return;
       }
-      await reply.code(401).send({ error: 'Unauthorized', message: 'unknown device key' });
-      return;
-    }
-    await verify(request, reply, roles);
-  });
+      await verify(request, reply, roles);
+    }),
+  );
 });

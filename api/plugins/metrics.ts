@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -31,7 +32,8 @@ export const metrics = fp(async (app: FastifyInstance) => {
     latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  const exposition = { description: 'Prometheus text exposition', content: { 'text/plain': { schema: z.string() } } };
+  app.get('/metrics', { schema: { response: { 200: exposition } } }, async (_request, reply) => {
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import { httpStatus, runHealthChecks, type HealthReport } from '../health/report';
 import { readWorkerSnapshots } from '../worker-snapshots';
@@ -21,6 +22,17 @@ async function seesDetails(request: FastifyRequest, reply: FastifyReply): Promis
   return request.user.role === 'operator' || request.user.role === 'admin';
 }
 
+const healthStatus = z.enum(['UP', 'DOWN', 'UNKNOWN']);
+// The checks' details (pollers, vendors' instances) are diagnostics for operators: kept as each check reports them.
+const check = z.looseObject({ status: healthStatus, checkedAt: z.string(), durationMs: z.number(), error: z.string().optional() });
+// Anonymous callers get the status alone; operators and admins every check and the vendors too.
+const healthReply = z.object({
+  status: healthStatus,
+  checks: z.object({ temporal: check, database: check, workers: check }).optional(),
+  externalServices: check.optional(),
+});
+const workerView = z.object({ workerId: z.string(), updatedAt: z.string(), snapshot: z.looseObject({}) });
+
 export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   // Callers at the same moment share one run: /health is public, and each run asks Temporal and the database.
   let running: Promise<HealthReport> | undefined;
@@ -29,14 +41,18 @@ export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
       running = undefined;
     }));
 
-  app.get('/health', async (request, reply) => {
+  app.get('/health', { schema: { response: { 200: healthReply, 503: healthReply } } }, async (request, reply) => {
     const details = await seesDetails(request, reply);
     if (reply.sent) return reply;
     const health = await report();
     reply.code(httpStatus(health.status)).header('cache-control', 'no-store');
-    return details ? health : { status: health.status };
+    // The checks' details are open-ended (see `check`): the serializer checks the declared part.
+    return (details ? health : { status: health.status }) as z.input<typeof healthReply>;
   });
 
   /** Every worker's breakers, balancer choices, cache hits and fallbacks, as they last published them. */
-  app.get('/resilience', { onRequest: app.requireRole('operator', 'admin') }, async () => ({ workers: await readWorkerSnapshots(deps.db) }));
+  app.get('/resilience', { onRequest: app.requireRole('operator', 'admin'), schema: { response: { 200: z.object({ workers: z.array(workerView) }) } } }, async () => ({
+    // A snapshot is the worker's own report: passed on whole.
+    workers: (await readWorkerSnapshots(deps.db)).map((w) => ({ ...w, snapshot: w.snapshot as unknown as Record<string, unknown> })),
+  }));
 };

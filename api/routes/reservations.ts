@@ -1,29 +1,24 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { reservation } from '../../workflows';
+import { parseStepKey, reservationContract } from '../../workflows/contracts';
 import type { AppDeps } from '../deps';
 import { badRequest } from '../plugins/error-handler';
-import { REQUEST_ID, replyWithSaga } from '../saga-reply';
+import { requestId, replyWithSaga, sagaReplies } from '../saga-reply';
+import { errorReply, reservationStatus, reservationView, vehicleView } from '../schemas';
 
-const newReservation = z.object({
-  lotId: z.string().min(1).max(100),
-  plate: z.string().min(1).max(20),
-  amount: z.number().int().min(1).max(100_000_000),
-  startsAt: z.iso.datetime({ offset: true }),
-  endsAt: z.iso.datetime({ offset: true }),
-  requestId: z.string().regex(REQUEST_ID, 'letters, digits and . _ : - only, at most 100').optional(),
-});
+// The saga's input less the user, who is the caller.
+const newReservation = reservationContract.input.omit({ userId: true }).extend({ requestId });
 
 const newVehicle = z.object({ plate: z.string().min(1).max(20), ownerName: z.string().trim().min(1).max(200) });
 
 /** Vehicles and parking reservations (seed 002 applied to parking). */
 export const reservationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas, domains }) => {
-  app.post('/vehicles', { onRequest: app.requireRole(), schema: { body: newVehicle } }, async (request, reply) => {
+  app.post('/vehicles', { onRequest: app.requireRole(), schema: { body: newVehicle, response: { 201: vehicleView } } }, async (request, reply) => {
     const vehicle = await domains.reservations.registerVehicle({ ...request.body, ownerUserId: request.user.sub });
     return reply.code(201).send(vehicle);
   });
 
-  app.get('/vehicles/:plate', { onRequest: app.requireRole(), schema: { params: z.object({ plate: z.string().min(1).max(20) }) } }, async (request, reply) => {
+  app.get('/vehicles/:plate', { onRequest: app.requireRole(), schema: { params: z.object({ plate: z.string().min(1).max(20) }), response: { 200: vehicleView, 404: errorReply } } }, async (request, reply) => {
     const vehicle = await domains.reservations.getVehicle(request.params.plate);
     if (vehicle.ownerUserId !== request.user.sub && request.user.role !== 'admin') {
       return reply.code(404).send({ error: 'Not Found', message: `vehicle ${request.params.plate} is not registered to you` });
@@ -31,27 +26,27 @@ export const reservationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { s
     return vehicle;
   });
 
-  app.post('/reservations', { onRequest: app.requireRole(), schema: { body: newReservation } }, async (request, reply) => {
+  app.post(
+    '/reservations',
+    { onRequest: app.requireRole(), schema: { body: newReservation, response: { ...sagaReplies(reservationContract), 400: errorReply } } },
+    async (request, reply) => {
     const { requestId, ...body } = request.body;
     if (Date.parse(body.startsAt) >= Date.parse(body.endsAt)) {
       return reply.code(400).send(badRequest([{ field: 'endsAt', in: 'body', message: 'must be after startsAt' }]));
     }
     const input = { ...body, userId: request.user.sub };
-    const started = await sagas.start<typeof reservation>('Reservation', input, {
-      ...(requestId && { requestId: `${request.user.sub}-${requestId}` }),
-      keys: { LotId: body.lotId, UserId: request.user.sub },
-    });
+    // The request id is scoped to the user: two users' "1" are two reservations.
+    const started = await sagas.start(reservationContract, input, requestId ? { requestId: `${request.user.sub}-${requestId}` } : {});
     request.log.info({ sagaId: started.sagaId, status: started.state.status }, 'reservation saga answered');
-    return replyWithSaga(reply, started, input, {
-      record: { key: 'ReservationId', field: 'reservationId', cancelledStatus: 'CANCELLED' },
-    });
-  });
+    return replyWithSaga(reply, started, input, reservationContract);
+    },
+  );
 
-  app.get('/reservations', { onRequest: app.requireRole() }, async (request) => ({
+  app.get('/reservations', { onRequest: app.requireRole(), schema: { response: { 200: z.object({ reservations: z.array(reservationView) }) } } }, async (request) => ({
     reservations: await domains.reservations.listReservations(request.user.sub),
   }));
 
-  app.get('/reservations/:id', { onRequest: app.requireRole(), schema: { params: z.object({ id: z.string().min(1).max(100) }) } }, async (request) =>
+  app.get('/reservations/:id', { onRequest: app.requireRole(), schema: { params: z.object({ id: z.string().min(1).max(100) }), response: { 200: reservationView } } }, async (request) =>
     domains.reservations.getReservation(request.params.id, request.user.sub),
   );
 
@@ -60,11 +55,18 @@ export const reservationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { s
     '/reservations/:id/cancel',
     {
       onRequest: app.requireRole(),
-      schema: { params: z.object({ id: z.string().min(1).max(100) }), body: z.object({ reason: z.string().max(500).optional() }).nullish() },
+      schema: {
+        params: z.object({ id: z.string().min(1).max(100) }),
+        body: z.object({ reason: z.string().max(500).optional() }).nullish(),
+        response: {
+          202: z.object({ reservationId: z.string(), sagaId: z.string(), status: z.literal('CANCELLING') }),
+          409: z.object({ reservationId: z.string().optional(), status: reservationStatus.optional(), reason: z.string(), message: z.string(), error: z.string().optional() }),
+        },
+      },
     },
     async (request, reply) => {
       const found = await domains.reservations.getReservation(request.params.id, request.user.sub);
-      const sagaId = found.key.split('/')[0]!;
+      const sagaId = parseStepKey(found.key)!.sagaId; // the reservation is written under its saga's step key
       const state = await sagas.getState(sagaId);
       if (!state.awaiting.includes('compensate')) {
         return reply.code(409).send({

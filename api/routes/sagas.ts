@@ -1,18 +1,15 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { normalizePlate } from '../../domains/plates';
-import { SAGA_TYPES, type SagaType } from '../../temporal/saga-client';
-import { FINAL_STATUSES, type SagaStatus } from '../../workflows/saga';
+import { API_SIGNALS, DEVICE_SIGNALS, FINAL_STATUSES, SAGA_TYPES, operatorInput, sagaId, sagaState, sagaStatus } from '../../workflows/contracts';
 import type { AppDeps } from '../deps';
+import { ERROR_REPLIES } from '../schemas';
 
-const SAGA_STATUSES = ['RUNNING', 'COMPLETED', 'COMPENSATING', 'COMPENSATED', 'REJECTED', 'NEEDS_ATTENTION', 'FAILED'] as const;
-const SIGNALS = ['gatePassed', 'compensate', 'retryStep', 'retryCompensation', 'skipCompensation'] as const;
 const ID = /^[A-Za-z0-9_-]{1,100}$/;
-const sagaId = z.string().regex(/^[A-Za-z0-9._:-]{1,150}$/, 'not a saga id');
 
 const listQuery = z.object({
-  type: z.enum(Object.keys(SAGA_TYPES) as [SagaType, ...SagaType[]]).optional(),
-  status: z.enum(SAGA_STATUSES).optional(),
+  type: z.enum(SAGA_TYPES).optional(),
+  status: sagaStatus.optional(),
   plate: z
     .string()
     .max(20)
@@ -26,33 +23,67 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
-const signalBody = z
-  .object({ reason: z.string().max(1000).optional(), by: z.string().max(200).optional() })
-  .nullish()
-  .transform((b) => b ?? {});
+const sagaSummary = z
+  .object({
+    sagaId: z.string(),
+    type: z.string().optional(),
+    status: z.string().optional(),
+    /** Business keys the saga carries (Plate, LotId, UserId, OrderId, ReservationId). */
+    keys: z.record(z.string(), z.string()),
+    workflowStatus: z.string(),
+    startedAt: z.string(),
+    closedAt: z.string().optional(),
+  })
+  .meta({ id: 'SagaSummary' });
+
+const signalBody = operatorInput.nullish().transform((b) => b ?? {});
+const sagaStateReply = sagaState.meta({ id: 'SagaState' });
+
+const signalRefused = z.object({
+  sagaId: z.string(),
+  status: z.string(),
+  reason: z.enum(['SAGA_ENDED', 'SIGNAL_NOT_AWAITED']),
+  message: z.string(),
+  awaiting: z.array(z.string()).optional(),
+});
 
 export const sagaRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas }) => {
-  app.get('/sagas', { onRequest: app.requireRole('operator', 'admin'), schema: { querystring: listQuery } }, async (request) => {
-    const { type, status, limit, plate, lotId, userId, orderId, reservationId } = request.query;
-    const keys = { Plate: plate, LotId: lotId, UserId: userId, OrderId: orderId, ReservationId: reservationId };
-    return { sagas: await sagas.list({ type, status, limit, keys }) };
-  });
+  app.get(
+    '/sagas',
+    { onRequest: app.requireRole('operator', 'admin'), schema: { querystring: listQuery, response: { 200: z.object({ sagas: z.array(sagaSummary) }) } } },
+    async (request) => {
+      const { type, status, limit, plate, lotId, userId, orderId, reservationId } = request.query;
+      const keys = { Plate: plate, LotId: lotId, UserId: userId, OrderId: orderId, ReservationId: reservationId };
+      return { sagas: await sagas.list({ type, status, limit, keys }) };
+    },
+  );
 
-  app.get('/sagas/:id', { onRequest: app.requireRole('operator', 'admin'), schema: { params: z.object({ id: sagaId }) } }, async (request) => {
-    return sagas.getState(request.params.id);
-  });
+  app.get(
+    '/sagas/:id',
+    { onRequest: app.requireRole('operator', 'admin'), schema: { params: z.object({ id: sagaId }), response: { 200: sagaStateReply } } },
+    async (request) => sagas.getState(request.params.id),
+  );
 
   app.post(
     '/sagas/:id/signals/:name',
     {
-      // Gate devices send gatePassed; every other signal is an operator's.
+      // Gate devices send their sagas' device signals (gatePassed); every other signal is an operator's.
       onRequest: app.requireDeviceOr('operator', 'admin'),
-      schema: { params: z.object({ id: sagaId, name: z.enum(SIGNALS) }), body: signalBody },
+      schema: {
+        params: z.object({ id: sagaId, name: z.enum(API_SIGNALS) }),
+        body: signalBody,
+        response: {
+          202: z.object({ sagaId: z.string(), signal: z.enum(API_SIGNALS), accepted: z.literal(true) }),
+          400: ERROR_REPLIES[400],
+          403: ERROR_REPLIES[403],
+          409: signalRefused,
+        },
+      },
     },
     async (request, reply) => {
       const { id, name } = request.params;
-      if (request.actor === 'device' && name !== 'gatePassed') {
-        return reply.code(403).send({ error: 'Forbidden', message: 'gate devices may only send gatePassed' });
+      if (request.actor === 'device' && !DEVICE_SIGNALS.includes(name)) {
+        return reply.code(403).send({ error: 'Forbidden', message: `gate devices may only send ${DEVICE_SIGNALS.join(' or ')}` });
       }
       // The audit trail names who acted: the token's email, or the device (with the device's own label).
       const body = { ...request.body, by: request.actor === 'device' ? `device:${request.body.by ?? 'gate'}` : request.actor };
@@ -64,7 +95,7 @@ export const sagaRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas })
         });
       }
       const state = await sagas.getState(id);
-      if (FINAL_STATUSES.includes(state.status as SagaStatus)) {
+      if (FINAL_STATUSES.includes(state.status)) {
         return reply.code(409).send({ sagaId: id, status: state.status, reason: 'SAGA_ENDED', message: 'the saga has ended' });
       }
       if (!state.awaiting.includes(name)) {

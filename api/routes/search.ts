@@ -3,9 +3,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { isValidPlate, normalizePlate } from '../../domains/plates';
 import type { AppDeps } from '../deps';
 import { Cursors, pageReply, pagedQuery } from '../pagination';
+import { page, reservationStatus, reservationView, vehicleView } from '../schemas';
 
 const ID = /^[A-Za-z0-9_-]{1,100}$/;
-const RESERVATION_STATUSES = ['PENDING', 'COMPLETED', 'CANCELLED', 'USED', 'EXPIRED'] as const;
 const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 
 /**
@@ -22,7 +22,7 @@ export const searchRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domain
       plate: z.string().max(20).transform(normalizePlate).pipe(z.string().refine(isValidPlate, 'not a valid plate')).optional(),
       lotId: z.string().regex(ID, 'not an id').optional(),
       userId: z.string().regex(ID, 'not an id').optional(),
-      status: z.enum(RESERVATION_STATUSES).optional(),
+      status: reservationStatus.optional(),
       from: instant.optional(),
       to: instant.optional(),
     },
@@ -31,7 +31,7 @@ export const searchRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domain
 
   app.get(
     '/reservations/search',
-    { onRequest: app.requireRole('operator', 'admin'), schema: { querystring: reservationQuery } },
+    { onRequest: app.requireRole('operator', 'admin'), schema: { querystring: reservationQuery, response: { 200: page('reservations', reservationView) } } },
     async (request) => {
       const { scope, ...search } = request.query;
       return pageReply('reservations', await domains.reservations.searchReservations(search), cursors, scope);
@@ -50,7 +50,7 @@ export const searchRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domain
 
   app.get(
     '/vehicles/search',
-    { onRequest: app.requireRole('operator', 'admin'), schema: { querystring: vehicleQuery } },
+    { onRequest: app.requireRole('operator', 'admin'), schema: { querystring: vehicleQuery, response: { 200: page('vehicles', vehicleView) } } },
     async (request) => {
       const { scope, ownerId, ownerEmail, ...search } = request.query;
       let ownerUserId = ownerId;

@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../deps';
+import { errorReply, userRole, userView } from '../schemas';
 
 const credentials = z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(1024) });
 
@@ -9,14 +10,14 @@ export const userRoutes: FastifyPluginAsyncZod<AppDeps & { loginRateLimit: numbe
   const { users } = deps.domains;
   await app.register(rateLimit, { global: false });
 
-  app.post('/users/register', { schema: { body: credentials } }, async (request, reply) => {
+  app.post('/users/register', { schema: { body: credentials, response: { 201: userView } } }, async (request, reply) => {
     return reply.code(201).send(await users.registerUser(request.body));
   });
 
   app.post(
     '/users/login',
     {
-      schema: { body: credentials },
+      schema: { body: credentials, response: { 200: z.object({ token: z.string(), user: userView }), 401: errorReply } },
       // Brute-force guard: per client address and account.
       config: {
         rateLimit: {
@@ -34,11 +35,11 @@ export const userRoutes: FastifyPluginAsyncZod<AppDeps & { loginRateLimit: numbe
     },
   );
 
-  app.get('/users/me', { onRequest: app.requireRole() }, async (request) => users.getUser(request.user.sub));
+  app.get('/users/me', { onRequest: app.requireRole(), schema: { response: { 200: userView } } }, async (request) => users.getUser(request.user.sub));
 
   app.put(
     '/users/me/webhook',
-    { onRequest: app.requireRole(), schema: { body: z.object({ url: z.string().max(2000).nullable() }) } },
+    { onRequest: app.requireRole(), schema: { body: z.object({ url: z.string().max(2000).nullable() }), response: { 200: userView } } },
     async (request) => users.setWebhook(request.user.sub, request.body.url),
   );
 
@@ -46,7 +47,7 @@ export const userRoutes: FastifyPluginAsyncZod<AppDeps & { loginRateLimit: numbe
     '/users/:id/role',
     {
       onRequest: app.requireRole('admin'),
-      schema: { params: z.object({ id: z.string().min(1).max(100) }), body: z.object({ role: z.enum(['user', 'operator', 'admin']) }) },
+      schema: { params: z.object({ id: z.string().min(1).max(100) }), body: z.object({ role: userRole }), response: { 200: userView } },
     },
     async (request) => users.setRole(request.params.id, request.body.role),
   );

@@ -1,17 +1,15 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { vehicleEntry, vehicleExit } from '../../workflows';
+import { vehicleEntryContract, vehicleExitContract } from '../../workflows/contracts';
 import { isValidPlate, normalizePlate } from '../../domains/plates';
 import type { AppDeps } from '../deps';
 import { Cursors, pageReply, pagedQuery } from '../pagination';
-import { REQUEST_ID, replyWithSaga } from '../saga-reply';
+import { requestId, replyWithSaga, sagaReplies } from '../saga-reply';
+import { page, vehicleView } from '../schemas';
 
-// The API checks the shape only; the plate rules belong to the plate domain (a 409 INVALID_PLATE).
-const vehicleMovement = z.object({
-  lotId: z.string().min(1).max(100),
-  plate: z.string().min(1).max(20),
-  requestId: z.string().regex(REQUEST_ID, 'letters, digits and . _ : - only, at most 100').optional(),
-});
+// The saga's input as its contract says (the shape only: the plate rules are the plate domain's, a 409 INVALID_PLATE).
+const entryBody = vehicleEntryContract.input.extend({ requestId });
+const exitBody = vehicleExitContract.input.extend({ requestId });
 
 // Stored plates (the block switch acts on a registered vehicle): a malformed one is bad input.
 const platePath = z.object({
@@ -19,24 +17,32 @@ const platePath = z.object({
 });
 
 export const vehicleRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas, domains, auth }) => {
-  app.post('/vehicle-entries', { onRequest: app.requireDeviceOr('operator', 'admin'), schema: { body: vehicleMovement } }, async (request, reply) => {
-    const { requestId, ...input } = request.body;
-    const started = await sagas.start<typeof vehicleEntry>('VehicleEntry', input, { requestId, keys: { LotId: input.lotId } });
-    request.log.info({ sagaId: started.sagaId, status: started.state.status }, 'vehicle entry saga answered');
-    return replyWithSaga(reply, started, input);
-  });
+  app.post(
+    '/vehicle-entries',
+    { onRequest: app.requireDeviceOr('operator', 'admin'), schema: { body: entryBody, response: sagaReplies(vehicleEntryContract) } },
+    async (request, reply) => {
+      const { requestId, ...input } = request.body;
+      const started = await sagas.start(vehicleEntryContract, input, { requestId });
+      request.log.info({ sagaId: started.sagaId, status: started.state.status }, 'vehicle entry saga answered');
+      return replyWithSaga(reply, started, input, vehicleEntryContract);
+    },
+  );
 
-  app.post('/vehicle-exits', { onRequest: app.requireDeviceOr('operator', 'admin'), schema: { body: vehicleMovement } }, async (request, reply) => {
-    const { requestId, ...input } = request.body;
-    const started = await sagas.start<typeof vehicleExit>('VehicleExit', input, { requestId, keys: { LotId: input.lotId } });
-    request.log.info({ sagaId: started.sagaId, status: started.state.status }, 'vehicle exit saga answered');
-    return replyWithSaga(reply, started, input);
-  });
+  app.post(
+    '/vehicle-exits',
+    { onRequest: app.requireDeviceOr('operator', 'admin'), schema: { body: exitBody, response: sagaReplies(vehicleExitContract) } },
+    async (request, reply) => {
+      const { requestId, ...input } = request.body;
+      const started = await sagas.start(vehicleExitContract, input, { requestId });
+      request.log.info({ sagaId: started.sagaId, status: started.state.status }, 'vehicle exit saga answered');
+      return replyWithSaga(reply, started, input, vehicleExitContract);
+    },
+  );
 
   const cursors = new Cursors(auth.secret);
 
   /** The caller's registered vehicles, newest first, paged; every role sees only its own here. */
-  app.get('/vehicles', { onRequest: app.requireRole(), schema: { querystring: pagedQuery('vehicles/mine', {}, cursors) } }, async (request) => {
+  app.get('/vehicles', { onRequest: app.requireRole(), schema: { querystring: pagedQuery('vehicles/mine', {}, cursors), response: { 200: page('vehicles', vehicleView) } } }, async (request) => {
     const { scope, ...page } = request.query;
     return pageReply('vehicles', await domains.reservations.listVehicles(request.user.sub, page), cursors, scope);
   });
@@ -49,7 +55,10 @@ export const vehicleRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas
    */
   app.post(
     '/vehicles/:plate/block',
-    { onRequest: app.requireRole('admin'), schema: { params: platePath, body: z.object({ reason: z.string().trim().min(1).max(500) }) } },
+    {
+      onRequest: app.requireRole('admin'),
+      schema: { params: platePath, body: z.object({ reason: z.string().trim().min(1).max(500) }), response: { 200: vehicleView } },
+    },
     async (request) => {
       const { plate } = await domains.reservations.getVehicle(request.params.plate); // 404 when not registered
       await domains.plates.blockPlate(plate, request.body.reason);
@@ -62,7 +71,7 @@ export const vehicleRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas
    * the vehicle can book and enter again. Idempotent. The blocklist entry goes last, so until the
    * end the vehicle stays refused at the gate and at booking.
    */
-  app.delete('/vehicles/:plate/block', { onRequest: app.requireRole('admin'), schema: { params: platePath } }, async (request) => {
+  app.delete('/vehicles/:plate/block', { onRequest: app.requireRole('admin'), schema: { params: platePath, response: { 200: vehicleView } } }, async (request) => {
     const { plate } = await domains.reservations.getVehicle(request.params.plate);
     const vehicle = await domains.reservations.setVehicleBlocked(plate, false);
     await domains.plates.unblockPlate(plate);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import type { SagaState } from '../../workflows/saga';
 import type { InjectOptions } from 'fastify';
 import { buildApp } from '../../api/app';
+import { createApiClient, type ApiClient } from '../../client';
 import type { Role } from '../../api/plugins/auth';
 import { DEV_DEFAULTS } from '../../config/settings';
 import { createDb, type Db } from '../../db/client';
@@ -27,6 +28,8 @@ export interface TestStack {
   app: Awaited<ReturnType<typeof buildApp>>;
   /** Signs a token for a role (and user id). */
   token(role: Role, sub?: string, email?: string): string;
+  /** The typed client (client/) on this API, through app.inject; as an admin unless given a token. */
+  api(token?: string): ApiClient;
   close(): Promise<void>;
 }
 
@@ -49,6 +52,7 @@ export async function connectStack(options: { waitMs?: number; taskQueue?: strin
     if (headers.authorization === '') delete headers.authorization;
     return rawInject({ ...opts, headers });
   }) as typeof app.inject;
+  const fetchThroughInject = injectFetch(app);
   return {
     db,
     domains,
@@ -56,11 +60,29 @@ export async function connectStack(options: { waitMs?: number; taskQueue?: strin
     sagas,
     app,
     token,
+    api: (as = adminToken) => createApiClient({ baseUrl: 'http://api.test', token: as, fetch: fetchThroughInject }),
     async close() {
       await app.close();
       await temporal.connection.close();
       await db.$disconnect();
     },
+  };
+}
+
+/** A fetch that answers from app.inject: the typed client without a listening port. */
+function injectFetch(app: TestStack['app']): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const url = new URL(request.url);
+    const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
+    const res = await app.inject({
+      method: request.method as InjectOptions['method'],
+      url: url.pathname + url.search,
+      headers: Object.fromEntries(request.headers),
+      ...(body && { payload: body }),
+    });
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) headers.set(name, String(value));
+    return new Response([204, 304].includes(res.statusCode) ? null : res.rawPayload, { status: res.statusCode, headers });
   };
 }
 

@@ -10,6 +10,7 @@ import type { SagaState } from './state';
 import { waitFor } from './waits';
 
 export type { StepDefinition } from './forward';
+import { stepKey } from '../contracts/saga';
 
 export interface SagaOptions<I> {
   /** The saga's type, e.g. "VehicleEntry" (the SagaType search attribute). */
@@ -54,7 +55,7 @@ export class Saga<I, R> {
 
   /** The idempotency key of one of this saga's steps (e.g. to capture the payment authorized earlier). */
   keyOf(step: string): string {
-    return `${this.state.sagaId}/${step}`;
+    return stepKey(this.state.sagaId, step);
   }
 
   /** Sets business keys learnt on the way (a normalised plate, an order id). */

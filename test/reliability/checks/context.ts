@@ -1,6 +1,6 @@
 import type { Db } from '../../../db/client';
 import type { LedgerEffect, Payment as GatewayPayment } from '../../../simulators/payment-gateway';
-import { FINAL_STATUSES, type SagaState } from '../../../workflows/saga';
+import { FINAL_STATUSES, SAGAS, parseStepKey, stepKey, type AnySagaContract, type SagaState } from '../../../workflows/contracts';
 import type { SagaSeen, Scope } from '../invariants';
 
 /** The payment gateway's own books, as its admin endpoint tells them. */
@@ -15,12 +15,13 @@ export async function readGatewayBooks(url: string): Promise<GatewayBooks> {
   return (await res.json()) as GatewayBooks;
 }
 
-export type SagaType = 'entry' | 'exit' | 'order' | 'reservation';
+/** A saga kind by its id prefix (entry, exit, order, reservation). */
+export type SagaType = AnySagaContract['idPrefix'];
 export const ORDER_STATUSES = ['PENDING', 'CONFIRMED', 'CANCELLED'] as const;
-const SAGA_ID = /^(entry|exit|order|reservation)-/;
+const SAGA_ID = new RegExp(`^(${Object.values(SAGAS).map((saga) => saga.idPrefix).join('|')})-`);
 
 /** The saga an idempotency key belongs to: keys are `<sagaId>/<step>`. */
-export const sagaOfKey = (key: string): string => key.split('/')[0]!;
+export const sagaOfKey = (key: string): string => parseStepKey(key)?.sagaId ?? key;
 export const typeOfSaga = (sagaId: string): string => sagaId.split('-')[0]!;
 
 /** Rows whose field is one of `values`, 200 values per query (the SQLite driver bounds a query's parameters). */
@@ -43,7 +44,7 @@ export async function loadRecords(db: Db, scope: Scope, sagaIds: Iterable<string
   const userIds = [...scope.userIds];
   const productIds = [...scope.stockPutIn.keys()];
   const ids = [...new Set([...scope.sagaIds, ...sagaIds])];
-  const keysOf = (type: SagaType, step: string) => ids.filter((id) => typeOfSaga(id) === type).map((id) => `${id}/${step}`);
+  const keysOf = (type: SagaType, step: string) => ids.filter((id) => typeOfSaga(id) === type).map((id) => stepKey(id, step));
   const orders = union(
     await whereIn(userIds, (chunk) => db.order.findMany({ where: { userId: { in: chunk } }, include: { lines: true } })),
     await whereIn(keysOf('order', 'createOrder'), (chunk) => db.order.findMany({ where: { key: { in: chunk } }, include: { lines: true } })),
@@ -164,6 +165,6 @@ export class Checks {
   /** True when `key` is the key of `step` of a saga of `type` that the checks know. */
   isStepKey(key: string, type: SagaType, ...steps: string[]): boolean {
     const id = sagaOfKey(key);
-    return typeOfSaga(id) === type && this.input.sagas.has(id) && steps.some((step) => key === `${id}/${step}`);
+    return typeOfSaga(id) === type && this.input.sagas.has(id) && steps.some((step) => key === stepKey(id, step));
   }
 }

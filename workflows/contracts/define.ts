@@ -1,0 +1,54 @@
+import { defineSignal, type SignalDefinition } from '@temporalio/workflow';
+import type { z } from 'zod';
+import type { BusinessKeys } from './search-attributes';
+
+/** A signal a saga takes besides the operator signals, with its payload's schema. */
+export interface SagaSignal<P extends z.ZodType = z.ZodType> {
+  payload: P;
+  /**
+   * Who sends it: `device` (a gate device, or an operator, through the API), or `workflow`
+   * (another saga only; the API does not offer it).
+   */
+  from: 'device' | 'workflow';
+}
+
+/** One saga's facts, written once: the API, the saga client, the workflow and the tests read them here. */
+export interface SagaContract<
+  T extends string = string,
+  I extends z.ZodObject = z.ZodObject,
+  R extends z.ZodObject = z.ZodObject,
+  S extends Record<string, SagaSignal> = Record<string, SagaSignal>,
+  P extends string = string,
+> {
+  /** The SagaType search attribute and the state's `type`. */
+  type: T;
+  /** The workflow function's name (workflows/index.ts exports it under this name). */
+  workflowType: string;
+  /** Saga ids are `<idPrefix>-<requestId>`. */
+  idPrefix: P;
+  /** The workflow's input: the route validates with it, the workflow's input type is inferred from it. */
+  input: I;
+  /** The workflow's business result (the `result` of its state). */
+  result: R;
+  /** The business keys known from the input, set at the start (search attributes and the state's keys). */
+  keys: (input: z.infer<I>) => BusinessKeys;
+  /** Signals this saga takes besides the operator signals. */
+  signals: S;
+  /** For sagas that own a record: its id's key in the saga's keys, its field in replies, and its status after a rollback. */
+  record?: { key: keyof BusinessKeys; field: string; cancelledStatus: string };
+}
+
+export const defineSaga = <const T extends string, I extends z.ZodObject, R extends z.ZodObject, S extends Record<string, SagaSignal>, const P extends string>(
+  contract: SagaContract<T, I, R, S, P>,
+) => contract;
+
+export type SagaInput<C extends SagaContract> = z.infer<C['input']>;
+export type SagaResult<C extends SagaContract> = z.infer<C['result']>;
+
+/** The Temporal definition of one of a contract's signals, named and typed by the contract. */
+export function sagaSignal<C extends SagaContract, N extends keyof C['signals'] & string>(
+  _contract: C,
+  name: N,
+): SignalDefinition<[z.infer<C['signals'][N]['payload']>]> {
+  return defineSignal<[z.infer<C['signals'][N]['payload']>]>(name);
+}

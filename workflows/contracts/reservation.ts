@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { defineSaga, sagaSignal } from './define';
+
+/** Parking reservation: check the plate, record it, hold a space, take the payment; then USED or EXPIRED. */
+export const reservationContract = defineSaga({
+  type: 'Reservation',
+  workflowType: 'reservation',
+  idPrefix: 'reservation',
+  input: z.object({
+    /** The booking user (from the caller's token, not from the body). */
+    userId: z.string().min(1).max(100),
+    lotId: z.string().min(1).max(100),
+    plate: z.string().min(1).max(20),
+    /** Whole currency units; the payment side declines under 300 (seed 002's rule). */
+    amount: z.number().int().min(1).max(100_000_000),
+    startsAt: z.iso.datetime({ offset: true }),
+    endsAt: z.iso.datetime({ offset: true }),
+  }),
+  result: z.object({
+    reservationId: z.string(),
+    lotId: z.string(),
+    plate: z.string(),
+    spaceId: z.string(),
+    spaceNumber: z.number(),
+    amount: z.number(),
+    /** COMPLETED: booked and paid, the space held; then USED (the car came) or EXPIRED (it did not). */
+    status: z.enum(['COMPLETED', 'USED', 'EXPIRED']),
+  }),
+  keys: (input) => ({ LotId: input.lotId, UserId: input.userId }),
+  signals: {
+    /** The vehicle entry saga tells the reservation saga that the car took its held space. */
+    vehicleArrived: { payload: z.object({ entrySagaId: z.string(), stayId: z.string() }), from: 'workflow' },
+  },
+  record: { key: 'ReservationId', field: 'reservationId', cancelledStatus: 'CANCELLED' },
+});
+
+export type VehicleArrival = z.infer<typeof reservationContract.signals.vehicleArrived.payload>;
+export const vehicleArrivedSignal = sagaSignal(reservationContract, 'vehicleArrived');
