@@ -37,6 +37,20 @@ export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
     return details ? health : { status: health.status };
   });
 
+  // Liveness: the process answers. Never asks a dependency, so that an orchestrator restarts
+  // the process only when it is stuck itself, not when Temporal or the database is away.
+  app.get('/health/live', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return { status: 'UP' as const };
+  });
+
+  // Readiness: /health's overall status (Temporal and the database reachable, a worker polling).
+  app.get('/health/ready', async (_request, reply) => {
+    const health = await report();
+    reply.code(httpStatus(health.status)).header('cache-control', 'no-store');
+    return { status: health.status };
+  });
+
   /** Every worker's breakers, balancer choices, cache hits and fallbacks, as they last published them. */
   app.get('/resilience', { onRequest: app.requireRole('operator', 'admin') }, async () => ({ workers: await readWorkerSnapshots(deps.db) }));
 };
