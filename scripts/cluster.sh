@@ -23,7 +23,15 @@ BIN=$ROOT/.tools/cluster/bin
 SERVICES=(history matching frontend worker) # start order; stop is the reverse
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
-free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+# A free port below 32768: Temporal keeps membership ports in a smallint column, and the
+# kernel's own picks (ephemeral ports) lie above it.
+free_port() {
+  node -e '
+    const net = require("net");
+    const tryPort = () => { const p = 20000 + Math.floor(Math.random() * 12000); const s = net.createServer();
+      s.once("error", tryPort).listen(p, "127.0.0.1", () => { console.log(p); s.close(); }); };
+    tryPort();'
+}
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Ports, database and certificates: made once, kept in DIR.
@@ -136,8 +144,15 @@ start() {
     start_service "$dir" "$name"
   done
   echo "» namespace and search attributes (ops/temporal/setup-namespace.sh)" >&2
-  ( set -a; source "$dir/cluster.env"; TEMPORAL_CLI=$TEMPORAL_BIN sh ops/temporal/setup-namespace.sh ) >>"$dir/logs/namespace.log" 2>&1 \
-    || { tail -n 20 "$dir/logs/namespace.log" >&2; die "the namespace setup failed"; }
+  ( set -a; source "$dir/cluster.env"; TEMPORAL_CLI=$TEMPORAL_BIN exec sh ops/temporal/setup-namespace.sh ) >>"$dir/logs/namespace.log" 2>&1 &
+  local setup=$!
+  while kill -0 "$setup" 2>/dev/null; do
+    for name in "${SERVICES[@]}"; do
+      pid_alive "$dir/run/$name.pid" || { kill "$setup" 2>/dev/null; tail -n 5 "$dir/logs/$name.log" >&2; die "Temporal $name exited; see $dir/logs/$name.log"; }
+    done
+    sleep 0.5
+  done
+  wait "$setup" || { tail -n 20 "$dir/logs/namespace.log" >&2; die "the namespace setup failed"; }
   echo "» Web UI (logs: $dir/logs/ui.log)" >&2
   start_service "$dir" ui
   echo "» cluster up: $(grep TEMPORAL_ADDRESS "$dir/cluster.env"), $(grep TEMPORAL_UI_URL "$dir/cluster.env")" >&2
