@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stopProcess, waitUntil } from '../support/processes';
+import { freePort, stopProcess, waitUntil } from '../support/processes';
 import { describeVerdict, finish } from '../reliability/support/finish';
 import { Load, injectHttp } from '../reliability/support/load';
 import { World } from '../reliability/support/world';
@@ -11,10 +11,14 @@ import { World } from '../reliability/support/world';
  */
 let world: World;
 let survivor: ChildProcess;
+let healthUrl: string;
 beforeAll(async () => {
   world = await World.start({ name: 'cluster-worker-kill', sagaWaitMs: 300 });
   survivor = world.worker!;
-  await world.startWorker(); // the second worker: world.worker from here on
+  // The second worker (world.worker from here on) serves its health endpoint (workers/health.ts).
+  const port = await freePort();
+  healthUrl = `http://127.0.0.1:${port}/health`;
+  await world.startWorker({ WORKER_HEALTH_PORT: String(port) });
 });
 afterAll(async () => world?.close());
 
@@ -24,6 +28,13 @@ const STARTED = 2;
 describe('one of two workers killed mid-burst on the cluster', () => {
   it('SIGKILL of a worker with steps in hand: the other finishes every saga, none twice', async () => {
     const startedAt = Date.now();
+    const probe = async (path: string) => {
+      const res = await fetch(`${healthUrl}/${path}`, { signal: AbortSignal.timeout(5000) });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    await waitUntil('the second worker to be ready (polling)', async () => (await probe('ready').catch(() => undefined))?.status === 200, 60_000);
+    expect(await probe('ready')).toEqual({ status: 200, body: { status: 'UP', runState: 'RUNNING', workflowPoller: 'POLLING', activityPoller: 'POLLING' } });
+    expect((await probe('live')).status).toBe(200);
     const load = new Load(world, injectHttp(world), { lots: 2, lotCapacity: 12, stockPerProduct: 200 });
     await load.setup();
     await world.domains.faults.arm('orders.confirmOrder', { delayMs: 3000 });
@@ -59,6 +70,9 @@ describe('one of two workers killed mid-burst on the cluster', () => {
     const verdict = await finish(world, load, { failedAllowed: 0 });
     console.info(describeVerdict('cluster worker SIGKILL', verdict, startedAt));
     expect(victim!.signalCode).toBe('SIGKILL');
+    // The second worker's endpoint: gone with it, or still ready if it was the survivor.
+    if (victim === workers[1]) await expect(probe('live')).rejects.toThrow();
+    else expect((await probe('ready')).status).toBe(200);
     expect(other.exitCode).toBeNull();
     expect(other.signalCode).toBeNull();
     expect(verdict.violations).toEqual([]);
