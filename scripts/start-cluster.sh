@@ -3,7 +3,8 @@
 # what is missing (scripts/setup.sh, scripts/setup-cluster.sh), then runs
 #   the Temporal cluster (scripts/cluster.sh: PostgreSQL, frontend/history/matching/worker,
 #   Web UI; mutual TLS), the platform's database on the same PostgreSQL server ("saga"),
-#   the vendor simulators, two saga workers and two API processes (ports 3000 and 3001).
+#   the vendor simulators, two saga workers and two API processes (ports 3000 and 3001); the
+#   workers and the APIs run as built JavaScript with plain node (scripts/build-js.ts), not tsx.
 # State stays in data/cluster between runs; logs in data/cluster/logs. Ctrl-C stops all of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,8 +42,9 @@ export WORKFLOW_BUNDLE_PATH="${WORKFLOW_BUNDLE_PATH:-$PWD/.tmp/workflow-bundle.j
 
 echo "» applying database migrations (PostgreSQL)"
 npx prisma migrate deploy >/dev/null
-echo "» bundling the workflow code"
+echo "» bundling the workflow code; building the API and the worker as JavaScript (.tmp/js)"
 node --import tsx workers/build-bundle.ts "$WORKFLOW_BUNDLE_PATH" >/dev/null
+node --import tsx scripts/build-js.ts .tmp/js
 
 logs=$CLUSTER_DIR/logs
 echo "» starting the vendor simulators (logs: $logs/simulators.log)"
@@ -50,11 +52,11 @@ node --import tsx simulators/start.ts >>"$logs/simulators.log" 2>&1 & pids+=($!)
 for i in 0 1; do
   echo "» starting saga worker $((i+1)) (logs: $logs/worker-$((i+1)).log, health: http://127.0.0.1:${WORKER_HEALTH_PORTS[i]}/health/ready)"
   WORKER_HEALTH_PORT=${WORKER_HEALTH_PORTS[i]} WORKER_METRICS_PORT=${WORKER_METRICS_PORTS[i]} \
-    node --import tsx workers/main.ts >>"$logs/worker-$((i+1)).log" 2>&1 & pids+=($!)
+    node .tmp/js/worker.mjs >>"$logs/worker-$((i+1)).log" 2>&1 & pids+=($!)
 done
 for port in "${API_PORTS[@]}"; do
   echo "» starting an API on port $port (logs: $logs/api-$port.log)"
-  PORT=$port node --import tsx api/server.ts >>"$logs/api-$port.log" 2>&1 & pids+=($!)
+  PORT=$port node .tmp/js/api.mjs >>"$logs/api-$port.log" 2>&1 & pids+=($!)
 done
 for port in "${API_PORTS[@]}"; do wait_http "http://127.0.0.1:$port/health/ready" "the API on port $port"; done
 

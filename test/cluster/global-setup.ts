@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { buildPlatformJs } from '../../scripts/build-js';
 import { buildWorkflowBundle } from '../../workers/bundle';
 import type { StackInfo } from '../support/global-setup';
 
@@ -74,7 +75,10 @@ export default async function setup(project: TestProject) {
       vendors: { ANPR_URLS: '', ANPR_BACKUP_URLS: '', PAYMENT_URLS: '', PAYMENT_BACKUP_URLS: '' },
       externalServicesFile: resolve(dir, 'external-services.json'),
     };
-    await buildWorkflowBundle(stack.workflowBundlePath, { tracing: false });
+    // The API and worker processes run from built JavaScript with plain node, as in production
+    // (test/support/processes.ts reads PLATFORM_JS_DIR).
+    await Promise.all([buildWorkflowBundle(stack.workflowBundlePath, { tracing: false }), buildPlatformJs(resolve(dir, 'js'))]);
+    process.env.PLATFORM_JS_DIR = resolve(dir, 'js');
     project.provide('stack', stack);
     project.provide('cluster', { dir, env });
   } catch (err) {
