@@ -11,7 +11,8 @@ const DATABASE_FREE = [
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: [...configDefaults.exclude, ...(process.env.TEST_DATABASE_URL ? DATABASE_FREE : [])],
+    // The cluster suite has a config and a global setup of its own (vitest.cluster.config.ts).
+    exclude: [...configDefaults.exclude, 'test/cluster/**', ...(process.env.TEST_DATABASE_URL ? DATABASE_FREE : [])],
     globalSetup: ['test/support/global-setup.ts'],
     // Sagas run on a real server: generous timeouts, never timing assertions.
     testTimeout: 120_000,

@@ -1,5 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadSettings } from '../config/settings';
+import { temporalSecurity } from '../temporal/connection';
 import { workerTuning } from '../workers/tuning';
 import { baselineActivities } from './baseline-activities';
 
@@ -16,7 +17,7 @@ Runtime.install({
     telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${settings.WORKER_METRICS_PORT}` } } },
   }),
 });
-const connection = await NativeConnection.connect({ address: settings.TEMPORAL_ADDRESS });
+const connection = await NativeConnection.connect({ address: settings.TEMPORAL_ADDRESS, ...temporalSecurity() });
 const worker = await Worker.create({
   connection,
   namespace: settings.TEMPORAL_NAMESPACE,

@@ -10,7 +10,7 @@ import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createApiClient, type ApiClient } from '../client';
 import { PLATE_LETTERS } from '../domains/plates';
-import { connectClient } from '../temporal/connection';
+import { connectClient, temporalSecurity } from '../temporal/connection';
 import { FINAL_STATUSES, SagaStatusKey, SagaTypeKey, orderContract, vehicleEntryContract, vehicleExitContract } from '../workflows/contracts';
 import { baselineActivities } from './baseline-activities';
 import { baselineAnswer } from './baseline-workflow';
@@ -199,7 +199,7 @@ let eager: { client: Client; worker: Worker; running: Promise<void>; taskQueue: 
 async function eagerSetup() {
   if (eager) return eager;
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const connection = await NativeConnection.connect({ address: init.temporalAddress });
+  const connection = await NativeConnection.connect({ address: init.temporalAddress, ...temporalSecurity() });
   const taskQueue = `${init.baselineTaskQueue}-eager`;
   const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath: init.baselineBundlePath }, activities: baselineActivities });
   eager = { client: new Client({ connection }), worker, running: worker.run(), taskQueue };

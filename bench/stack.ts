@@ -7,6 +7,7 @@ import { existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { buildPlatformJs } from '../scripts/build-js';
 import { freePort, isPortOpen, stopProcess } from '../scripts/processes';
 import { devServerArgs } from '../scripts/temporal-dev-server';
 import { buildWorkflowBundle } from '../workers/bundle';
@@ -97,33 +98,6 @@ async function cachedBundle(target: string, name: string, build: () => Promise<v
 
 const fileMiB = (path: string) => (existsSync(path) ? statSync(path).size / 2 ** 20 : 0);
 
-/** Builds the worker and API entrypoints with esbuild (node_modules stay external), for --runtime js. */
-async function buildJs(dir: string): Promise<{ worker: string; api: string }> {
-  const esbuild = await import('esbuild');
-  const outdir = join(dir, 'js');
-  await esbuild.build({
-    entryPoints: { worker: join(ROOT, 'workers/main.ts'), api: join(ROOT, 'api/server.ts') },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outdir,
-    outExtension: { '.js': '.mjs' },
-    logLevel: 'error',
-    plugins: [
-      {
-        // The PostgreSQL client is generated CommonJS loaded only for postgres:// URLs: leave it out.
-        name: 'external-generated',
-        setup(build) {
-          build.onResolve({ filter: /generated\/postgres$/ }, (args) => ({ path: resolve(args.resolveDir, args.path), external: true }));
-        },
-      },
-    ],
-  });
-  return { worker: join(outdir, 'worker.mjs'), api: join(outdir, 'api.mjs') };
-}
-
 /**
  * Starts the whole platform for a benchmark, on free ports, in `dir`: a Temporal dev server
  * (SQLite file), the vendor simulators, a migrated platform database, the saga worker, the
@@ -209,7 +183,7 @@ export async function startStack(options: StackOptions, log: (line: string) => v
       `database migrated, workflow bundles built${options.ordinaryActivities ? ' (saga bundle: ordinary activities in place of local ones)' : ''}${options.withWorkflowOtel ? ' (saga bundle with the OpenTelemetry workflow interceptors)' : ''}`,
     );
 
-    const js = options.runtime === 'js' ? await buildJs(dir) : undefined;
+    const js = options.runtime === 'js' ? await buildPlatformJs(join(dir, 'js')) : undefined;
     const nodeArgs = (name: string, entry: string, built?: string) => [
       ...(options.profile.includes(name) ? ['--cpu-prof', '--cpu-prof-interval=4000', `--cpu-prof-dir=${join(dir, 'profiles', name)}`] : []),
       ...(built ? [built] : ['--import', 'tsx', join(ROOT, entry)]),

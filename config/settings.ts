@@ -65,6 +65,9 @@ const settingsSchema = z.object({
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
   /** The worker's Prometheus endpoint (SDK, saga and resilience metrics); 0 turns it off. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** The worker's health endpoint (GET /health/live, /health/ready: ready once it polls); 0 turns it off. */
+  WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  WORKER_HEALTH_HOST: z.string().default('127.0.0.1'),
   /** OTLP/HTTP endpoint of a trace collector (e.g. http://collector:4318); tracing is off without it. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** Receives every notification (order status changes), besides each user's own webhook. */

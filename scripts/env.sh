@@ -1,6 +1,8 @@
 # Shared settings of the shell scripts (sourced).
 export TEMPORAL_CLI_VERSION="v1.5.1" # newest release installable with `go install`
 TEMPORAL_CLI_EMBEDS="Server 1.29.1, UI 2.42.1" # what that release embeds
+# The cluster profile builds the same server and Web UI versions (scripts/setup-cluster.sh).
+export TEMPORAL_SERVER_VERSION="1.29.1" TEMPORAL_UI_VERSION="2.42.1"
 
 # True when $1 is an executable `temporal` CLI of the pinned release. `temporal --version`
 # says "temporal version 1.5.1 (Server 1.29.1, UI 2.42.1)" for a release binary and

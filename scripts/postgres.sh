@@ -7,6 +7,10 @@
 #                                   creates a fresh database of its own there)
 #   scripts/postgres.sh stop DIR    stops that server and removes DIR (safe to call twice)
 #   scripts/postgres.sh install     only installs PostgreSQL when missing
+#   scripts/postgres.sh serve DIR   a server whose data stays: the first time as `start` (and
+#                                   keeps its URL in DIR/url), later starts the same cluster
+#                                   again on the same port; prints its URL (the cluster profile)
+#   scripts/postgres.sh halt DIR    stops that server and keeps DIR
 #
 # initdb and postgres refuse to run as root: as root they run as the `postgres` OS user
 # (created by the Debian package). The cluster is for tests only: fsync is off, and it
@@ -108,9 +112,37 @@ stop() {
   rm -rf "$dir" "$link"
 }
 
+serve() {
+  local dir=$1
+  if [ ! -f "$dir/url" ]; then
+    local url; url=$(start "$dir")
+    # `start` may have moved the cluster to /tmp (a folder the postgres user can reach).
+    umask 077; printf '%s\n' "$url" >"$(readlink -f "$dir")/url"
+    echo "$url"; return
+  fi
+  install_postgres
+  local real; real=$(readlink -f "$dir")
+  [ -d "$real/data" ] || die "$dir/url exists but its cluster ($real/data) is gone: remove $dir to start afresh"
+  if ! as_owner "$(pg_bindir)/pg_ctl" -D "$real/data" status >/dev/null 2>&1; then
+    as_owner "$(pg_bindir)/pg_ctl" -D "$real/data" -l "$real/postgres.log" -w -t 60 start >/dev/null \
+      || { tail -n 20 "$real/postgres.log" >&2; die "the PostgreSQL server in $dir did not start"; }
+  fi
+  cat "$real/url"
+}
+
+halt() {
+  local dir=$1
+  [ -e "$dir" ] || return 0
+  local real; real=$(readlink -f "$dir")
+  [ -f "$real/data/postmaster.pid" ] || return 0
+  as_owner "$(pg_bindir)/pg_ctl" -D "$real/data" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+}
+
 case "${1:-}" in
   start) [ -n "${2:-}" ] || die "usage: $0 start DIR"; start "$2" ;;
   stop) [ -n "${2:-}" ] || die "usage: $0 stop DIR"; stop "$2" ;;
+  serve) [ -n "${2:-}" ] || die "usage: $0 serve DIR"; serve "$2" ;;
+  halt) [ -n "${2:-}" ] || die "usage: $0 halt DIR"; halt "$2" ;;
   install) install_postgres; echo "PostgreSQL binaries in $(pg_bindir)" ;;
-  *) die "usage: $0 start DIR | stop DIR | install" ;;
+  *) die "usage: $0 start DIR | stop DIR | serve DIR | halt DIR | install" ;;
 esac

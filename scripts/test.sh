@@ -6,9 +6,13 @@
 #   2. on PostgreSQL: the files that touch the database (vitest.config.ts), against a
 #      throwaway server that scripts/postgres.sh installs (from Debian's packages, when
 #      missing), starts on a free port under .tmp/, and removes afterwards, also on failure.
-# Prints one closing line summing both runs: "N passed, N failed, N skipped".
-# Arguments go to both vitest runs (e.g. a file filter). TEST_POSTGRES=0 leaves out run 2,
-# saying so (for a quick local loop; CI always runs both).
+#   3. on a Temporal cluster: test/cluster (vitest.cluster.config.ts), whose global setup starts
+#      one cluster (scripts/cluster.sh: PostgreSQL, four services, mutual TLS; built by
+#      scripts/setup-cluster.sh when missing) for its files, and removes it afterwards.
+# Prints one closing line summing the runs: "N passed, N failed, N skipped".
+# Arguments go to the first two vitest runs (e.g. a file filter); with arguments, run 3 runs
+# only when TEST_CLUSTER=1. TEST_POSTGRES=0 / TEST_CLUSTER=0 leave out run 2 / run 3, saying
+# so (for a quick local loop; CI runs all three).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -22,7 +26,8 @@ npx tsc --noEmit
 mkdir -p .tmp
 sqlite_report=.tmp/vitest-report.json
 postgres_report=.tmp/vitest-report-postgres.json
-rm -f "$sqlite_report" "$postgres_report"
+cluster_report=.tmp/vitest-report-cluster.json
+rm -f "$sqlite_report" "$postgres_report" "$cluster_report"
 status=0
 
 echo "» tests on SQLite"
@@ -49,13 +54,28 @@ else
   trap - EXIT INT TERM
 fi
 
-# The closing line sums both JSON reports. A run that failed without a failed test (a crash in
+cluster_run=${TEST_CLUSTER:-$([ $# -eq 0 ] && echo 1 || echo 0)}
+cluster_status=0
+if [ "$cluster_run" = 0 ]; then
+  echo "» tests on a Temporal cluster: LEFT OUT (TEST_CLUSTER=0, or a file filter without TEST_CLUSTER=1)" >&2
+else
+  echo "» tests on a Temporal cluster"
+  if ./scripts/setup-cluster.sh; then
+    npx vitest run -c vitest.cluster.config.ts --reporter=default --reporter=json --outputFile.json="$cluster_report" || cluster_status=$?
+  else
+    echo "» the cluster's tools could not be installed: the cluster run FAILED (see above)" >&2
+    cluster_status=1
+  fi
+fi
+
+# The closing line sums the JSON reports. A run that failed without a failed test (a crash in
 # the global setup, an unhandled error, no report, PostgreSQL not starting) counts as 1 failed.
 node -e '
   const fs = require("node:fs");
   let passed = 0, failed = 0, skipped = 0;
-  for (const [label, file, code] of [["SQLite", process.argv[1], +process.argv[2]], ["PostgreSQL", process.argv[3], +process.argv[4]]]) {
+  for (const [label, file, code] of [["SQLite", process.argv[1], +process.argv[2]], ["PostgreSQL", process.argv[3], +process.argv[4]], ["cluster", process.argv[6], +process.argv[7]]]) {
     if (label === "PostgreSQL" && process.argv[5] === "skip") { console.error("» PostgreSQL: left out (TEST_POSTGRES=0)"); continue; }
+    if (label === "cluster" && process.argv[8] === "0") { console.error("» cluster: left out"); continue; }
     const r = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : undefined;
     const p = r ? r.numPassedTests : 0, f = r ? r.numFailedTests : 0, s = r ? r.numPendingTests + r.numTodoTests : 0;
     const extra = code !== 0 && f === 0 ? 1 : 0;
@@ -64,7 +84,8 @@ node -e '
     passed += p; failed += f + extra; skipped += s;
   }
   console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
-' "$PWD/$sqlite_report" "$sqlite_status" "$PWD/$postgres_report" "$postgres_status" "$([ "${TEST_POSTGRES:-1}" = 0 ] && echo skip || echo run)"
+' "$PWD/$sqlite_report" "$sqlite_status" "$PWD/$postgres_report" "$postgres_status" "$([ "${TEST_POSTGRES:-1}" = 0 ] && echo skip || echo run)" \
+  "$PWD/$cluster_report" "$cluster_status" "$cluster_run"
 
-[ "$sqlite_status" = 0 ] && [ "$postgres_status" = 0 ] || status=1
+[ "$sqlite_status" = 0 ] && [ "$postgres_status" = 0 ] && [ "$cluster_status" = 0 ] || status=1
 exit $status

@@ -64,6 +64,14 @@ describe('GET /health on the running platform', () => {
     expect(body.externalServices.services.anpr.instances[0].url).toMatch(/^http:/);
   });
 
+  it('GET /health/ready and /health/live answer UP (200) to anyone', async () => {
+    for (const url of ['/health/ready', '/health/live']) {
+      const res = await stack.app.inject({ method: 'GET', url, headers: anonymous });
+      expect([url, res.statusCode, res.json()]).toEqual([url, 200, { status: 'UP' }]);
+      expect(res.headers['cache-control']).toBe('no-store');
+    }
+  });
+
   it('an anonymous caller gets the overall status and nothing else', async () => {
     await waitUntil('the platform UP', async () => (await health(stack.app, anonymous)).statusCode === 200);
     const res = await health(stack.app, anonymous);
@@ -118,6 +126,11 @@ describe('GET /health when a dependency is missing', () => {
       expectTimed(body.checks.temporal);
       expect(summary.statusCode).toBe(503);
       expect(summary.json()).toEqual({ status: 'DOWN' });
+      // Readiness says the same; liveness asks nothing and stays UP (nobody should restart this process).
+      const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+      expect([ready.statusCode, ready.json()]).toEqual([503, { status: 'DOWN' }]);
+      const live = await app.inject({ method: 'GET', url: '/health/live' });
+      expect([live.statusCode, live.json()]).toEqual([200, { status: 'UP' }]);
     } finally {
       await app.close();
       await connection.close();

@@ -2,9 +2,11 @@ import { OpenTelemetryActivityInboundInterceptor, makeWorkflowExporter } from '@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadSettings } from '../config/settings';
 import { createDb } from '../db/client';
+import { temporalSecurity } from '../temporal/connection';
 import { createLogger } from '../shared/logger';
 import { setUpTracing } from '../shared/tracing';
 import { composeWorker } from './compose';
+import { startHealthServer } from './health';
 import { installRuntime } from './runtime';
 import { workerTuning } from './tuning';
 
@@ -19,7 +21,7 @@ installRuntime(logger, { metricsPort: settings.WORKER_METRICS_PORT });
 const tracing = setUpTracing('saga-worker', settings.OTEL_EXPORTER_OTLP_ENDPOINT);
 const db = await createDb(settings.DATABASE_URL);
 const graph = composeWorker(settings, db, logger);
-const connection = await NativeConnection.connect({ address: settings.TEMPORAL_ADDRESS });
+const connection = await NativeConnection.connect({ address: settings.TEMPORAL_ADDRESS, ...temporalSecurity() });
 const worker = await Worker.create({
   connection,
   namespace: settings.TEMPORAL_NAMESPACE,
@@ -35,9 +37,11 @@ const worker = await Worker.create({
 
 logger.info({ taskQueue: settings.TEMPORAL_TASK_QUEUE, address: settings.TEMPORAL_ADDRESS }, 'worker started');
 graph.start();
+const health = settings.WORKER_HEALTH_PORT > 0 ? await startHealthServer(worker, { host: settings.WORKER_HEALTH_HOST, port: settings.WORKER_HEALTH_PORT }) : undefined;
 try {
   await worker.run();
 } finally {
+  health?.close();
   await graph.stop();
   await connection.close();
   await db.$disconnect();

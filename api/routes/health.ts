@@ -31,6 +31,7 @@ const healthReply = z.object({
   checks: z.object({ temporal: check, database: check, workers: check }).optional(),
   externalServices: check.optional(),
 });
+const statusOnly = z.object({ status: healthStatus });
 const workerView = z.object({ workerId: z.string(), updatedAt: z.string(), snapshot: z.looseObject({}) });
 
 export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
@@ -48,6 +49,20 @@ export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
     reply.code(httpStatus(health.status)).header('cache-control', 'no-store');
     // The checks' details are open-ended (see `check`): the serializer checks the declared part.
     return (details ? health : { status: health.status }) as z.input<typeof healthReply>;
+  });
+
+  // Liveness: the process answers. Never asks a dependency, so that an orchestrator restarts
+  // the process only when it is stuck itself, not when Temporal or the database is away.
+  app.get('/health/live', { schema: { response: { 200: statusOnly } } }, async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return { status: 'UP' as const };
+  });
+
+  // Readiness: /health's overall status (Temporal and the database reachable, a worker polling).
+  app.get('/health/ready', { schema: { response: { 200: statusOnly, 503: statusOnly } } }, async (_request, reply) => {
+    const health = await report();
+    reply.code(httpStatus(health.status)).header('cache-control', 'no-store');
+    return { status: health.status };
   });
 
   /** Every worker's breakers, balancer choices, cache hits and fallbacks, as they last published them. */

@@ -1,25 +1,29 @@
 #!/bin/sh
-# One-shot (temporal-namespace service, admin-tools image): the namespace the platform runs in
-# and the custom search attributes its sagas set, all Keyword (workflows/saga/search-attributes.ts; the
-# test test/ops/compose.test.ts keeps this list equal to that one). Safe to run again.
+# The namespace the platform runs in and the custom search attributes its sagas set, all
+# Keyword (workflows/saga/search-attributes.ts; the test test/ops/compose.test.ts keeps this list
+# equal to that one). Safe to run again. Used by scripts/cluster.sh (natively) and by the
+# temporal-namespace service of docker-compose.temporal.yml. The CLI reads where the frontend is
+# and how to reach it from its own variables: TEMPORAL_ADDRESS, and for TLS
+# TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH
+# (or TEMPORAL_API_KEY). TEMPORAL_CLI names the CLI (default: temporal).
 set -eu
 
 ns="${NAMESPACE:-default}"
-addr="$TEMPORAL_ADDRESS"
+cli="${TEMPORAL_CLI:-temporal}"
 
-for _ in $(seq 1 120); do temporal operator cluster health --address "$addr" >/dev/null 2>&1 && break; sleep 1; done
+for _ in $(seq 1 120); do "$cli" operator cluster health >/dev/null 2>&1 && break; sleep 1; done
 
-temporal operator namespace describe --address "$addr" --namespace "$ns" >/dev/null 2>&1 \
-  || temporal operator namespace create --address "$addr" --namespace "$ns" --retention "${RETENTION:-7d}"
+"$cli" operator namespace describe --namespace "$ns" >/dev/null 2>&1 \
+  || "$cli" operator namespace create --namespace "$ns" --retention "${RETENTION:-7d}"
 
 # A new namespace takes a moment to reach every service of the server: retry until it has.
 for name in SagaType SagaStatus Plate LotId UserId OrderId ReservationId; do
-  for attempt in $(seq 1 30); do
-    if temporal operator search-attribute list --address "$addr" --namespace "$ns" 2>/dev/null | grep -qw "$name"; then
+  for attempt in $(seq 1 60); do
+    if "$cli" operator search-attribute list --namespace "$ns" 2>/dev/null | grep -qw "$name"; then
       echo "search attribute $name exists"; break
     fi
-    temporal operator search-attribute create --address "$addr" --namespace "$ns" --name "$name" --type Keyword 2>/dev/null && break
-    [ "$attempt" = 30 ] && { echo "could not create search attribute $name" >&2; exit 1; }
+    "$cli" operator search-attribute create --namespace "$ns" --name "$name" --type Keyword >/dev/null 2>&1 && break
+    [ "$attempt" = 60 ] && { echo "could not create search attribute $name" >&2; exit 1; }
     sleep 1
   done
 done

@@ -1,23 +1,34 @@
 #!/bin/sh
-# One-shot (temporal-schema service, admin-tools image): creates Temporal's two databases on
-# temporal-db and brings their schemas to the version this image ships. Safe to run on every
-# `docker compose up`: an existing database is kept and only pending schema versions apply.
+# Creates Temporal's two databases and brings their schemas to the server's version. Safe to
+# run before every start: an existing database is kept and only pending schema versions apply.
+# Used by scripts/cluster.sh (natively) and by the temporal-schema service of
+# docker-compose.temporal.yml (admin-tools image), with the variables of ops/temporal/config/cluster.yaml:
+#   TEMPORAL_DB_HOST, TEMPORAL_DB_PORT, TEMPORAL_DB_USER, TEMPORAL_DB_PASSWORD,
+#   TEMPORAL_DB_NAME (temporal), TEMPORAL_VISIBILITY_DB_NAME (temporal_visibility)
+# and where the tool and the schemas are:
+#   TEMPORAL_SQL_TOOL (temporal-sql-tool), TEMPORAL_SCHEMA_DIR (/etc/temporal/schema/postgresql/v12)
 set -eu
 
-sql() { temporal-sql-tool --plugin postgres12 --ep "$POSTGRES_SEEDS" -p "${DB_PORT:-5432}" -u "$POSTGRES_USER" --pw "$POSTGRES_PWD" "$@"; }
+host="${TEMPORAL_DB_HOST:-127.0.0.1}"
+port="${TEMPORAL_DB_PORT:-5432}"
+schema_dir="${TEMPORAL_SCHEMA_DIR:-/etc/temporal/schema/postgresql/v12}"
 
-for _ in $(seq 1 60); do nc -z "$POSTGRES_SEEDS" "${DB_PORT:-5432}" && break; sleep 1; done
+sql() { "${TEMPORAL_SQL_TOOL:-temporal-sql-tool}" --plugin postgres12 --ep "$host" -p "$port" -u "${TEMPORAL_DB_USER:-temporal}" --pw "$TEMPORAL_DB_PASSWORD" "$@"; }
 
-prepare() { # database, schema folder under /etc/temporal/schema/postgresql/v12
-  if sql --db "$1" create; then
+if command -v nc >/dev/null 2>&1; then
+  for _ in $(seq 1 60); do nc -z "$host" "$port" && break; sleep 1; done
+fi
+
+prepare() { # database, schema folder under $schema_dir
+  if sql --db "$1" create >/dev/null 2>&1; then
     echo "created database $1"
     sql --db "$1" setup-schema -v 0.0
   else
     echo "database $1 exists: updating its schema only"
   fi
-  sql --db "$1" update-schema -d "/etc/temporal/schema/postgresql/v12/$2/versioned"
+  sql --db "$1" update-schema -d "$schema_dir/$2/versioned"
 }
 
-prepare "${DBNAME:-temporal}" temporal
-prepare "${VISIBILITY_DBNAME:-temporal_visibility}" visibility
+prepare "${TEMPORAL_DB_NAME:-temporal}" temporal
+prepare "${TEMPORAL_VISIBILITY_DB_NAME:-temporal_visibility}" visibility
 echo "Temporal schema ready"

@@ -89,12 +89,16 @@ describe.skipIf(!yaml)(`${COMPOSE_FILE} (read as YAML${yaml ? '' : ': the yaml p
     for (const name of ['temporal-schema', 'temporal-namespace', 'temporal-admin-tools']) {
       expect(services[name]?.image, name).toMatch(/^temporalio\/admin-tools:1\.29\.\d+/);
     }
-    expect(services['temporal-ui']?.ports).toContain('8233:8080');
+    expect(services['temporal-ui']?.ports).toContain('127.0.0.1:8233:8080');
   });
 
-  it('runs Temporal on PostgreSQL, on a server apart from the platform database', () => {
-    expect(env('temporal').DB).toBe('postgres12');
-    expect(env('temporal').POSTGRES_SEEDS).toBe('temporal-db');
+  it('runs Temporal on PostgreSQL, on a server apart from the platform database, from the cluster profile\'s own files', () => {
+    expect(env('temporal').TEMPORAL_DB_HOST).toBe('temporal-db');
+    expect(env('temporal-schema').TEMPORAL_DB_HOST).toBe('temporal-db');
+    expect(services.temporal?.volumes).toContain('./ops/temporal:/etc/temporal/ops:ro');
+    expect(services.temporal?.entrypoint?.join(' ')).toContain('--config config --env cluster');
+    expect(env('temporal').TEMPORAL_DYNAMIC_CONFIG_FILE).toBe('/etc/temporal/ops/dynamicconfig/production-sql.yaml');
+    expect(existsSync(repoPath('ops/temporal/config/cluster.yaml'))).toBe(true);
     expect(services['temporal-db']?.image).toMatch(/^postgres:/);
     expect(services['app-db']?.image).toMatch(/^postgres:/);
     expect(services.temporal?.depends_on).toMatchObject({ 'temporal-schema': { condition: 'service_completed_successfully' } });
@@ -152,8 +156,14 @@ describe.skipIf(!yaml)(`${COMPOSE_FILE} (read as YAML${yaml ? '' : ': the yaml p
         else expect(compose?.volumes ?? {}, `${name}: volume ${source}`).toHaveProperty(source);
       }
     }
-    const hostPorts = Object.values(services).flatMap((s) => (s.ports ?? []).map((p) => p.split(':')[0]));
+    const hostPorts = Object.values(services).flatMap((s) => (s.ports ?? []).map((p) => p.split(':').slice(0, -1).join(':')));
     expect(new Set(hostPorts).size).toBe(hostPorts.length);
+  });
+
+  it('publishes Temporal, its Web UI, Prometheus and Grafana on 127.0.0.1 only', () => {
+    for (const name of ['temporal', 'temporal-ui', 'prometheus', 'grafana']) {
+      for (const port of services[name]?.ports ?? []) expect(port, name).toMatch(/^127\.0\.0\.1:/);
+    }
   });
 
   it('registers the search attributes the sagas set', () => {
@@ -173,7 +183,7 @@ describe.skipIf(!yaml)(`${COMPOSE_FILE} (read as YAML${yaml ? '' : ': the yaml p
     expect(job('saga-api')?.metrics_path).toBe('/metrics');
     expect(job('saga-api')?.static_configs?.[0]?.targets).toEqual([`api:${env('api').PORT}`]);
     expect(job('saga-worker')?.dns_sd_configs?.[0]).toMatchObject({ names: ['worker'], port: Number(env('worker').WORKER_METRICS_PORT) });
-    expect(job('temporal-server')?.static_configs?.[0]?.targets).toEqual([`temporal:${env('temporal').PROMETHEUS_ENDPOINT?.split(':')[1]}`]);
+    expect(job('temporal-server')?.static_configs?.[0]?.targets).toEqual([`temporal:${env('temporal').TEMPORAL_METRICS_ADDRESS?.split(':')[1]}`]);
     expect(services.prometheus?.volumes).toContain('./ops/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
   });
 

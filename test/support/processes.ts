@@ -1,13 +1,23 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { stopProcess } from '../../scripts/processes';
 
 export { freePort, stopProcess } from '../../scripts/processes';
 
-/** Runs a TypeScript entrypoint with tsx, output appended to `logPath`. */
+/** The built JavaScript of an entrypoint (scripts/build-js.ts), by its TypeScript source. */
+const BUILT: Record<string, string> = { 'api/server.ts': 'api.mjs', 'workers/main.ts': 'worker.mjs' };
+
+/**
+ * Runs a TypeScript entrypoint with tsx, output appended to `logPath`. With PLATFORM_JS_DIR
+ * set (the cluster suite), the API and the worker run from their built JavaScript there
+ * instead, with plain node, as in production.
+ */
 export function spawnTs(entry: string, env: NodeJS.ProcessEnv, logPath: string): ChildProcess {
   const log = openSync(logPath, 'a');
-  return spawn(process.execPath, ['--import', 'tsx', entry], {
+  const built = process.env.PLATFORM_JS_DIR && BUILT[entry];
+  const args = built ? [join(process.env.PLATFORM_JS_DIR!, built)] : ['--import', 'tsx', entry];
+  return spawn(process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', log, log],
   });
