@@ -16,7 +16,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createPlateActivities(deps.plates),
     ...createParkingActivities(deps.parking, deps.databaseBreaker),
-    ...createReservationActivities(deps.reservations, deps.parking),
+    ...createReservationActivities(deps.reservations, deps.parking, deps.payments),
     ...createOrderActivities(deps.orders, deps.inventory),
     ...createPaymentActivities(deps.payments),
   };

@@ -1,6 +1,9 @@
 import type { ParkingService } from '../domains/parking';
+import type { PaymentService } from '../domains/payments';
 import type { NewReservation, ReservationService } from '../domains/reservations';
+import type { StepFallbacks } from '../shared/saga-contract';
 import { asStep } from './as-step';
+import { asTheStepSays } from './payments';
 
 /** A reservation the entry saga can use: its hold, and the saga to tell when the car arrives. */
 export interface ReservationForEntry {
@@ -11,8 +14,20 @@ export interface ReservationForEntry {
 }
 
 /** Reservation steps: the reservation record and the space held for it. */
-export function createReservationActivities(reservations: ReservationService, parking: ParkingService) {
+export function createReservationActivities(reservations: ReservationService, parking: ParkingService, payments: PaymentService) {
   return {
+    /**
+     * Undoes the reservation's payment as the cancellation policy says: the fee the driver's
+     * cancellation recorded is kept, the rest refunded (all of it when the driver did not cancel,
+     * e.g. a failed booking or an operator's cancellation); what was refunded is recorded.
+     */
+    refundReservation: asStep(async (input: { key: string; reservationId: string; fallbacks?: StepFallbacks }) => {
+      const reservation = await reservations.loadReservation(input.reservationId);
+      const payment = await asTheStepSays(input.fallbacks, () => payments.voidPayment({ key: input.key, keep: reservation.cancellationFee ?? 0 }));
+      const refunded = payment?.status === 'REFUNDED' ? payment.refundedAmount : 0;
+      await reservations.recordRefund(input.reservationId, refunded);
+      return { refunded, kept: (payment?.status === 'REFUNDED' || payment?.status === 'CAPTURED' ? payment.amount : 0) - refunded };
+    }),
     createReservation: asStep((input: NewReservation) => reservations.createReservation(input)),
     cancelReservation: asStep((input: { key: string; reason: string }) => reservations.cancelReservationByKey(input.key, input.reason)),
     holdSpace: asStep((input: { key: string; lotId: string; plate: string }) => parking.holdSpace(input)),

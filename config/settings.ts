@@ -75,6 +75,12 @@ const settingsSchema = z.object({
   NOTIFY_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(60_000),
   /** Deliver only notifications whose event key starts with this (sharding dispatchers); unset: all. */
   NOTIFY_EVENT_KEY_PREFIX: z.string().min(1).optional(),
+  /** Reservation limits and cancellation policy (domains/reservations/reservation-policy.ts says why these defaults). */
+  RESERVATION_MAX_HOURS: z.coerce.number().int().min(1).max(24 * 31).default(24),
+  RESERVATION_MAX_DAYS_AHEAD: z.coerce.number().int().min(0).max(366).default(30),
+  RESERVATION_MAX_ACTIVE_PER_USER: z.coerce.number().int().min(1).max(1000).default(3),
+  RESERVATION_FREE_CANCEL_MINUTES: z.coerce.number().int().min(0).default(60),
+  RESERVATION_CANCEL_FEE_PERCENT: z.coerce.number().int().min(0).max(100).default(50),
   /** How often a worker publishes its resilience snapshot for operators. */
   RESILIENCE_PUBLISH_MS: z.coerce.number().int().min(100).default(2000),
 });
@@ -98,6 +104,17 @@ export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     if (problems.length > 0) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return settings;
+}
+
+/** The reservation policy the settings describe (the API prices and limits with it, the worker re-checks). */
+export function reservationPolicyOf(settings: Settings) {
+  return {
+    maxHours: settings.RESERVATION_MAX_HOURS,
+    maxDaysAhead: settings.RESERVATION_MAX_DAYS_AHEAD,
+    maxActivePerUser: settings.RESERVATION_MAX_ACTIVE_PER_USER,
+    freeCancelMinutes: settings.RESERVATION_FREE_CANCEL_MINUTES,
+    cancelFeePercent: settings.RESERVATION_CANCEL_FEE_PERCENT,
+  };
 }
 
 let cached: Settings | undefined;

@@ -7,7 +7,7 @@ import { createInventoryService } from './inventory';
 import { createNotificationService, type NotificationOptions } from './notifications';
 import { createOrderService } from './orders';
 import { createPaymentService, UNCONFIGURED_PAYMENT_GATEWAY, type PaymentGateway } from './payments';
-import { createReservationService } from './reservations';
+import { createReservationService, type ReservationPolicy } from './reservations';
 import { createUserService } from './users';
 
 export interface DomainOptions {
@@ -22,6 +22,8 @@ export interface DomainOptions {
   catalogCacheTtlMs?: number;
   /** Outbox delivery: globalWebhookUrl (NOTIFY_WEBHOOK_URL), backoff, lease, batch size. */
   notifications?: NotificationOptions;
+  /** Reservation limits and cancellation policy (default DEFAULT_RESERVATION_POLICY). */
+  reservationPolicy?: ReservationPolicy;
 }
 
 /** Wires every domain service to one database. */
@@ -50,7 +52,7 @@ function createCommerceDomains(db: Db, faults: ReturnType<typeof createFaultSwit
       { db, faults, gateway: options.paymentGateway ?? UNCONFIGURED_PAYMENT_GATEWAY },
       { ...(options.paymentCurrency && { currency: options.paymentCurrency }) },
     ),
-    reservations: createReservationService({ db, faults }),
+    reservations: createReservationService({ db, faults, ...(options.reservationPolicy && { policy: options.reservationPolicy }) }),
   };
 }
 

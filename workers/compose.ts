@@ -1,7 +1,7 @@
 import { Runtime } from '@temporalio/worker';
 import { hostname } from 'node:os';
 import { createActivities } from '../activities';
-import type { Settings } from '../config/settings';
+import { reservationPolicyOf, type Settings } from '../config/settings';
 import { loadExternalServicesConfig } from '../config/external-services';
 import type { Db } from '../db/client';
 import { BusinessRejection, createDomains } from '../domains';
@@ -36,6 +36,7 @@ export function composeWorker(settings: Settings, db: Db, logger: Logger) {
     faultsEnabled: settings.FAULTS_ENABLED,
     recognition: createAnprRecognition(registry),
     paymentGateway: createRegistryPaymentGateway(registry),
+    reservationPolicy: reservationPolicyOf(settings),
     notifications: {
       globalWebhookUrl: settings.NOTIFY_WEBHOOK_URL,
       backoffBaseMs: settings.NOTIFY_BACKOFF_BASE_MS,

@@ -2,13 +2,13 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { reservation } from '../../workflows';
 import type { AppDeps } from '../deps';
-import { badRequest } from '../plugins/error-handler';
+import { BusinessRejection, NotFoundError } from '../../domains';
 import { REQUEST_ID, replyWithSaga } from '../saga-reply';
 
+// No amount: the price comes from the lot's tariff (an amount sent anyway is dropped).
 const newReservation = z.object({
   lotId: z.string().min(1).max(100),
   plate: z.string().min(1).max(20),
-  amount: z.number().int().min(1).max(100_000_000),
   startsAt: z.iso.datetime({ offset: true }),
   endsAt: z.iso.datetime({ offset: true }),
   requestId: z.string().regex(REQUEST_ID, 'letters, digits and . _ : - only, at most 100').optional(),
@@ -31,12 +31,14 @@ export const reservationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { s
     return vehicle;
   });
 
-  app.post('/reservations', { onRequest: app.requireRole(), schema: { body: newReservation } }, async (request, reply) => {
+  app.post('/reservations', { onRequest: app.requireRole(), schema: { body: newReservation }}, async (request, reply) => {
     const { requestId, ...body } = request.body;
-    if (Date.parse(body.startsAt) >= Date.parse(body.endsAt)) {
-      return reply.code(400).send(badRequest([{ field: 'endsAt', in: 'body', message: 'must be after startsAt' }]));
-    }
-    const input = { ...body, userId: request.user.sub };
+    const lot = await domains.parking.getLot(body.lotId).catch((err: unknown) => {
+      if (err instanceof NotFoundError) throw new BusinessRejection('LOT_NOT_FOUND', `lot ${body.lotId} does not exist`);
+      throw err;
+    });
+    const { amount } = await domains.reservations.quote({ ...body, tariffPerHour: lot.tariffPerHour });
+    const input = { ...body, amount, userId: request.user.sub };
     const started = await sagas.start<typeof reservation>('Reservation', input, {
       ...(requestId && { requestId: `${request.user.sub}-${requestId}` }),
       keys: { LotId: body.lotId, UserId: request.user.sub },
@@ -74,8 +76,10 @@ export const reservationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { s
           message: `the reservation is ${found.status} and can no longer be cancelled`,
         });
       }
+      // The policy's fee is fixed now, when the driver asks; the saga's refund follows it.
+      const { cancellationFee } = await domains.reservations.requestCancellation(found.id, request.user.sub);
       await sagas.signal(sagaId, 'compensate', { reason: request.body?.reason ?? 'cancelled by the driver', by: request.user.email });
-      return reply.code(202).send({ reservationId: found.id, sagaId, status: 'CANCELLING' });
+      return reply.code(202).send({ reservationId: found.id, sagaId, status: 'CANCELLING', cancellationFee });
     },
   );
 };

@@ -8,6 +8,8 @@ export interface LotView {
   capacity: number;
   requireGateConfirmation: boolean;
   gateTimeoutSeconds: number;
+  /** Reservation price per started hour (whole units); null: the lot takes no reservations. */
+  tariffPerHour: number | null;
   free: number;
   occupied: number;
   reserved: number;
@@ -48,6 +50,7 @@ export interface NewLot {
   capacity: number;
   requireGateConfirmation?: boolean;
   gateTimeoutSeconds?: number;
+  tariffPerHour?: number | null;
 }
 
 export interface ParkingServiceDeps {
@@ -67,16 +70,23 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
     return lot;
   }
 
+  async function getLot(lotId: string): Promise<LotView> {
+    const lot = await db.lot.findUnique({ where: { id: lotId } });
+    if (!lot) throw new NotFoundError(`lot ${lotId} does not exist`);
+    const counts = await db.space.groupBy({ by: ['status'], where: { lotId }, _count: { _all: true } });
+    const count = (status: string) => counts.find((c) => c.status === status)?._count._all ?? 0;
+    const { createdAt: _createdAt, ...view } = lot;
+    return { ...view, free: count('FREE'), occupied: count('OCCUPIED'), reserved: count('RESERVED') };
+  }
+
   /** Claims a free space for `plate` under `holderKey`; the space's unique (lot, plate) stops a second claim. */
   async function claimSpace(lotId: string, plate: string, holderKey: string, preferredSpaceId?: string) {
     for (;;) {
       const mine = await db.space.findUnique({ where: { holderKey } });
       if (mine) return mine;
-      const inside = await db.space.findFirst({ where: { lotId, plate }, select: { id: true, status: true } });
-      if (inside?.status === 'RESERVED') {
-        // The plate holds a reserved space here: its arrival goes through occupyHeldSpace.
-        throw new BusinessRejection('HAS_RESERVATION', `${plate} holds a reserved space in lot ${lotId}`);
-      }
+      // Only a car ON a space carries its plate (a held space names it in heldFor): a car whose
+      // reservation has not started is given a free space like any car.
+      const inside = await db.space.findFirst({ where: { lotId, plate }, select: { id: true } });
       if (inside) throw new BusinessRejection('ALREADY_INSIDE', `${plate} is already inside lot ${lotId}`);
       const candidate =
         (preferredSpaceId && (await db.space.findFirst({ where: { id: preferredSpaceId, status: 'FREE' } }))) ||
@@ -104,20 +114,25 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
           capacity: input.capacity,
           requireGateConfirmation: input.requireGateConfirmation ?? false,
           gateTimeoutSeconds: input.gateTimeoutSeconds ?? 120,
+          tariffPerHour: input.tariffPerHour ?? null,
           spaces: { create: Array.from({ length: input.capacity }, (_, i) => ({ number: i + 1 })) },
         },
       });
-      return { ...lot, free: input.capacity, occupied: 0, reserved: 0 };
+      const { createdAt: _createdAt, ...view } = lot;
+      return { ...view, free: input.capacity, occupied: 0, reserved: 0 };
     },
 
-    async getLot(lotId: string): Promise<LotView> {
-      const lot = await db.lot.findUnique({ where: { id: lotId } });
-      if (!lot) throw new NotFoundError(`lot ${lotId} does not exist`);
-      const counts = await db.space.groupBy({ by: ['status'], where: { lotId }, _count: { _all: true } });
-      const count = (status: string) => counts.find((c) => c.status === status)?._count._all ?? 0;
-      const { createdAt: _createdAt, ...view } = lot;
-      return { ...view, free: count('FREE'), occupied: count('OCCUPIED'), reserved: count('RESERVED') };
+    /** Admin: sets (or, with null, removes) the lot's reservation tariff per started hour. NotFoundError. */
+    async setTariff(lotId: string, tariffPerHour: number | null): Promise<LotView> {
+      if (tariffPerHour !== null && (!Number.isSafeInteger(tariffPerHour) || tariffPerHour < 1)) {
+        throw new BusinessRejection('INVALID_TARIFF', 'the tariff is a whole number of currency units per hour, 1 or more');
+      }
+      const { count } = await db.lot.updateMany({ where: { id: lotId }, data: { tariffPerHour } });
+      if (count === 0) throw new NotFoundError(`lot ${lotId} does not exist`);
+      return getLot(lotId);
     },
+
+    getLot,
 
     /** Gives `plate` a space in the lot and opens its stay; a retry under the same key gets the same space. */
     async allocateSpace(input: { key: string; lotId: string; plate: string }): Promise<Allocation> {
@@ -188,9 +203,9 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
     },
 
     /**
-     * Holds a FREE space for a reservation: RESERVED, carrying the plate, under holderKey = key.
-     * Idempotent by key. LOT_NOT_FOUND, LOT_FULL, ALREADY_INSIDE (the plate has a space in
-     * the lot), HAS_RESERVATION (the plate already holds one there under another key).
+     * Holds a FREE space for a reservation: RESERVED, held for the plate (heldFor), under
+     * holderKey = key. Idempotent by key. LOT_NOT_FOUND, LOT_FULL, ALREADY_INSIDE (the car is
+     * in the lot). Overlapping reservations of one plate are the reservations domain's to refuse.
      */
     async holdSpace(input: { key: string; lotId: string; plate: string }): Promise<Hold> {
       await faults.trip('parking.holdSpace', input.key, input.plate, input.lotId);
@@ -205,27 +220,24 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
       for (;;) {
         const mine = await db.space.findUnique({ where: { holderKey: input.key } });
         if (mine) {
-          if (mine.status !== 'RESERVED' || mine.plate !== input.plate || mine.lotId !== lot.id) {
+          if (mine.status !== 'RESERVED' || mine.heldFor !== input.plate || mine.lotId !== lot.id) {
             throw new BusinessRejection('HOLD_KEY_REUSED', `hold ${input.key} is not a reservation of ${input.plate} in lot ${lot.id}`);
           }
           return toHold(mine);
         }
-        const taken = await db.space.findFirst({ where: { lotId: lot.id, plate: input.plate }, select: { status: true } });
-        if (taken?.status === 'RESERVED') {
-          throw new BusinessRejection('HAS_RESERVATION', `${input.plate} already holds a reserved space in lot ${lot.id}`);
-        }
+        const taken = await db.space.findFirst({ where: { lotId: lot.id, plate: input.plate }, select: { id: true } });
         if (taken) throw new BusinessRejection('ALREADY_INSIDE', `${input.plate} is already inside lot ${lot.id}`);
         const candidate = await db.space.findFirst({ where: { lotId: lot.id, status: 'FREE' }, orderBy: { number: 'asc' } });
         if (!candidate) throw new BusinessRejection('LOT_FULL', `lot ${lot.id} has no free space`);
         try {
           const { count } = await db.space.updateMany({
             where: { id: candidate.id, status: 'FREE' },
-            data: { status: 'RESERVED', plate: input.plate, holderKey: input.key },
+            data: { status: 'RESERVED', heldFor: input.plate, holderKey: input.key },
           });
           if (count === 1) return toHold(candidate);
         } catch (err) {
           if (!isUniqueViolation(err)) throw err;
-          // The plate (or this key) took another space a moment ago: loop and look again.
+          // This key took another space a moment ago: loop and look again.
         }
       }
     },
@@ -233,7 +245,7 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
     /** Undoes holdSpace(key): the held space is FREE again. Safe when never held, or already released or occupied. */
     async releaseHold(key: string): Promise<void> {
       await faults.trip('parking.releaseHold', key);
-      await db.space.updateMany({ where: { holderKey: key, status: 'RESERVED' }, data: { status: 'FREE', plate: null, holderKey: null } });
+      await db.space.updateMany({ where: { holderKey: key, status: 'RESERVED' }, data: { status: 'FREE', plate: null, heldFor: null, holderKey: null } });
     },
 
     /**
@@ -260,8 +272,8 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
         return toAllocation(existing, space.number);
       }
       await db.space.updateMany({
-        where: { holderKey: input.holdKey, status: 'RESERVED', lotId: lot.id, plate: input.plate },
-        data: { status: 'OCCUPIED', holderKey: input.key },
+        where: { holderKey: input.holdKey, status: 'RESERVED', lotId: lot.id, heldFor: input.plate },
+        data: { status: 'OCCUPIED', holderKey: input.key, plate: input.plate, heldFor: null },
       });
       // Converted now or by an earlier attempt that stopped before opening the stay.
       const space = await db.space.findUnique({ where: { holderKey: input.key } });
@@ -284,7 +296,13 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
      */
     async returnToHold(input: { key: string; holdKey: string }): Promise<void> {
       await faults.trip('parking.returnToHold', input.key);
-      await db.space.updateMany({ where: { holderKey: input.key, status: 'OCCUPIED' }, data: { status: 'RESERVED', holderKey: input.holdKey } });
+      const occupied = await db.space.findUnique({ where: { holderKey: input.key } });
+      if (occupied?.status === 'OCCUPIED') {
+        await db.space.updateMany({
+          where: { id: occupied.id, holderKey: input.key, status: 'OCCUPIED' },
+          data: { status: 'RESERVED', holderKey: input.holdKey, heldFor: occupied.plate, plate: null },
+        });
+      }
       await db.stay.updateMany({ where: { key: input.key, status: 'ACTIVE' }, data: { status: 'RELEASED', releasedAt: new Date() } });
     },
 

@@ -29,7 +29,7 @@ beforeAll(async () => {
     return { method: method!, url: url! };
   });
   // Real ids, so that some fuzzed requests get past the lookups.
-  const lot = (await world.inject({ method: 'POST', url: '/lots', payload: { name: 'Fuzz lot', capacity: 3 } })).json();
+  const lot = (await world.inject({ method: 'POST', url: '/lots', payload: { name: 'Fuzz lot', capacity: 3, tariffPerHour: 400 } })).json();
   const product = (await world.inject({ method: 'POST', url: '/products', payload: { sku: 'FUZZ-1', name: 'Fuzz product', price: 10 } })).json();
   await world.inject({ method: 'PUT', url: `/products/${product.id}/stock`, payload: { onHand: 5 } });
   const userId = 'fuzz-user';
@@ -155,7 +155,7 @@ const FIELDS: Record<string, string[]> = {
   'PUT /products/:id/stock': ['onHand'],
   'POST /orders': ['items', 'requestId'],
   'POST /vehicles': ['plate', 'ownerName'],
-  'POST /reservations': ['lotId', 'plate', 'amount', 'startsAt', 'endsAt', 'requestId'],
+  'POST /reservations': ['lotId', 'plate', 'startsAt', 'endsAt', 'requestId'],
   'POST /reservations/:id/cancel': ['reason'],
   'POST /users/register': ['email', 'password'],
   'POST /users/login': ['email', 'password'],
