@@ -4,6 +4,7 @@ import type { AppDeps } from './deps';
 import { auth } from './plugins/auth';
 import { errorHandler } from './plugins/error-handler';
 import { metrics } from './plugins/metrics';
+import { rateLimits } from './plugins/rate-limits';
 import { tracing } from './plugins/tracing';
 import { wellFormedText } from './plugins/well-formed-text';
 import { faultRoutes } from './routes/faults';
@@ -36,6 +37,7 @@ export async function app(fastify: FastifyInstance, deps: AppDeps): Promise<void
   await fastify.register(metrics);
   await fastify.register(tracing);
   await fastify.register(auth, deps.auth);
+  await fastify.register(rateLimits);
   await fastify.register(healthRoutes, deps);
   await fastify.register(userRoutes, deps);
   await fastify.register(lotRoutes, deps);

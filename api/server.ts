@@ -1,4 +1,4 @@
-import { loadSettings, reservationPolicyOf } from '../config/settings';
+import { loadSettings, rateLimitsOf, reservationPolicyOf } from '../config/settings';
 import { createDb } from '../db/client';
 import { createDomains } from '../domains';
 import { createLogger } from '../shared/logger';
@@ -22,10 +22,15 @@ const app = await buildApp(
     temporal,
     sagas: createSagaClient(temporal, { taskQueue: settings.TEMPORAL_TASK_QUEUE, waitMs: settings.SAGA_WAIT_MS }),
     faultsEnabled: settings.FAULTS_ENABLED,
-    auth: { secret: settings.JWT_SECRET, expiresIn: settings.JWT_EXPIRES_IN, deviceKeys: settings.DEVICE_KEYS },
-    loginRateLimit: settings.LOGIN_RATE_LIMIT,
+    auth: {
+      secret: settings.JWT_SECRET,
+      expiresIn: settings.JWT_EXPIRES_IN,
+      devices: settings.DEVICE_KEYS,
+      tokenVersionOf: (userId) => domains.users.tokenVersionOf(userId),
+    },
+    rateLimits: rateLimitsOf(settings),
   },
-  { loggerInstance: logger },
+  { loggerInstance: logger, trustProxy: settings.TRUST_PROXY },
 );
 
 // While draining, answers close their connection, so that idle keep-alive sockets do not hold the exit.

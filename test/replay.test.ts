@@ -98,7 +98,7 @@ async function runScenarios(): Promise<Record<string, string>> {
 
   const gated = (await post('/vehicle-entries', { lotId: gateLot.id, plate: uniquePlate() })).json().sagaId;
   await waitForSaga(stack, gated, (s) => s.awaiting.includes('gatePassed'));
-  await post(`/sagas/${gated}/signals/gatePassed`, { by: 'gate' });
+  await post(`/sagas/${gated}/signals/gatePassed`, { reason: 'replay scenario' });
   ids['entry-gate-passed'] = gated;
 
   const compensated = (await post('/vehicle-entries', { lotId: gateLot.id, plate: uniquePlate() })).json().sagaId;

@@ -13,8 +13,9 @@ const newOrder = z.object({
 });
 
 /** Orders: commands go through the order saga; reads come from the orders table (the read model). */
-export const orderRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas, domains }) => {
-  app.post('/orders', { onRequest: app.requireRole(), schema: { body: newOrder } }, async (request, reply) => {
+export const orderRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas, domains, rateLimits }) => {
+  const sagaStarts = app.limitRate({ name: 'orders per user', max: rateLimits.sagaStartsPerUser, key: (request) => request.user.sub });
+  app.post('/orders', { onRequest: app.requireRole(), schema: { body: newOrder }, preHandler: sagaStarts }, async (request, reply) => {
     const { requestId, items } = request.body;
     const input = { userId: request.user.sub, items };
     // The request id is scoped to the user: two users' "1" are two orders.

@@ -17,7 +17,7 @@ const newReservation = z.object({
 const newVehicle = z.object({ plate: z.string().min(1).max(20), ownerName: z.string().trim().min(1).max(200) });
 
 /** Vehicles and parking reservations (seed 002 applied to parking). */
-export const reservationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas, domains }) => {
+export const reservationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas, domains, rateLimits }) => {
   app.post('/vehicles', { onRequest: app.requireRole(), schema: { body: newVehicle } }, async (request, reply) => {
     const vehicle = await domains.reservations.registerVehicle({ ...request.body, ownerUserId: request.user.sub });
     return reply.code(201).send(vehicle);
@@ -31,7 +31,8 @@ export const reservationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { s
     return vehicle;
   });
 
-  app.post('/reservations', { onRequest: app.requireRole(), schema: { body: newReservation }}, async (request, reply) => {
+  const sagaStarts = app.limitRate({ name: 'reservations per user', max: rateLimits.sagaStartsPerUser, key: (request) => request.user.sub });
+  app.post('/reservations', { onRequest: app.requireRole(), schema: { body: newReservation }, preHandler: sagaStarts }, async (request, reply) => {
     const { requestId, ...body } = request.body;
     const lot = await domains.parking.getLot(body.lotId).catch((err: unknown) => {
       if (err instanceof NotFoundError) throw new BusinessRejection('LOT_NOT_FOUND', `lot ${body.lotId} does not exist`);

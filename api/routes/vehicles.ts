@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { vehicleEntry, vehicleExit } from '../../workflows';
@@ -19,14 +20,22 @@ const platePath = z.object({
 });
 
 export const vehicleRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas, domains, auth }) => {
-  app.post('/vehicle-entries', { onRequest: app.requireDeviceOr('operator', 'admin'), schema: { body: vehicleMovement } }, async (request, reply) => {
+  // A gate device acts only at the lots its key names (DEVICE_KEYS).
+  const atItsLot = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { lotId } = request.body as { lotId: string };
+    if (!app.mayActAtLot(request, lotId)) {
+      await reply.code(403).send({ error: 'Forbidden', message: `device ${request.device?.name} may not act at lot ${lotId}` });
+    }
+  };
+
+  app.post('/vehicle-entries', { onRequest: app.requireDeviceOr('operator', 'admin'), schema: { body: vehicleMovement }, preHandler: atItsLot }, async (request, reply) => {
     const { requestId, ...input } = request.body;
     const started = await sagas.start<typeof vehicleEntry>('VehicleEntry', input, { requestId, keys: { LotId: input.lotId } });
     request.log.info({ sagaId: started.sagaId, status: started.state.status }, 'vehicle entry saga answered');
     return replyWithSaga(reply, started, input);
   });
 
-  app.post('/vehicle-exits', { onRequest: app.requireDeviceOr('operator', 'admin'), schema: { body: vehicleMovement } }, async (request, reply) => {
+  app.post('/vehicle-exits', { onRequest: app.requireDeviceOr('operator', 'admin'), schema: { body: vehicleMovement }, preHandler: atItsLot }, async (request, reply) => {
     const { requestId, ...input } = request.body;
     const started = await sagas.start<typeof vehicleExit>('VehicleExit', input, { requestId, keys: { LotId: input.lotId } });
     request.log.info({ sagaId: started.sagaId, status: started.state.status }, 'vehicle exit saga answered');

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/client';
 import { BusinessRejection, NotFoundError, isUniqueViolation } from '../errors';
-import { hashPassword, verifyPassword } from './password';
+import { hashPassword, needsRehash, verifyPassword } from './password';
 
 export type UserRole = 'user' | 'operator' | 'admin';
 export const USER_ROLES: readonly UserRole[] = ['user', 'operator', 'admin'];
@@ -11,6 +11,8 @@ export interface UserView {
   email: string;
   role: UserRole;
   webhookUrl: string | null;
+  /** Raised by a role or password change; the API's tokens carry it and are refused once it moved. */
+  tokenVersion: number;
   createdAt: string;
 }
 
@@ -22,7 +24,7 @@ export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 1024;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-type UserRow = { id: string; email: string; role: string; webhookUrl: string | null; createdAt: Date; passwordHash: string };
+type UserRow = { id: string; email: string; role: string; webhookUrl: string | null; tokenVersion: number; createdAt: Date; passwordHash: string };
 
 /**
  * Users: accounts, roles and webhooks. Passwords are hashed with scrypt and a random
@@ -38,6 +40,7 @@ export function createUserService({ db }: UserServiceDeps) {
     email: u.email,
     role: u.role as UserRole,
     webhookUrl: u.webhookUrl,
+    tokenVersion: u.tokenVersion,
     createdAt: u.createdAt.toISOString(),
   });
 
@@ -70,7 +73,33 @@ export function createUserService({ db }: UserServiceDeps) {
         await verifyPassword(password, await (dummyHash ??= hashPassword('not-a-real-password')));
         return null;
       }
-      return (await verifyPassword(password, user.passwordHash)) ? view(user) : null;
+      if (!(await verifyPassword(password, user.passwordHash))) return null;
+      // A hash made with weaker parameters is replaced now that the password is at hand.
+      if (needsRehash(user.passwordHash)) {
+        const passwordHash = await hashPassword(password);
+        await db.user.updateMany({ where: { id: user.id, passwordHash: user.passwordHash }, data: { passwordHash } });
+      }
+      return view(user);
+    },
+
+    /**
+     * Changes the user's password after checking the current one, and ends every token issued
+     * before (tokenVersion + 1). WRONG_PASSWORD, WEAK_PASSWORD, INVALID_PASSWORD.
+     */
+    async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<UserView> {
+      const user = await requireUser(userId);
+      if (!(await verifyPassword(String(currentPassword ?? ''), user.passwordHash))) {
+        throw new BusinessRejection('WRONG_PASSWORD', 'the current password is wrong');
+      }
+      checkPassword(newPassword);
+      const passwordHash = await hashPassword(newPassword);
+      return view(await db.user.update({ where: { id: userId }, data: { passwordHash, tokenVersion: { increment: 1 } } }));
+    },
+
+    /** The user's token version; null when there is no such user (its tokens are refused). */
+    async tokenVersionOf(userId: string): Promise<number | null> {
+      const user = await db.user.findUnique({ where: { id: userId }, select: { tokenVersion: true } });
+      return user?.tokenVersion ?? null;
     },
 
     /** Makes sure `email` is an admin with `password` (created, or promoted and its password set). */
@@ -83,7 +112,7 @@ export function createUserService({ db }: UserServiceDeps) {
           if (existing.role === 'admin' && (await verifyPassword(password, existing.passwordHash))) return view(existing);
           const updated = await db.user.update({
             where: { id: existing.id },
-            data: { role: 'admin', passwordHash: await hashPassword(password) },
+            data: { role: 'admin', passwordHash: await hashPassword(password), tokenVersion: { increment: 1 } },
           });
           return view(updated);
         }
@@ -111,11 +140,12 @@ export function createUserService({ db }: UserServiceDeps) {
       return view(await db.user.update({ where: { id: userId }, data: { webhookUrl } }));
     },
 
-    /** Admin: changes a user's role. INVALID_ROLE. */
+    /** Admin: changes a user's role; the user's earlier tokens (with the old role) end at once. INVALID_ROLE. */
     async setRole(userId: string, role: UserRole): Promise<UserView> {
       if (!USER_ROLES.includes(role)) throw new BusinessRejection('INVALID_ROLE', `unknown role "${role}"`);
-      await requireUser(userId);
-      return view(await db.user.update({ where: { id: userId }, data: { role } }));
+      const user = await requireUser(userId);
+      if (user.role === role) return view(user);
+      return view(await db.user.update({ where: { id: userId }, data: { role, tokenVersion: { increment: 1 } } }));
     },
 
     /** The port notifications use to find a user's webhook. */
