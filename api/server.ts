@@ -1,4 +1,4 @@
-import { loadSettings, rateLimitsOf, reservationPolicyOf } from '../config/settings';
+import { loadSettings, outboundPolicyOf, rateLimitsOf, reservationPolicyOf } from '../config/settings';
 import { createDb } from '../db/client';
 import { createDomains } from '../domains';
 import { createLogger } from '../shared/logger';
@@ -13,7 +13,11 @@ const logger = createLogger('api', settings.LOG_LEVEL);
 const tracing = setUpTracing('saga-api', settings.OTEL_EXPORTER_OTLP_ENDPOINT);
 const db = await createDb(settings.DATABASE_URL);
 const temporal = await connectClient({ address: settings.TEMPORAL_ADDRESS, namespace: settings.TEMPORAL_NAMESPACE });
-const domains = createDomains(db, { faultsEnabled: settings.FAULTS_ENABLED, reservationPolicy: reservationPolicyOf(settings) });
+const domains = createDomains(db, {
+  faultsEnabled: settings.FAULTS_ENABLED,
+  reservationPolicy: reservationPolicyOf(settings),
+  outbound: outboundPolicyOf(settings),
+});
 await domains.users.ensureAdmin(settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD);
 const app = await buildApp(
   {

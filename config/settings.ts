@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseOutboundUrl, type OutboundPolicy } from '../shared/outbound-url';
 
 /** Development defaults of every secret: fine on a laptop, refused in production. */
 export const DEV_DEFAULTS = {
@@ -97,8 +98,24 @@ const settingsSchema = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** OTLP/HTTP endpoint of a trace collector (e.g. http://collector:4318); tracing is off without it. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
-  /** Receives every notification (order status changes), besides each user's own webhook. */
+  /** Receives every notification (order status changes), besides each user's own webhook; checked like them. */
   NOTIFY_WEBHOOK_URL: z.url().optional(),
+  /** Signs the deliveries to NOTIFY_WEBHOOK_URL (needed with it): at least 32 characters. */
+  NOTIFY_WEBHOOK_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  /** Each subscriber's time to answer a delivery. */
+  NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /** After this long of failed attempts a notification is marked dead (not retried; counted in notifications_dead). */
+  NOTIFY_GIVE_UP_AFTER_MS: z.coerce.number().int().min(1000).default(24 * 3_600_000),
+  /** Webhooks may be plain http (development); https only otherwise. */
+  WEBHOOK_ALLOW_HTTP: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** Hosts webhooks may reach although they resolve to internal addresses (development, tests), comma-separated. */
+  WEBHOOK_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
   /** How often a worker delivers queued notifications, and the first retry delay (doubling to the max). */
   NOTIFY_INTERVAL_MS: z.coerce.number().int().min(10).default(500),
   NOTIFY_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(1000),
@@ -174,6 +191,16 @@ export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     if (settings.ADMIN_PASSWORD === DEV_DEFAULTS.ADMIN_PASSWORD) problems.push('ADMIN_PASSWORD: the development default is not allowed in production');
     if (problems.length > 0) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
+  const problems: string[] = [];
+  if (settings.NOTIFY_WEBHOOK_URL) {
+    try {
+      parseOutboundUrl(settings.NOTIFY_WEBHOOK_URL, outboundPolicyOf(settings));
+    } catch (err) {
+      problems.push(`NOTIFY_WEBHOOK_URL: ${(err as Error).message}`);
+    }
+    if (!settings.NOTIFY_WEBHOOK_SECRET) problems.push('NOTIFY_WEBHOOK_SECRET: needed with NOTIFY_WEBHOOK_URL (every delivery is signed)');
+  }
+  if (problems.length > 0) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   return settings;
 }
 
@@ -196,6 +223,11 @@ export function rateLimitsOf(settings: Settings) {
     registrationsPerAddress: settings.REGISTER_RATE_LIMIT,
     sagaStartsPerUser: settings.SAGA_START_RATE_LIMIT,
   };
+}
+
+/** Where webhooks may point (shared/outbound-url.ts). */
+export function outboundPolicyOf(settings: Pick<Settings, 'WEBHOOK_ALLOW_HTTP' | 'WEBHOOK_ALLOWED_HOSTS'>): OutboundPolicy {
+  return { allowHttp: settings.WEBHOOK_ALLOW_HTTP, allowHosts: settings.WEBHOOK_ALLOWED_HOSTS };
 }
 
 let cached: Settings | undefined;

@@ -1,4 +1,5 @@
 import type { Db } from '../db/client';
+import type { OutboundPolicy } from '../shared/outbound-url';
 import { createFaultSwitches } from './faults/fault-switch';
 import { createParkingService } from './parking';
 import { createPlateService, type PlateRecognition } from './plates';
@@ -22,6 +23,8 @@ export interface DomainOptions {
   catalogCacheTtlMs?: number;
   /** Outbox delivery: globalWebhookUrl (NOTIFY_WEBHOOK_URL), backoff, lease, batch size. */
   notifications?: NotificationOptions;
+  /** Where webhooks may point (default: https to public addresses only). */
+  outbound?: OutboundPolicy;
   /** Reservation limits and cancellation policy (default DEFAULT_RESERVATION_POLICY). */
   reservationPolicy?: ReservationPolicy;
 }
@@ -40,7 +43,7 @@ export function createDomains(db: Db, options: DomainOptions) {
 /** Catalog, inventory, orders, payments, users, notifications and reservations. */
 function createCommerceDomains(db: Db, faults: ReturnType<typeof createFaultSwitches>, options: DomainOptions) {
   const catalog = createCatalogService({ db }, { ...(options.catalogCacheTtlMs !== undefined && { cacheTtlMs: options.catalogCacheTtlMs }) });
-  const users = createUserService({ db });
+  const users = createUserService({ db, ...(options.outbound && { webhookPolicy: options.outbound }) });
   const notifications = createNotificationService({ db, faults, subscribers: users }, options.notifications ?? {});
   return {
     catalog,

@@ -1,5 +1,7 @@
 import type { Db } from '../../db/client';
 import { BusinessRejection, NotFoundError, isUniqueViolation } from '../errors';
+import { randomBytes } from 'node:crypto';
+import { OutboundUrlError, STRICT_OUTBOUND, checkOutboundUrl, type OutboundPolicy } from '../../shared/outbound-url';
 import { hashPassword, needsRehash, verifyPassword } from './password';
 
 export type UserRole = 'user' | 'operator' | 'admin';
@@ -18,6 +20,8 @@ export interface UserView {
 
 export interface UserServiceDeps {
   db: Db;
+  /** Where webhooks may point (default: https to public addresses only). */
+  webhookPolicy?: OutboundPolicy;
 }
 
 export const MIN_PASSWORD_LENGTH = 8;
@@ -31,7 +35,7 @@ type UserRow = { id: string; email: string; role: string; webhookUrl: string | n
  * salt; logins compare in constant time and do the same work whether or not the email
  * exists. Tokens are the API's business.
  */
-export function createUserService({ db }: UserServiceDeps) {
+export function createUserService({ db, webhookPolicy = STRICT_OUTBOUND }: UserServiceDeps) {
   // A hash to verify against when the email is unknown, so that the answer takes as long.
   let dummyHash: Promise<string> | undefined;
 
@@ -133,11 +137,24 @@ export function createUserService({ db }: UserServiceDeps) {
       return user ? view(user) : null;
     },
 
-    /** Sets (or with null, removes) the user's webhook. INVALID_WEBHOOK_URL unless http(s). */
-    async setWebhook(userId: string, url: string | null): Promise<UserView> {
-      const webhookUrl = url === null ? null : normaliseWebhookUrl(url);
+    /**
+     * Sets (or with null, removes) the user's webhook, with a new signing secret that this answer
+     * shows once. INVALID_WEBHOOK_URL unless https (http where the policy allows) and every
+     * address the host resolves to is public (or the host is on the policy's allow-list).
+     */
+    async setWebhook(userId: string, url: string | null): Promise<UserView & { webhookSecret: string | null }> {
+      let webhookUrl: string | null = null;
+      if (url !== null) {
+        try {
+          webhookUrl = await checkOutboundUrl(url, webhookPolicy);
+        } catch (err) {
+          if (err instanceof OutboundUrlError) throw new BusinessRejection('INVALID_WEBHOOK_URL', `the webhook ${err.message}`);
+          throw err;
+        }
+      }
       await requireUser(userId);
-      return view(await db.user.update({ where: { id: userId }, data: { webhookUrl } }));
+      const webhookSecret = webhookUrl === null ? null : `whsec_${randomBytes(24).toString('base64url')}`;
+      return { ...view(await db.user.update({ where: { id: userId }, data: { webhookUrl, webhookSecret } })), webhookSecret };
     },
 
     /** Admin: changes a user's role; the user's earlier tokens (with the old role) end at once. INVALID_ROLE. */
@@ -152,6 +169,12 @@ export function createUserService({ db }: UserServiceDeps) {
     async webhookUrlOf(userId: string): Promise<string | null> {
       const user = await db.user.findUnique({ where: { id: userId }, select: { webhookUrl: true } });
       return user?.webhookUrl ?? null;
+    },
+
+    /** The user's webhook and the secret that signs deliveries to it, or null. */
+    async webhookOf(userId: string): Promise<{ url: string; secret: string | null } | null> {
+      const user = await db.user.findUnique({ where: { id: userId }, select: { webhookUrl: true, webhookSecret: true } });
+      return user?.webhookUrl ? { url: user.webhookUrl, secret: user.webhookSecret } : null;
     },
   };
 }
@@ -173,15 +196,3 @@ function checkPassword(password: string): void {
   }
 }
 
-function normaliseWebhookUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(String(raw).trim());
-  } catch {
-    throw new BusinessRejection('INVALID_WEBHOOK_URL', 'the webhook must be an http(s) URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new BusinessRejection('INVALID_WEBHOOK_URL', 'the webhook must be an http(s) URL');
-  }
-  return url.toString();
-}

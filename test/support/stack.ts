@@ -25,6 +25,9 @@ export function testAuth(domains: Domains): AuthOptions {
   return { ...TEST_AUTH, tokenVersionOf: async (userId) => (await domains.users.tokenVersionOf(userId)) ?? 0 };
 }
 export const DEVICE_KEY = DEV_DEFAULTS.DEVICE_KEYS;
+/** Webhooks of the tests: plain http to receivers on this machine (the product: https to public addresses only). */
+export const TEST_OUTBOUND = { allowHttp: true, allowHosts: ['127.0.0.1', 'localhost'] };
+
 /** Login limits low enough to test; registrations and saga starts high enough for suites that make many. */
 export const TEST_RATE_LIMITS = { loginPerAddress: 5, loginPerAccount: 5, registrationsPerAddress: 10_000, sagaStartsPerUser: 10_000 };
 
@@ -44,7 +47,7 @@ export interface TestStack {
 export async function connectStack(options: { waitMs?: number; taskQueue?: string } = {}): Promise<TestStack> {
   const info = inject('stack');
   const db = await createDb(info.databaseUrl);
-  const domains = createDomains(db, { faultsEnabled: true });
+  const domains = createDomains(db, { faultsEnabled: true, outbound: TEST_OUTBOUND });
   const temporal = await connectClient({ address: info.temporalAddress, namespace: 'default' });
   const sagas = createSagaClient(temporal, { taskQueue: options.taskQueue ?? info.taskQueue, waitMs: options.waitMs ?? 10_000 });
   const logger = pino({ level: 'warn' }, pino.destination({ dest: join(info.dir, 'api-test.log'), sync: true }));

@@ -213,6 +213,7 @@ CREATE TABLE "User" (
     "role" TEXT NOT NULL DEFAULT 'user',
     "tokenVersion" INTEGER NOT NULL DEFAULT 0,
     "webhookUrl" TEXT,
+    "webhookSecret" TEXT,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" DATETIME NOT NULL
 );
@@ -229,6 +230,7 @@ CREATE TABLE "NotificationOutbox" (
     "deliveredAt" DATETIME,
     "lastError" TEXT,
     "deliveredTo" TEXT NOT NULL DEFAULT '[]',
+    "deadAt" DATETIME,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 

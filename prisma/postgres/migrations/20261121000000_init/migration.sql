@@ -247,6 +247,7 @@ CREATE TABLE "User" (
     "role" TEXT NOT NULL DEFAULT 'user',
     "tokenVersion" INTEGER NOT NULL DEFAULT 0,
     "webhookUrl" TEXT,
+    "webhookSecret" TEXT,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMP(3) NOT NULL,
 
@@ -265,6 +266,7 @@ CREATE TABLE "NotificationOutbox" (
     "deliveredAt" TIMESTAMP(3),
     "lastError" TEXT,
     "deliveredTo" TEXT NOT NULL DEFAULT '[]',
+    "deadAt" TIMESTAMP(3),
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "NotificationOutbox_pkey" PRIMARY KEY ("id")
