@@ -34,7 +34,7 @@ export async function app(fastify: FastifyInstance, deps: AppDeps): Promise<void
   });
   await fastify.register(errorHandler);
   await fastify.register(wellFormedText);
-  await fastify.register(metrics);
+  await fastify.register(metrics, { token: deps.metricsToken });
   await fastify.register(tracing);
   await fastify.register(auth, deps.auth);
   await fastify.register(rateLimits);

@@ -16,4 +16,6 @@ export interface AppDeps {
   auth: AuthOptions;
   /** Requests per minute of the routes a hostile client would hammer (login, registration, saga starts). */
   rateLimits: RateLimits;
+  /** When set, GET /metrics needs it as a bearer token (METRICS_TOKEN). */
+  metricsToken?: string | undefined;
 }

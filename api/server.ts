@@ -33,6 +33,7 @@ const app = await buildApp(
       tokenVersionOf: (userId) => domains.users.tokenVersionOf(userId),
     },
     rateLimits: rateLimitsOf(settings),
+    metricsToken: settings.METRICS_TOKEN,
   },
   { loggerInstance: logger, trustProxy: settings.TRUST_PROXY },
 );

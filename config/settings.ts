@@ -14,7 +14,11 @@ export const DEV_DEFAULTS = {
  * A bad or missing value stops the process with a message that names it.
  */
 const settingsSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /**
+   * Unset counts as production: the development secrets are refused and the fault switches are
+   * off, so a process started by hand somewhere is safe. `make start` and the tests choose development/test.
+   */
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
@@ -30,8 +34,8 @@ const settingsSchema = z.object({
   /** Fault switches let tests and demos break domain operations; never on in production. */
   FAULTS_ENABLED: z
     .enum(['true', 'false'])
-    .default('true')
-    .transform((v) => v === 'true'),
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true')),
   WORKFLOW_BUNDLE_PATH: z.string().default('.tmp/workflow-bundle.js'),
   /**
    * Worker tuning (workers/main.ts); unset, each keeps the Temporal SDK's default (workflow tasks 40,
@@ -96,6 +100,10 @@ const settingsSchema = z.object({
     .transform((v): boolean | string => (v === 'true' ? true : v === 'false' ? false : v)),
   /** The worker's Prometheus endpoint (SDK, saga and resilience metrics); 0 turns it off. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Where that endpoint listens: this machine only unless set (a scraper elsewhere: 0.0.0.0 behind a firewall). */
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** When set, the API's GET /metrics needs `authorization: Bearer <token>` (at least 32 characters). */
+  METRICS_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
   /** OTLP/HTTP endpoint of a trace collector (e.g. http://collector:4318); tracing is off without it. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** Receives every notification (order status changes), besides each user's own webhook; checked like them. */
@@ -132,7 +140,7 @@ const settingsSchema = z.object({
   RESILIENCE_PUBLISH_MS: z.coerce.number().int().min(100).default(2000),
 });
 
-export type Settings = z.infer<typeof settingsSchema>;
+export type Settings = Omit<z.infer<typeof settingsSchema>, 'FAULTS_ENABLED'> & { FAULTS_ENABLED: boolean };
 
 /** A gate device: its name (for the audit trail), the lots it may act on ('*': all) and its key. */
 export interface DeviceKey {
@@ -175,14 +183,16 @@ function durationSeconds(value: string): number {
 }
 
 /** Parses settings from an environment; throws one error naming every bad variable. */
-export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+export function parseSettings(env: NodeJS.ProcessEnv = process.env, { serving = true }: { serving?: boolean } = {}): Settings {
   const parsed = settingsSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  const settings = parsed.data;
-  if (settings.NODE_ENV === 'production') {
+  // Fault switches default to on only where development was chosen explicitly.
+  const settings = { ...parsed.data, FAULTS_ENABLED: parsed.data.FAULTS_ENABLED ?? parsed.data.NODE_ENV !== 'production' };
+  // Tools that serve nothing (the bundle builder) hold no secrets: only the platform's processes are refused them.
+  if (serving && settings.NODE_ENV === 'production') {
     const problems: string[] = [];
     if (settings.FAULTS_ENABLED) problems.push('FAULTS_ENABLED: must be false in production');
     if (settings.JWT_SECRET === DEV_DEFAULTS.JWT_SECRET) problems.push('JWT_SECRET: the development default is not allowed in production');

@@ -3,15 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { DEV_DEFAULTS, parseSettings } from '../config/settings';
 
 describe('configuration', () => {
-  it('uses the development defaults when nothing is set', () => {
-    const settings = parseSettings({});
+  it('uses the development defaults when development is chosen', () => {
+    const settings = parseSettings({ NODE_ENV: 'development' });
     expect(settings).toMatchObject({ PORT: 3000, TEMPORAL_ADDRESS: '127.0.0.1:7233', DATABASE_URL: 'file:./data/dev.db', DEVICE_KEYS: [{ name: 'device-1', lots: '*', key: DEV_DEFAULTS.DEVICE_KEYS, legacy: true }] });
   });
 
   it('names every bad setting in one error', () => {
     let message = '';
     try {
-      parseSettings({ PORT: 'http', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', JWT_SECRET: 'short' });
+      parseSettings({ NODE_ENV: 'development', PORT: 'http', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', JWT_SECRET: 'short' });
     } catch (err) {
       message = (err as Error).message;
     }
