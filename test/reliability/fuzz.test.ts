@@ -144,7 +144,9 @@ const fieldValue = (): fc.Arbitrary<unknown> =>
 
 /** The fields each route reads, so that fuzzed bodies look like the real thing (plus stray keys). */
 const FIELDS: Record<string, string[]> = {
-  'POST /lots': ['name', 'capacity', 'requireGateConfirmation', 'gateTimeoutSeconds'],
+  'POST /lots': ['name', 'capacity', 'requireGateConfirmation', 'gateTimeoutSeconds', 'tariffPerHour'],
+  'PUT /lots/:id/tariff': ['tariffPerHour'],
+  'PUT /users/me/password': ['currentPassword', 'newPassword'],
   'POST /plates/blocklist': ['plate', 'reason'],
   'POST /vehicle-entries': ['lotId', 'plate', 'requestId'],
   'POST /vehicle-exits': ['lotId', 'plate', 'requestId'],
@@ -183,6 +185,7 @@ const plausible = (field: string): fc.Arbitrary<unknown> => {
     case 'times':
     case 'delayMs':
     case 'gateTimeoutSeconds':
+    case 'tariffPerHour':
       return fc.integer({ min: -1, max: 5 });
     case 'requestId':
       return fc.stringMatching(/^[A-Za-z0-9._:-]{1,20}$/);
