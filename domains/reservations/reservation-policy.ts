@@ -31,13 +31,13 @@ const DAY_MS = 24 * HOUR_MS;
 
 /**
  * Refuses a period outside the policy, naming the field (the API answers 400):
- * INVALID_PERIOD and RESERVATION_TOO_LONG (endsAt), PERIOD_IN_PAST (endsAt), STARTS_TOO_LATE (startsAt).
+ * INVALID_PERIOD and RESERVATION_TOO_LONG (endsAt), PERIOD_IN_PAST (endsAt; not with `pastOk`), STARTS_TOO_LATE (startsAt).
  */
-export function checkPeriod(policy: ReservationPolicy, startsAt: Date, endsAt: Date, now: Date): void {
+export function checkPeriod(policy: ReservationPolicy, startsAt: Date, endsAt: Date, now: Date, { pastOk = false } = {}): void {
   if (Number.isNaN(startsAt.getTime()) || Number.isNaN(endsAt.getTime()) || startsAt >= endsAt) {
     throw new BusinessRejection('INVALID_PERIOD', 'a reservation needs startsAt before endsAt');
   }
-  if (endsAt.getTime() <= now.getTime()) throw new BusinessRejection('PERIOD_IN_PAST', 'the reservation ends in the past');
+  if (!pastOk && endsAt.getTime() <= now.getTime()) throw new BusinessRejection('PERIOD_IN_PAST', 'the reservation ends in the past');
   if (endsAt.getTime() - startsAt.getTime() > policy.maxHours * HOUR_MS) {
     throw new BusinessRejection('RESERVATION_TOO_LONG', `a reservation lasts at most ${policy.maxHours} h`);
   }

@@ -217,7 +217,9 @@ export function createReservationService({ db, faults, now = () => new Date(), p
       const plate = validPlate(request.plate);
       const startsAt = new Date(request.startsAt);
       const endsAt = new Date(request.endsAt);
-      checkPeriod(policy, startsAt, endsAt, now());
+      // A period that has ended is the saga's to refuse (PERIOD_IN_PAST): a client retrying a booking
+      // made just before its end must still get that booking's answer, not a new refusal.
+      checkPeriod(policy, startsAt, endsAt, now(), { pastOk: true });
       if (request.tariffPerHour === null) throw new BusinessRejection('LOT_NOT_RESERVABLE', 'this lot takes no reservations (it has no tariff)');
       return { plate, amount: priceOf(request.tariffPerHour, startsAt, endsAt) };
     },

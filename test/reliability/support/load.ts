@@ -156,6 +156,7 @@ export class Load {
     }
     for (let i = 0; i < o.users; i++) {
       const id = `rel-user-${this.tag}-${i}`;
+      await this.world.ensureUser('user', id);
       const headers = { authorization: `Bearer ${this.world.token('user', id)}` };
       const plates: string[] = [];
       for (let j = 0; j < 2; j++) {
