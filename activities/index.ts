@@ -18,7 +18,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createPlateActivities(deps.plates, fencing),
     ...createParkingActivities(deps.parking, deps.databaseBreaker, fencing),
-    ...createReservationActivities(deps.reservations, deps.parking, fencing),
+    ...createReservationActivities(deps.reservations, deps.parking, deps.payments, fencing),
     ...createOrderActivities(deps.orders, deps.inventory, fencing),
     ...createPaymentActivities(deps.payments, fencing),
   };

@@ -10,7 +10,7 @@ import type { Fencing } from './fencing';
  * scheduled by saga code older than the flag, still retrying) the gateway keeps what it did
  * then: its configured alternatives.
  */
-function asTheStepSays<T>(fallbacks: StepFallbacks | undefined, call: () => Promise<T>): Promise<T> {
+export function asTheStepSays<T>(fallbacks: StepFallbacks | undefined, call: () => Promise<T>): Promise<T> {
   return fallbacks ? withPaymentAlternatives(fallbacks.alternativeServices === true, call) : call();
 }
 

@@ -1,8 +1,11 @@
 import type { ParkingService } from '../domains/parking';
+import type { PaymentService } from '../domains/payments';
 import type { NewReservation, ReservationService } from '../domains/reservations';
 import { parseStepKey } from '../workflows/contracts/saga';
+import type { StepFallbacks } from '../shared/saga-contract';
 import { asStep } from './as-step';
 import type { Fencing } from './fencing';
+import { asTheStepSays } from './payments';
 
 /** A reservation the entry saga can use: its hold, and the saga to tell when the car arrives. */
 export interface ReservationForEntry {
@@ -13,9 +16,24 @@ export interface ReservationForEntry {
 }
 
 /** Reservation steps: the reservation record and the space held for it, fenced (see ./fencing). */
-export function createReservationActivities(reservations: ReservationService, parking: ParkingService, fencing: Fencing) {
+export function createReservationActivities(reservations: ReservationService, parking: ParkingService, payments: PaymentService, fencing: Fencing) {
   const cancelReservation = (key: string, reason: string) => fencing.undo(key, () => reservations.cancelReservationByKey(key, reason));
   return {
+    /**
+     * Undoes the reservation's payment as the cancellation policy says: the fee the driver's
+     * cancellation recorded is kept, the rest refunded (all of it when the driver did not cancel,
+     * e.g. a failed booking or an operator's cancellation); what was refunded is recorded.
+     * Fenced like voidPayment, by the authorization's key.
+     */
+    refundReservation: asStep((input: { key: string; reservationId: string; fallbacks?: StepFallbacks }) =>
+      fencing.undo(input.key, async () => {
+        const reservation = await reservations.loadReservation(input.reservationId);
+        const payment = await asTheStepSays(input.fallbacks, () => payments.voidPayment({ key: input.key, keep: reservation.cancellationFee ?? 0 }));
+        const refunded = payment?.status === 'REFUNDED' ? payment.refundedAmount : 0;
+        await reservations.recordRefund(input.reservationId, refunded);
+        return { refunded, kept: (payment?.status === 'REFUNDED' || payment?.status === 'CAPTURED' ? payment.amount : 0) - refunded };
+      }),
+    ),
     createReservation: asStep((input: NewReservation) =>
       fencing.forward(input.key, () => reservations.createReservation(input), () => reservations.cancelReservationByKey(input.key, 'COMPENSATED')),
     ),

@@ -5,6 +5,7 @@ import { auth } from './plugins/auth';
 import { errorHandler } from './plugins/error-handler';
 import { metrics } from './plugins/metrics';
 import { openapi } from './plugins/openapi';
+import { rateLimits } from './plugins/rate-limits';
 import { tracing } from './plugins/tracing';
 import { wellFormedText } from './plugins/well-formed-text';
 import { faultRoutes } from './routes/faults';
@@ -35,9 +36,10 @@ export async function app(fastify: FastifyInstance, deps: AppDeps): Promise<void
   await fastify.register(errorHandler);
   await fastify.register(openapi); // before any route: it describes each as it is added
   await fastify.register(wellFormedText);
-  await fastify.register(metrics);
+  await fastify.register(metrics, { token: deps.metricsToken });
   await fastify.register(tracing);
   await fastify.register(auth, deps.auth);
+  await fastify.register(rateLimits);
   await fastify.register(healthRoutes, deps);
   await fastify.register(userRoutes, deps);
   await fastify.register(lotRoutes, deps);

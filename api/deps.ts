@@ -3,6 +3,7 @@ import type { Db } from '../db/client';
 import type { Domains } from '../domains';
 import type { SagaClient } from '../temporal/saga-client';
 import type { AuthOptions } from './plugins/auth';
+import type { RateLimits } from './plugins/rate-limits';
 
 /** What the API needs from the outside world; tests build it against real servers. */
 export interface AppDeps {
@@ -13,6 +14,8 @@ export interface AppDeps {
   /** Fault-switch admin routes (development and tests only). */
   faultsEnabled: boolean;
   auth: AuthOptions;
-  /** Login attempts per client and minute. */
-  loginRateLimit: number;
+  /** Requests per minute of the routes a hostile client would hammer (login, registration, saga starts). */
+  rateLimits: RateLimits;
+  /** When set, GET /metrics needs it as a bearer token (METRICS_TOKEN). */
+  metricsToken?: string | undefined;
 }

@@ -41,6 +41,7 @@ export const lotView = z
     free: z.number(),
     occupied: z.number(),
     reserved: z.number(),
+    tariffPerHour: z.number().nullable(),
   })
   .meta({ id: 'Lot' }) satisfies z.ZodType<LotView>;
 
@@ -60,7 +61,7 @@ export const userRole = z.enum(['user', 'operator', 'admin']);
 
 export const userView = z
   .object({ id: z.string(), email: z.string(), role: userRole, webhookUrl: z.string().nullable(), createdAt: z.string() })
-  .meta({ id: 'User' }) satisfies z.ZodType<UserView>;
+  .meta({ id: 'User' }) satisfies z.ZodType<Omit<UserView, 'tokenVersion'>>; // the token version stays inside
 
 export const vehicleView = z
   .object({ plate: z.string(), ownerName: z.string(), ownerUserId: z.string().nullable(), blocked: z.boolean(), createdAt: z.string() })
@@ -82,6 +83,8 @@ export const reservationView = z
     reason: z.string().nullable(),
     spaceId: z.string().nullable(),
     holdKey: z.string().nullable(),
+    cancellationFee: z.number().nullable(),
+    refundedAmount: z.number().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -1,4 +1,4 @@
-import { loadSettings } from '../config/settings';
+import { loadSettings, outboundPolicyOf, rateLimitsOf, reservationPolicyOf } from '../config/settings';
 import { createDb } from '../db/client';
 import { createDomains } from '../domains';
 import { createLogger } from '../shared/logger';
@@ -13,7 +13,11 @@ const logger = createLogger('api', settings.LOG_LEVEL);
 const tracing = setUpTracing('saga-api', settings.OTEL_EXPORTER_OTLP_ENDPOINT);
 const db = await createDb(settings.DATABASE_URL);
 const temporal = await connectClient({ address: settings.TEMPORAL_ADDRESS, namespace: settings.TEMPORAL_NAMESPACE });
-const domains = createDomains(db, { faultsEnabled: settings.FAULTS_ENABLED });
+const domains = createDomains(db, {
+  faultsEnabled: settings.FAULTS_ENABLED,
+  reservationPolicy: reservationPolicyOf(settings),
+  outbound: outboundPolicyOf(settings),
+});
 await domains.users.ensureAdmin(settings.ADMIN_EMAIL, settings.ADMIN_PASSWORD);
 const app = await buildApp(
   {
@@ -22,10 +26,16 @@ const app = await buildApp(
     temporal,
     sagas: createSagaClient(temporal, { taskQueue: settings.TEMPORAL_TASK_QUEUE, waitMs: settings.SAGA_WAIT_MS }),
     faultsEnabled: settings.FAULTS_ENABLED,
-    auth: { secret: settings.JWT_SECRET, expiresIn: settings.JWT_EXPIRES_IN, deviceKeys: settings.DEVICE_KEYS },
-    loginRateLimit: settings.LOGIN_RATE_LIMIT,
+    auth: {
+      secret: settings.JWT_SECRET,
+      expiresIn: settings.JWT_EXPIRES_IN,
+      devices: settings.DEVICE_KEYS,
+      tokenVersionOf: (userId) => domains.users.tokenVersionOf(userId),
+    },
+    rateLimits: rateLimitsOf(settings),
+    metricsToken: settings.METRICS_TOKEN,
   },
-  { loggerInstance: logger },
+  { loggerInstance: logger, trustProxy: settings.TRUST_PROXY },
 );
 
 // While draining, answers close their connection, so that idle keep-alive sockets do not hold the exit.

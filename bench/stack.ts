@@ -113,7 +113,7 @@ export async function startStack(options: StackOptions, log: (line: string) => v
   const spawnLogged = (name: string, command: string, args: string[], env: Record<string, string>) => {
     const logPath = join(dir, `${name}.log`);
     const fd = openSync(logPath, 'a');
-    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
+    const child = spawn(command, args, { cwd: ROOT, env: { NODE_ENV: 'development', ...process.env, ...env }, stdio: ['ignore', fd, fd] });
     const component: Component = { name, process: child, log: logPath, startupMs: 0 };
     components.push(component);
     return component;

@@ -12,7 +12,12 @@ export const CLIENT_DIR = dirname(fileURLToPath(import.meta.url));
  * dependencies, so none is connected here (faults on: the document lists the test-only routes too).
  */
 export async function describeApi() {
-  const deps = { domains: {}, faultsEnabled: true, auth: { secret: 'describe-only', expiresIn: '1h', deviceKeys: [] }, loginRateLimit: 5 } as unknown as AppDeps;
+  const deps = {
+    domains: {},
+    faultsEnabled: true,
+    auth: { secret: 'describe-only', expiresIn: '1h', devices: [] },
+    rateLimits: { loginPerAddress: 5, loginPerAccount: 5, registrationsPerAddress: 5, sagaStartsPerUser: 5 },
+  } as unknown as AppDeps;
   const app = await buildApp(deps, { logger: false });
   try {
     await app.ready();

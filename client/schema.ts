@@ -831,6 +831,105 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/users/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Needs any signed-in user. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        currentPassword: string;
+                        newPassword: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description the password is changed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            reason: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users/me/webhook": {
         parameters: {
             query?: never;
@@ -861,7 +960,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["User"];
+                        "application/json": {
+                            id: string;
+                            email: string;
+                            /** @enum {string} */
+                            role: "user" | "operator" | "admin";
+                            webhookUrl: string | null;
+                            createdAt: string;
+                            webhookSecret: string | null;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -1050,6 +1157,7 @@ export interface paths {
                         capacity: number;
                         requireGateConfirmation?: boolean;
                         gateTimeoutSeconds?: number;
+                        tariffPerHour?: number | null;
                     };
                 };
             };
@@ -1119,6 +1227,104 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/lots/{id}/tariff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Needs the admin role. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        tariffPerHour: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Lot"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3270,7 +3476,6 @@ export interface paths {
                     "application/json": {
                         lotId: string;
                         plate: string;
-                        amount: number;
                         /** Format: date-time */
                         startsAt: string;
                         /** Format: date-time */
@@ -3490,6 +3695,7 @@ export interface paths {
                             sagaId: string;
                             /** @enum {string} */
                             status: "CANCELLING";
+                            cancellationFee: number | null;
                         };
                     };
                 };
@@ -4063,6 +4269,7 @@ export interface components {
             free: number;
             occupied: number;
             reserved: number;
+            tariffPerHour: number | null;
         };
         BlockedPlateInput: {
             plate: string;
@@ -4112,6 +4319,8 @@ export interface components {
             reason: string | null;
             spaceId: string | null;
             holdKey: string | null;
+            cancellationFee: number | null;
+            refundedAmount: number | null;
             createdAt: string;
             updatedAt: string;
         };
@@ -4316,6 +4525,7 @@ export interface components {
             free: number;
             occupied: number;
             reserved: number;
+            tariffPerHour: number | null;
         };
         BlockedPlate: {
             plate: string;
@@ -4365,6 +4575,8 @@ export interface components {
             reason: string | null;
             spaceId: string | null;
             holdKey: string | null;
+            cancellationFee: number | null;
+            refundedAmount: number | null;
             createdAt: string;
             updatedAt: string;
         };

@@ -1,4 +1,5 @@
 import type { Db } from '../db/client';
+import type { OutboundPolicy } from '../shared/outbound-url';
 import { createFaultSwitches } from './faults/fault-switch';
 import { createStepFences } from './fences';
 import { createParkingService } from './parking';
@@ -8,7 +9,7 @@ import { createInventoryService } from './inventory';
 import { createNotificationService, type NotificationOptions } from './notifications';
 import { createOrderService } from './orders';
 import { createPaymentService, UNCONFIGURED_PAYMENT_GATEWAY, type PaymentGateway } from './payments';
-import { createReservationService } from './reservations';
+import { createReservationService, type ReservationPolicy } from './reservations';
 import { createUserService } from './users';
 
 export interface DomainOptions {
@@ -23,6 +24,10 @@ export interface DomainOptions {
   catalogCacheTtlMs?: number;
   /** Outbox delivery: globalWebhookUrl (NOTIFY_WEBHOOK_URL), backoff, lease, batch size. */
   notifications?: NotificationOptions;
+  /** Where webhooks may point (default: https to public addresses only). */
+  outbound?: OutboundPolicy;
+  /** Reservation limits and cancellation policy (default DEFAULT_RESERVATION_POLICY). */
+  reservationPolicy?: ReservationPolicy;
 }
 
 /** Wires every domain service to one database. */
@@ -40,7 +45,7 @@ export function createDomains(db: Db, options: DomainOptions) {
 /** Catalog, inventory, orders, payments, users, notifications and reservations. */
 function createCommerceDomains(db: Db, faults: ReturnType<typeof createFaultSwitches>, options: DomainOptions) {
   const catalog = createCatalogService({ db }, { ...(options.catalogCacheTtlMs !== undefined && { cacheTtlMs: options.catalogCacheTtlMs }) });
-  const users = createUserService({ db });
+  const users = createUserService({ db, ...(options.outbound && { webhookPolicy: options.outbound }) });
   const notifications = createNotificationService({ db, faults, subscribers: users }, options.notifications ?? {});
   return {
     catalog,
@@ -52,7 +57,7 @@ function createCommerceDomains(db: Db, faults: ReturnType<typeof createFaultSwit
       { db, faults, gateway: options.paymentGateway ?? UNCONFIGURED_PAYMENT_GATEWAY },
       { ...(options.paymentCurrency && { currency: options.paymentCurrency }) },
     ),
-    reservations: createReservationService({ db, faults }),
+    reservations: createReservationService({ db, faults, ...(options.reservationPolicy && { policy: options.reservationPolicy }) }),
   };
 }
 

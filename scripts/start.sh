@@ -13,6 +13,11 @@ export TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
 export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}"
 export DATABASE_URL="${DATABASE_URL:-file:$PWD/data/platform.db}"
 export WORKFLOW_BUNDLE_PATH="${WORKFLOW_BUNDLE_PATH:-$PWD/.tmp/workflow-bundle.js}"
+# A laptop demo: development chosen explicitly (fault switches on, development secrets allowed);
+# webhooks may be plain http to receivers on this machine (never in production).
+export NODE_ENV="${NODE_ENV:-development}"
+export WEBHOOK_ALLOW_HTTP="${WEBHOOK_ALLOW_HTTP:-true}"
+export WEBHOOK_ALLOWED_HOSTS="${WEBHOOK_ALLOWED_HOSTS:-127.0.0.1,localhost}"
 mkdir -p data/logs .tmp
 
 pids=()

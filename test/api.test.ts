@@ -69,7 +69,7 @@ describe('lookups', () => {
 
   it('GET /sagas/:id and its signals answer 404 for an unknown saga', async () => {
     expect((await stack.app.inject({ method: 'GET', url: '/sagas/entry-unknown' })).statusCode).toBe(404);
-    const signal = await stack.app.inject({ method: 'POST', url: '/sagas/entry-unknown/signals/compensate', payload: {} });
+    const signal = await stack.app.inject({ method: 'POST', url: '/sagas/entry-unknown/signals/compensate', payload: { reason: 'test' } });
     expect(signal.statusCode).toBe(404);
   });
 

@@ -3,15 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { DEV_DEFAULTS, parseSettings } from '../config/settings';
 
 describe('configuration', () => {
-  it('uses the development defaults when nothing is set', () => {
-    const settings = parseSettings({});
-    expect(settings).toMatchObject({ PORT: 3000, TEMPORAL_ADDRESS: '127.0.0.1:7233', DATABASE_URL: 'file:./data/dev.db', DEVICE_KEYS: [DEV_DEFAULTS.DEVICE_KEYS] });
+  it('uses the development defaults when development is chosen', () => {
+    const settings = parseSettings({ NODE_ENV: 'development' });
+    expect(settings).toMatchObject({ PORT: 3000, TEMPORAL_ADDRESS: '127.0.0.1:7233', DATABASE_URL: 'file:./data/dev.db', DEVICE_KEYS: [{ name: 'device-1', lots: '*', key: DEV_DEFAULTS.DEVICE_KEYS, legacy: true }] });
   });
 
   it('names every bad setting in one error', () => {
     let message = '';
     try {
-      parseSettings({ PORT: 'http', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', JWT_SECRET: 'short' });
+      parseSettings({ NODE_ENV: 'development', PORT: 'http', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', JWT_SECRET: 'short' });
     } catch (err) {
       message = (err as Error).message;
     }
@@ -19,11 +19,11 @@ describe('configuration', () => {
     expect(message).toMatch(/PORT: /);
     expect(message).toMatch(/DATABASE_URL: must be a file: \(SQLite\) or postgres:\/\/ URL/);
     expect(message).toMatch(/LOG_LEVEL: /);
-    expect(message).toMatch(/JWT_SECRET: at least 16 characters/);
+    expect(message).toMatch(/JWT_SECRET: at least 32 bytes/);
   });
 
   it('refuses to run in production with a development secret or fault switches', () => {
-    const production = { NODE_ENV: 'production', FAULTS_ENABLED: 'false', JWT_SECRET: 'a-real-secret-of-32-characters!!', DEVICE_KEYS: 'gate-key-1234567', ADMIN_PASSWORD: 'a-real-admin-password' };
+    const production = { NODE_ENV: 'production', FAULTS_ENABLED: 'false', JWT_SECRET: 'a-real-secret-of-32-characters!!', DEVICE_KEYS: 'gate-a1:*:a-gate-key-of-at-least-32-characters', ADMIN_PASSWORD: 'a-real-admin-password' };
     expect(parseSettings(production).NODE_ENV).toBe('production');
     expect(() => parseSettings({ ...production, JWT_SECRET: DEV_DEFAULTS.JWT_SECRET })).toThrow(/JWT_SECRET: the development default/);
     expect(() => parseSettings({ ...production, ADMIN_PASSWORD: undefined })).toThrow(/ADMIN_PASSWORD: the development default/);

@@ -287,7 +287,7 @@ describe('blocking a vehicle', () => {
       method: 'POST',
       url: '/reservations',
       headers,
-      payload: { lotId, plate, amount: 400, startsAt: minutes(-1).toISOString(), endsAt: minutes(60).toISOString() },
+      payload: { lotId, plate, startsAt: minutes(-1).toISOString(), endsAt: minutes(60).toISOString() },
     });
   const enter = (lotId: string, plate: string) =>
     stack.app.inject({ method: 'POST', url: '/vehicle-entries', headers: { 'x-device-key': DEVICE_KEY }, payload: { lotId, plate } });
@@ -296,7 +296,7 @@ describe('blocking a vehicle', () => {
   it('the plate blocklist already refuses a booking at the saga\'s first step, changing nothing', async () => {
     const headers = as('user');
     const plate = await registerVehicle(headers);
-    const lot = await createLot(stack, { capacity: 2 });
+    const lot = await createLot(stack, { capacity: 2, tariffPerHour: 400 });
     expect((await stack.app.inject({ method: 'POST', url: '/plates/blocklist', payload: { plate, reason: 'stolen' } })).statusCode).toBe(201);
     const res = await book(headers, lot.id, plate);
     expect(res.statusCode, res.body).toBe(409);
@@ -309,7 +309,7 @@ describe('blocking a vehicle', () => {
   it('the vehicle flag alone refuses it too (createReservation checks it)', async () => {
     const headers = as('user');
     const plate = await registerVehicle(headers);
-    const lot = await createLot(stack, { capacity: 2 });
+    const lot = await createLot(stack, { capacity: 2, tariffPerHour: 400 });
     await stack.domains.reservations.setVehicleBlocked(plate, true);
     const res = await book(headers, lot.id, plate);
     expect(res.statusCode, res.body).toBe(409);
@@ -321,7 +321,7 @@ describe('blocking a vehicle', () => {
   it('POST /vehicles/:plate/block: no booking, no entry; DELETE: both again', async () => {
     const headers = as('user');
     const plate = await registerVehicle(headers);
-    const lot = await createLot(stack, { capacity: 2 });
+    const lot = await createLot(stack, { capacity: 2, tariffPerHour: 400 });
 
     const blocked = await stack.app.inject({ method: 'POST', url: `/vehicles/${plate.toLowerCase()}/block`, payload: { reason: 'unpaid fines' } });
     expect(blocked.statusCode, blocked.body).toBe(200);

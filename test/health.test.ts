@@ -7,7 +7,7 @@ import { POLLER_FRESH_MS, livePollers } from '../api/health/checks';
 import { createDb, type Db } from '../db/client';
 import { createSagaClient } from '../temporal/saga-client';
 import { waitUntil } from './support/processes';
-import { TEST_AUTH, useStack, type TestStack } from './support/stack';
+import { TEST_AUTH, TEST_RATE_LIMITS, connectStack, testAuth, useStack, type TestStack } from './support/stack';
 
 /**
  * GET /health as seed 003 has it: each check UP, DOWN or UNKNOWN with when it ran and how
@@ -27,7 +27,7 @@ async function ownApp(options: { temporal?: Client; taskQueue?: string; db?: Db 
   const temporal = options.temporal ?? stack.temporal;
   const sagas = createSagaClient(temporal, { taskQueue: options.taskQueue ?? inject('stack').taskQueue, waitMs: 1000 });
   const app = await buildApp(
-    { db: options.db ?? stack.db, domains: stack.domains, temporal, sagas, faultsEnabled: false, auth: TEST_AUTH, loginRateLimit: 5 },
+    { db: options.db ?? stack.db, domains: stack.domains, temporal, sagas, faultsEnabled: false, auth: testAuth(stack.domains), rateLimits: TEST_RATE_LIMITS },
     { logger: false },
   );
   const operator = { authorization: `Bearer ${app.jwt.sign({ sub: 'op', email: 'op@test.example', role: 'operator' })}` };

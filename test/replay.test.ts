@@ -17,10 +17,12 @@ import { armFault, useStack, createLot, disarmFault, uniquePlate, waitForSaga, t
  * code's histories that new code must still replay). Each generation of the workflows' code
  * records under its own suffix: `<scenario>.json` from before the patch `local-database-steps`,
  * `<scenario>.local-steps.json` from after it (where its shape differs: the entry and exit sagas),
- * `<scenario>.exit-frees-space-last.json` from after that patch (the exit saga's new last step).
+ * `<scenario>.exit-frees-space-last.json` from after that patch (the exit saga's new last step),
+ * `<scenario>.cancellation-policy.json` from after `reservation-cancellation-policy` (a reservation's
+ * payment is undone by refundReservation, which keeps a late cancellation's fee).
  */
 const FIXTURES = 'test/fixtures/histories';
-const GENERATION = '.exit-frees-space-last';
+const GENERATION = '.cancellation-policy';
 
 /**
  * How each scenario ends, whichever code generation recorded it: the saga state its workflow
@@ -80,7 +82,8 @@ async function replay(histories: Array<{ workflowId: string; history: unknown }>
 /** Runs one saga of each shape (completed, rejected, rolled back, operator-driven) and returns their ids. */
 async function runScenarios(): Promise<Record<string, string>> {
   const post = (url: string, payload: object) => stack.app.inject({ method: 'POST', url, payload });
-  const lot = await createLot(stack);
+  const lot = await createLot(stack, { tariffPerHour: 250 });
+  const cheapLot = await createLot(stack, { tariffPerHour: 50 });
   const gateLot = await createLot(stack, { requireGateConfirmation: true, gateTimeoutSeconds: 600 });
   const plate = uniquePlate();
   const ids: Record<string, string> = {};
@@ -91,7 +94,7 @@ async function runScenarios(): Promise<Record<string, string>> {
 
   const gated = (await post('/vehicle-entries', { lotId: gateLot.id, plate: uniquePlate() })).json().sagaId;
   await waitForSaga(stack, gated, (s) => s.awaiting.includes('gatePassed'));
-  await post(`/sagas/${gated}/signals/gatePassed`, { by: 'gate' });
+  await post(`/sagas/${gated}/signals/gatePassed`, { reason: 'replay scenario' });
   ids['entry-gate-passed'] = gated;
 
   const compensated = (await post('/vehicle-entries', { lotId: gateLot.id, plate: uniquePlate() })).json().sagaId;
@@ -121,14 +124,14 @@ async function runScenarios(): Promise<Record<string, string>> {
   // A reservation booked and used by the car's entry, and one declined.
   const driverPlate = uniquePlate();
   await stack.app.inject({ method: 'POST', url: '/vehicles', headers: user, payload: { plate: driverPlate, ownerName: 'Replay' } });
+  // 61 minutes: two started hours, priced by the lot (2 × 50 is declined, 2 × 250 is not).
   const period = { startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString() };
-  const reserve = (amount: number) =>
-    stack.app.inject({ method: 'POST', url: '/reservations', headers: user, payload: { lotId: lot.id, plate: driverPlate, amount, ...period } });
-  const declined = (await reserve(100)).json().sagaId as string;
-  // Its hold is released by its rollback: wait for it (a slow machine answers 202 first), or the next one finds the plate holding a space.
-  await waitForSaga(stack, declined, (s) => s.status === 'REJECTED');
-  ids['reservation-declined'] = declined;
-  const booked = (await reserve(500)).json();
+  const reserve = (lotId: string) =>
+    stack.app.inject({ method: 'POST', url: '/reservations', headers: user, payload: { lotId, plate: driverPlate, ...period } });
+  ids['reservation-declined'] = (await reserve(cheapLot.id)).json().sagaId;
+  // Its plate is free for the same period once that one is cancelled (one booking per plate at a time).
+  await waitForSaga(stack, ids['reservation-declined']!, (s) => s.endedAt !== undefined);
+  const booked = (await reserve(lot.id)).json();
   await waitForSaga(stack, booked.sagaId, (s) => s.status === 'COMPLETED');
   ids['entry-with-reservation'] = (await post('/vehicle-entries', { lotId: lot.id, plate: driverPlate })).json().sagaId;
   ids['reservation-used'] = booked.sagaId;

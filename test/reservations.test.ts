@@ -18,6 +18,11 @@ async function driver() {
 }
 
 const minutes = (n: number) => new Date(Date.now() + n * 60_000).toISOString();
+/** A period from `start` minutes from now, `length` minutes long (both ends from one clock reading). */
+function period(start: number, length: number) {
+  const at = Date.now() + start * 60_000;
+  return { startsAt: new Date(at).toISOString(), endsAt: new Date(at + length * 60_000).toISOString() };
+}
 
 function reserve(headers: Record<string, string>, body: Record<string, unknown>) {
   return stack.app.inject({ method: 'POST', url: '/reservations', headers, payload: body });
@@ -39,8 +44,9 @@ async function waitForReservation(headers: Record<string, string>, id: string, s
 describe('reservation saga', () => {
   it('books and pays 300 or more: COMPLETED, the space held, the payment captured', async () => {
     const { headers, plate } = await driver();
-    const lot = await createLot(stack, { capacity: 3 });
-    const res = await reserve(headers, { lotId: lot.id, plate, amount: 300, startsAt: minutes(-1), endsAt: minutes(60) });
+    const lot = await createLot(stack, { capacity: 3, tariffPerHour: 150 });
+    // Priced by the lot: two started hours at 150; an amount the client sends is ignored.
+    const res = await reserve(headers, { lotId: lot.id, plate, amount: 1, ...period(-1, 61) });
     expect(res.statusCode).toBe(201);
     const body = res.json();
     expect(body).toMatchObject({ status: 'COMPLETED', plate, amount: 300 });
@@ -55,8 +61,8 @@ describe('reservation saga', () => {
 
   it('under 300 the payment side declines: CANCELLED, its space free again', async () => {
     const { headers, plate } = await driver();
-    const lot = await createLot(stack, { capacity: 2 });
-    const res = await reserve(headers, { lotId: lot.id, plate, amount: 299, startsAt: minutes(0), endsAt: minutes(60) });
+    const lot = await createLot(stack, { capacity: 2, tariffPerHour: 299 });
+    const res = await reserve(headers, { lotId: lot.id, plate, ...period(0, 60) });
     expect(res.statusCode).toBe(409);
     expect(res.json()).toMatchObject({ status: 'CANCELLED', reason: 'PAYMENT_DECLINED' });
     expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 2, reserved: 0 });
@@ -65,8 +71,8 @@ describe('reservation saga', () => {
 
   it('needs a registered vehicle', async () => {
     const { headers } = await driver();
-    const lot = await createLot(stack);
-    const res = await reserve(headers, { lotId: lot.id, plate: uniquePlate(), amount: 500, startsAt: minutes(0), endsAt: minutes(60) });
+    const lot = await createLot(stack, { tariffPerHour: 500 });
+    const res = await reserve(headers, { lotId: lot.id, plate: uniquePlate(), ...period(0, 60) });
     expect(res.statusCode).toBe(409);
     expect(res.json()).toMatchObject({ reason: 'VEHICLE_NOT_REGISTERED' });
     expect(await lotCounts(stack, lot.id)).toMatchObject({ reserved: 0 });
@@ -74,8 +80,8 @@ describe('reservation saga', () => {
 
   it('the arriving car takes its held space, and the reservation ends USED', async () => {
     const { headers, plate } = await driver();
-    const lot = await createLot(stack, { capacity: 2 });
-    const booked = (await reserve(headers, { lotId: lot.id, plate, amount: 400, startsAt: minutes(-1), endsAt: minutes(60) })).json();
+    const lot = await createLot(stack, { capacity: 2, tariffPerHour: 400 });
+    const booked = (await reserve(headers, { lotId: lot.id, plate, ...period(-1, 60) })).json();
     const entry = await stack.app.inject({
       method: 'POST',
       url: '/vehicle-entries',
@@ -97,12 +103,12 @@ describe('reservation saga', () => {
 
   it('at the end time without the car, the space is released and the reservation EXPIRED (the payment is kept)', async () => {
     const { headers, plate } = await driver();
-    const lot = await createLot(stack, { capacity: 2 });
+    const lot = await createLot(stack, { capacity: 2, tariffPerHour: 350 });
     // The booking ends when the API stops waiting for the saga's answer. So a booking answered
     // COMPLETED (held and paid) was made before its end however slow the machine is, and the
     // saga then waits for the car until the end; no race with the clock before the hold.
     const endsAt = new Date(Date.now() + SAGA_WAIT_MS + 1000).toISOString();
-    const res = await reserve(headers, { lotId: lot.id, plate, amount: 350, startsAt: minutes(-1), endsAt });
+    const res = await reserve(headers, { lotId: lot.id, plate, startsAt: minutes(-1), endsAt });
     expect(res.statusCode, res.body).toBe(201);
     const booked = res.json();
     expect(booked).toMatchObject({ status: 'COMPLETED', plate, amount: 350 });
@@ -127,17 +133,21 @@ describe('reservation saga', () => {
 
   it('cancelling while it waits refunds the payment and releases the space', async () => {
     const { headers, plate } = await driver();
-    const lot = await createLot(stack, { capacity: 2 });
-    const booked = (await reserve(headers, { lotId: lot.id, plate, amount: 500, startsAt: minutes(10), endsAt: minutes(70) })).json();
+    const lot = await createLot(stack, { capacity: 2, tariffPerHour: 500 });
+    // Two hours ahead: free to cancel (the default policy charges from 1 h before the start).
+    const booked = (await reserve(headers, { lotId: lot.id, plate, ...period(120, 60) })).json();
     const other = (await driver()).headers;
     expect((await stack.app.inject({ method: 'POST', url: `/reservations/${booked.reservationId}/cancel`, headers: other })).statusCode).toBe(404);
     const cancel = await stack.app.inject({ method: 'POST', url: `/reservations/${booked.reservationId}/cancel`, headers, payload: { reason: 'plans changed' } });
     expect(cancel.statusCode).toBe(202);
-    await waitForReservation(headers, booked.reservationId, 'CANCELLED');
+    expect(cancel.json()).toMatchObject({ cancellationFee: 0 });
+    const cancelled = await waitForReservation(headers, booked.reservationId, 'CANCELLED');
     const saga = await waitForSaga(stack, booked.sagaId, (s) => s.status === 'COMPENSATED');
     expect(saga.actions).toMatchObject([{ action: 'compensate', reason: 'plans changed', accepted: true }]);
     expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 2, reserved: 0 });
-    expect(await stack.db.payment.findMany({ where: { reference: booked.reservationId } })).toMatchObject([{ status: 'REFUNDED' }]);
+    expect(await stack.db.payment.findMany({ where: { reference: booked.reservationId } })).toMatchObject([{ status: 'REFUNDED', refundedAmount: 500 }]);
+    expect(cancelled).toMatchObject({ cancellationFee: 0 });
+    expect(await reservationOf(headers, booked.reservationId)).toMatchObject({ cancellationFee: 0, refundedAmount: 500 });
     const again = await stack.app.inject({ method: 'POST', url: `/reservations/${booked.reservationId}/cancel`, headers });
     expect(again.statusCode).toBe(409);
   });

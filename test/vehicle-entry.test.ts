@@ -224,7 +224,8 @@ describe('vehicle entry at a lot with gate confirmation', () => {
     });
     expect(signal.statusCode).toBe(202);
     const state = await waitForSaga(stack, sagaId, (s) => s.status === 'COMPLETED');
-    expect(state.actions).toMatchObject([{ action: 'gatePassed', by: 'device:gate-1', accepted: true }]);
+    // The audit trail names the device as configured, not the label it sends.
+    expect(state.actions).toMatchObject([{ action: 'gatePassed', by: 'device:test-gate', accepted: true }]);
     expect(await lotCounts(stack, lot.id)).toMatchObject({ occupied: 1 });
   });
 
@@ -263,7 +264,7 @@ describe('vehicle entry at a lot with gate confirmation', () => {
     expect(state.actions).toMatchObject([{ action: 'compensate', reason: 'driver turned back', by: 'admin@test.example', accepted: true }]);
     expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 5 });
 
-    const late = await stack.app.inject({ method: 'POST', url: `/sagas/${sagaId}/signals/gatePassed` });
+    const late = await stack.app.inject({ method: 'POST', url: `/sagas/${sagaId}/signals/gatePassed`, payload: { reason: 'car seen at the gate' } });
     expect(late.statusCode).toBe(409);
     expect(late.json()).toMatchObject({ reason: 'SAGA_ENDED' });
   });

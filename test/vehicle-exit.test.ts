@@ -133,7 +133,7 @@ describe('vehicle exit saga', () => {
     await armFault(stack, 'parking.releaseVehicle', requestId);
     const { sagaId } = (await move(quick, '/vehicle-exits', lot.id, plate, requestId)).json();
     await waitForSaga(stack, sagaId, (s) => s.status === 'NEEDS_ATTENTION');
-    const wrong = await stack.app.inject({ method: 'POST', url: `/sagas/${sagaId}/signals/retryCompensation` });
+    const wrong = await stack.app.inject({ method: 'POST', url: `/sagas/${sagaId}/signals/retryCompensation`, payload: { reason: 'try again' } });
     expect(wrong.statusCode).toBe(409);
     expect(wrong.json()).toMatchObject({ reason: 'SIGNAL_NOT_AWAITED' });
     await stack.app.inject({ method: 'POST', url: `/sagas/${sagaId}/signals/compensate`, payload: { reason: 'car reversed' } });

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadSettings } from '../config/settings';
+import { parseSettings } from '../config/settings';
 import { buildWorkflowBundle } from './bundle';
 
 /**
@@ -8,7 +8,8 @@ import { buildWorkflowBundle } from './bundle';
  * with --tracing (the image's bundle, whose tracing is decided when it runs).
  */
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { tracing: { type: 'boolean', default: false } } });
-const settings = loadSettings();
+// It serves nothing, so it needs no production secrets (the image builds it with none set).
+const settings = parseSettings(process.env, { serving: false });
 const path = positionals[0] ?? settings.WORKFLOW_BUNDLE_PATH;
 const tracing = values.tracing || settings.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined;
 await buildWorkflowBundle(path, { tracing });

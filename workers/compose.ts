@@ -1,7 +1,7 @@
 import { Runtime } from '@temporalio/worker';
 import { hostname } from 'node:os';
 import { createActivities } from '../activities';
-import type { Settings } from '../config/settings';
+import { outboundPolicyOf, reservationPolicyOf, type Settings } from '../config/settings';
 import { loadExternalServicesConfig } from '../config/external-services';
 import type { Db } from '../db/client';
 import { BusinessRejection, createDomains } from '../domains';
@@ -36,8 +36,12 @@ export function composeWorker(settings: Settings, db: Db, logger: Logger) {
     faultsEnabled: settings.FAULTS_ENABLED,
     recognition: createAnprRecognition(registry),
     paymentGateway: createRegistryPaymentGateway(registry),
+    reservationPolicy: reservationPolicyOf(settings),
+    outbound: outboundPolicyOf(settings),
     notifications: {
       globalWebhookUrl: settings.NOTIFY_WEBHOOK_URL,
+      globalWebhookSecret: settings.NOTIFY_WEBHOOK_SECRET,
+      giveUpAfterMs: settings.NOTIFY_GIVE_UP_AFTER_MS,
       backoffBaseMs: settings.NOTIFY_BACKOFF_BASE_MS,
       backoffMaxMs: settings.NOTIFY_BACKOFF_MAX_MS,
       ...(settings.NOTIFY_EVENT_KEY_PREFIX && { eventKeyPrefix: settings.NOTIFY_EVENT_KEY_PREFIX }),
@@ -65,7 +69,11 @@ export function composeWorker(settings: Settings, db: Db, logger: Logger) {
       timer = setInterval(() => publish().catch((err) => logger.warn({ err }, 'could not publish the resilience snapshot')), settings.RESILIENCE_PUBLISH_MS);
       timer.unref();
       void publish().catch(() => undefined);
-      dispatcher = startNotificationDispatcher(domains.notifications, logger, settings.NOTIFY_INTERVAL_MS);
+      dispatcher = startNotificationDispatcher(domains.notifications, logger, {
+        intervalMs: settings.NOTIFY_INTERVAL_MS,
+        timeoutMs: settings.NOTIFY_TIMEOUT_MS,
+        policy: outboundPolicyOf(settings),
+      });
     },
     async stop() {
       clearInterval(timer);

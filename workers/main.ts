@@ -16,7 +16,7 @@ import { workerTuning } from './tuning';
  */
 const settings = loadSettings();
 const logger = createLogger('worker', settings.LOG_LEVEL);
-installRuntime(logger, { metricsPort: settings.WORKER_METRICS_PORT });
+installRuntime(logger, { metricsPort: settings.WORKER_METRICS_PORT, metricsHost: settings.WORKER_METRICS_HOST });
 
 const tracing = setUpTracing('saga-worker', settings.OTEL_EXPORTER_OTLP_ENDPOINT);
 const db = await createDb(settings.DATABASE_URL);

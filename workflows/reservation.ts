@@ -1,4 +1,4 @@
-import { proxyActivities, setHandler } from '@temporalio/workflow';
+import { patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { compensationStep, databaseStep, paymentFallbacks, vendorStep } from './policies';
 import { reservationContract as contract, vehicleArrivedSignal, type SagaInput, type SagaResult, type VehicleArrival } from './contracts';
@@ -45,7 +45,12 @@ export async function reservation(input: ReservationInput): Promise<SagaState<Re
 
     await saga.step('authorizePayment', {
       run: (key, fallbacks) => payments.authorizePayment({ key, fallbacks, purpose: 'reservation', reference: record.id, amount: input.amount }),
-      compensate: (key) => compensations.voidPayment({ key, fallbacks: paymentFallbacks }),
+      // The refund follows the cancellation policy (a late cancellation keeps its fee). Patched in:
+      // sagas that compensated before the policy existed replay with the full void.
+      compensate: (key) =>
+        patched('reservation-cancellation-policy')
+          ? compensations.refundReservation({ key, reservationId: record.id, fallbacks: paymentFallbacks })
+          : compensations.voidPayment({ key, fallbacks: paymentFallbacks }),
       compensateFirst: true,
       fallbacks: paymentFallbacks,
     });

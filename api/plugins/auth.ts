@@ -10,6 +10,8 @@ export interface TokenClaims {
   sub: string;
   email: string;
   role: Role;
+  /** The user's token version when it was issued; a role or password change raises it. Absent: 0. */
+  ver?: number;
 }
 
 declare module '@fastify/jwt' {
@@ -30,42 +32,71 @@ export interface Access {
 
 const guard = (access: Access, check: (request: FastifyRequest, reply: FastifyReply) => Promise<void>): Guard => Object.assign(check, { access });
 
+/** A gate device as configured (DEVICE_KEYS): its name, the lots it may act on, its key. */
+export interface Device {
+  name: string;
+  lots: string[] | '*';
+  key: string;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** A hook that lets through a valid token with one of `roles` (any role when none given): 401, or 403. */
     requireRole(...roles: Role[]): Guard;
     /** A hook for gate devices: a known x-device-key, or a token with one of `roles`. */
     requireDeviceOr(...roles: Role[]): Guard;
+    /** Whether the request may act on lot `lotId`: people always (their role was checked), a device only at its lots. */
+    mayActAtLot(request: FastifyRequest, lotId: string | undefined): boolean;
   }
   interface FastifyRequest {
-    /** Who acts, for audit trails: the token's email, or "device". */
+    /** Who acts, for audit trails: the token's email, or `device:<configured name>`. */
     actor?: string;
+    /** The gate device that sent the request, when one did. */
+    device?: { name: string; lots: string[] | '*' };
   }
 }
 
 export interface AuthOptions {
   secret: string;
   expiresIn: string;
-  deviceKeys: string[];
+  devices: Device[];
+  /** The user's current token version; null for no such user (its tokens are refused). */
+  tokenVersionOf: (userId: string) => Promise<number | null>;
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-/** JWT (HS256) for people, device keys for gates; guards are route `onRequest` hooks, so auth answers before validation. */
+/**
+ * JWT (HS256) for people, device keys for gates; guards are route `onRequest` hooks, so auth
+ * answers before validation. Each request re-reads the user's token version, so that a role or
+ * password change ends the earlier tokens at once rather than when they expire.
+ */
 export const auth = fp(async (app: FastifyInstance, options: AuthOptions) => {
   await app.register(fastifyJwt, {
     secret: options.secret,
     sign: { algorithm: 'HS256', expiresIn: options.expiresIn },
     verify: { algorithms: ['HS256'] },
   });
-  const deviceDigests = options.deviceKeys.map(digest);
-  const isDevice = (key: unknown) => typeof key === 'string' && deviceDigests.some((d) => timingSafeEqual(d, digest(key)));
+  const devices = options.devices.map((d) => ({ name: d.name, lots: d.lots, digest: digest(d.key) }));
+  const deviceOf = (key: unknown) => {
+    if (typeof key !== 'string') return undefined;
+    const given = digest(key);
+    // Compare with every key (no early exit), so the time does not tell which matched.
+    let found: (typeof devices)[number] | undefined;
+    for (const d of devices) if (timingSafeEqual(d.digest, given)) found ??= d;
+    return found;
+  };
 
   async function verify(request: FastifyRequest, reply: FastifyReply, roles: Role[]): Promise<boolean> {
     try {
       await request.jwtVerify();
     } catch {
       await reply.code(401).send({ error: 'Unauthorized', message: 'a valid bearer token is required' });
+      return false;
+    }
+    const current = await options.tokenVersionOf(request.user.sub);
+    if (current === null || current !== (request.user.ver ?? 0)) {
+      await reply.code(401).send({ error: 'Unauthorized', message: 'this token is no longer valid (the account changed); log in again' });
       return false;
     }
     if (roles.length > 0 && !roles.includes(request.user.role)) {
@@ -86,8 +117,10 @@ export const auth = fp(async (app: FastifyInstance, options: AuthOptions) => {
     guard({ roles, device: true }, async (request, reply) => {
       const key = request.headers['x-device-key'];
       if (key !== undefined) {
-        if (isDevice(key)) {
-          request.actor = 'device';
+        const device = deviceOf(key);
+        if (device) {
+          request.device = { name: device.name, lots: device.lots };
+          request.actor = `device:${device.name}`;
           return;
         }
         await reply.code(401).send({ error: 'Unauthorized', message: 'unknown device key' });
@@ -96,4 +129,10 @@ export const auth = fp(async (app: FastifyInstance, options: AuthOptions) => {
       await verify(request, reply, roles);
     }),
   );
+
+  app.decorate('mayActAtLot', (request: FastifyRequest, lotId: string | undefined) => {
+    const device = request.device;
+    if (!device) return true;
+    return device.lots === '*' || (lotId !== undefined && device.lots.includes(lotId));
+  });
 });

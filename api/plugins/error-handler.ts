@@ -36,6 +36,10 @@ const FIELD_REJECTIONS: Record<string, string> = {
   INVALID_NAME: 'name',
   INVALID_PRICE: 'price',
   INVALID_OWNER: 'ownerName',
+  INVALID_PERIOD: 'endsAt',
+  PERIOD_IN_PAST: 'endsAt',
+  RESERVATION_TOO_LONG: 'endsAt',
+  STARTS_TOO_LATE: 'startsAt',
 };
 
 /**

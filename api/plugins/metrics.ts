@@ -1,5 +1,6 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -8,7 +9,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
  * and the process's own metrics. Routes are labelled by their pattern (/sagas/:id), never
  * by the raw URL, so that the label set stays small.
  */
-export const metrics = fp(async (app: FastifyInstance) => {
+export const metrics = fp(async (app: FastifyInstance, options: { token?: string | undefined }) => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -32,8 +33,16 @@ export const metrics = fp(async (app: FastifyInstance) => {
     latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
+  // With METRICS_TOKEN set, only a scraper that sends it may read them (they tell routes, rates and errors).
+  const expected = options.token ? createHash('sha256').update(`Bearer ${options.token}`).digest() : undefined;
+  const guard = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!expected) return;
+    const given = createHash('sha256').update(String(request.headers.authorization ?? '')).digest();
+    if (!timingSafeEqual(given, expected)) await reply.code(401).send({ error: 'Unauthorized', message: 'the metrics token is required' });
+  };
+
   const exposition = { description: 'Prometheus text exposition', content: { 'text/plain': { schema: z.string() } } };
-  app.get('/metrics', { schema: { response: { 200: exposition } } }, async (_request, reply) => {
+  app.get('/metrics', { onRequest: guard, schema: { response: { 200: exposition } } }, async (_request, reply) => {
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });

@@ -9,8 +9,9 @@ import { orderView } from '../schemas';
 const newOrder = orderContract.input.omit({ userId: true }).extend({ requestId });
 
 /** Orders: commands go through the order saga; reads come from the orders table (the read model). */
-export const orderRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas, domains }) => {
-  app.post('/orders', { onRequest: app.requireRole(), schema: { body: newOrder, response: sagaReplies(orderContract) } }, async (request, reply) => {
+export const orderRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas, domains, rateLimits }) => {
+  const sagaStarts = app.limitRate({ name: 'orders per user', max: rateLimits.sagaStartsPerUser, key: (request) => request.user.sub });
+  app.post('/orders', { onRequest: app.requireRole(), preHandler: sagaStarts, schema: { body: newOrder, response: sagaReplies(orderContract) } }, async (request, reply) => {
     const { requestId, items } = request.body;
     const input = { userId: request.user.sub, items };
     // The request id is scoped to the user: two users' "1" are two orders.

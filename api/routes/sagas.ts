@@ -82,19 +82,24 @@ export const sagaRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas })
     },
     async (request, reply) => {
       const { id, name } = request.params;
-      if (request.actor === 'device' && !DEVICE_SIGNALS.includes(name)) {
+      if (request.device && !DEVICE_SIGNALS.includes(name)) {
         return reply.code(403).send({ error: 'Forbidden', message: `gate devices may only send ${DEVICE_SIGNALS.join(' or ')}` });
       }
-      // The audit trail names who acted: the token's email, or the device (with the device's own label).
-      const body = { ...request.body, by: request.actor === 'device' ? `device:${request.body.by ?? 'gate'}` : request.actor };
-      if (name === 'skipCompensation' && !body.reason) {
+      // The audit trail names who acted: the token's email, or the device's configured name (never a label it sends).
+      const reason = request.body.reason?.trim();
+      const body = { ...(reason && { reason }), by: request.actor };
+      // Every operator action says why (a device's gatePassed is the gate's own report).
+      if (!request.device && !reason) {
         return reply.code(400).send({
           error: 'Bad Request',
-          message: 'body.reason: skipping a compensation needs a reason',
-          fields: [{ field: 'reason', in: 'body', message: 'skipping a compensation needs a reason' }],
+          message: `body.reason: ${name} by an operator needs a reason`,
+          fields: [{ field: 'reason', in: 'body', message: `${name} by an operator needs a reason` }],
         });
       }
       const state = await sagas.getState(id);
+      if (!app.mayActAtLot(request, state.keys['LotId'])) {
+        return reply.code(403).send({ error: 'Forbidden', message: `device ${request.device?.name} may not act at lot ${state.keys['LotId']}` });
+      }
       if (FINAL_STATUSES.includes(state.status)) {
         return reply.code(409).send({ sagaId: id, status: state.status, reason: 'SAGA_ENDED', message: 'the saga has ended' });
       }

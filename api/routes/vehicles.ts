@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { vehicleEntryContract, vehicleExitContract } from '../../workflows/contracts';
@@ -17,9 +18,17 @@ const platePath = z.object({
 });
 
 export const vehicleRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas, domains, auth }) => {
+  // A gate device acts only at the lots its key names (DEVICE_KEYS).
+  const atItsLot = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { lotId } = request.body as { lotId: string };
+    if (!app.mayActAtLot(request, lotId)) {
+      await reply.code(403).send({ error: 'Forbidden', message: `device ${request.device?.name} may not act at lot ${lotId}` });
+    }
+  };
+
   app.post(
     '/vehicle-entries',
-    { onRequest: app.requireDeviceOr('operator', 'admin'), schema: { body: entryBody, response: sagaReplies(vehicleEntryContract) } },
+    { onRequest: app.requireDeviceOr('operator', 'admin'), preHandler: atItsLot, schema: { body: entryBody, response: sagaReplies(vehicleEntryContract) } },
     async (request, reply) => {
       const { requestId, ...input } = request.body;
       const started = await sagas.start(vehicleEntryContract, input, { requestId });
@@ -30,7 +39,7 @@ export const vehicleRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas
 
   app.post(
     '/vehicle-exits',
-    { onRequest: app.requireDeviceOr('operator', 'admin'), schema: { body: exitBody, response: sagaReplies(vehicleExitContract) } },
+    { onRequest: app.requireDeviceOr('operator', 'admin'), preHandler: atItsLot, schema: { body: exitBody, response: sagaReplies(vehicleExitContract) } },
     async (request, reply) => {
       const { requestId, ...input } = request.body;
       const started = await sagas.start(vehicleExitContract, input, { requestId });

@@ -23,12 +23,15 @@ export interface NotificationMessage {
   attempt: number;
 }
 
-/** The port that delivers one message to one URL; it throws when the subscriber did not take it. */
-export type SendNotification = (url: string, message: NotificationMessage) => Promise<void>;
+/**
+ * The port that delivers one message to one URL, signed with the subscriber's secret when it has
+ * one; it throws when the subscriber did not take it.
+ */
+export type SendNotification = (url: string, message: NotificationMessage, secret?: string | null) => Promise<void>;
 
-/** The port that tells a user's webhook (the users domain implements it). */
+/** The port that tells a user's webhook and its signing secret (the users domain implements it). */
 export interface SubscriberDirectory {
-  webhookUrlOf(userId: string): Promise<string | null>;
+  webhookOf(userId: string): Promise<{ url: string; secret: string | null } | null>;
 }
 
 export interface NotificationServiceDeps {
@@ -38,8 +41,11 @@ export interface NotificationServiceDeps {
 }
 
 export interface NotificationOptions {
-  /** Receives every event (NOTIFY_WEBHOOK_URL). */
+  /** Receives every event (NOTIFY_WEBHOOK_URL), signed with globalWebhookSecret (NOTIFY_WEBHOOK_SECRET). */
   globalWebhookUrl?: string | undefined;
+  globalWebhookSecret?: string | undefined;
+  /** After this long of failed attempts a row is marked dead and no longer retried (default 24 h). */
+  giveUpAfterMs?: number;
   /** First retry delay (default 1 s); doubles per attempt up to backoffMaxMs (default 60 s). */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -55,6 +61,8 @@ export interface DeliveryReport {
   claimed: number;
   delivered: number;
   retried: number;
+  /** Rows given up on in this pass (marked dead). */
+  dead: number;
   /** Set when the pass itself failed (e.g. the database); deliverDue never throws. */
   error?: string;
 }
@@ -70,6 +78,7 @@ export interface OutboxEntryView {
   deliveredAt: string | null;
   lastError: string | null;
   deliveredTo: string[];
+  deadAt: string | null;
 }
 
 /**
@@ -79,11 +88,14 @@ export interface OutboxEntryView {
  * backoff until every subscriber took it; a subscriber that took it is not sent it again
  * by later retries of that row (unless the dispatcher died between send and record).
  */
+type OutboxRow = NonNullable<Awaited<ReturnType<Db['notificationOutbox']['findUnique']>>>;
+
 export function createNotificationService({ db, faults, subscribers }: NotificationServiceDeps, options: NotificationOptions = {}) {
   const backoffBaseMs = options.backoffBaseMs ?? 1_000;
   const backoffMaxMs = options.backoffMaxMs ?? 60_000;
   const leaseMs = options.leaseMs ?? 30_000;
   const batchSize = options.batchSize ?? 20;
+  const giveUpAfterMs = options.giveUpAfterMs ?? 24 * 3_600_000;
 
   const data = (event: NotificationEvent) => ({
     eventKey: event.eventKey,
@@ -97,14 +109,74 @@ export function createNotificationService({ db, faults, subscribers }: Notificat
     return Math.min(backoffMaxMs, backoffBaseMs * 2 ** Math.max(0, Math.min(attempts - 1, 30)));
   }
 
-  async function targetsOf(userId: string | null): Promise<string[]> {
-    const urls: string[] = [];
+  async function targetsOf(userId: string | null): Promise<Array<{ url: string; secret: string | null }>> {
+    const targets: Array<{ url: string; secret: string | null }> = [];
     if (userId && subscribers) {
-      const url = await subscribers.webhookUrlOf(userId);
-      if (url) urls.push(url);
+      const webhook = await subscribers.webhookOf(userId);
+      if (webhook) targets.push(webhook);
     }
-    if (options.globalWebhookUrl) urls.push(options.globalWebhookUrl);
-    return [...new Set(urls)];
+    if (options.globalWebhookUrl && !targets.some((t) => t.url === options.globalWebhookUrl)) {
+      targets.push({ url: options.globalWebhookUrl, secret: options.globalWebhookSecret ?? null });
+    }
+    return targets;
+  }
+
+  /** One claimed row: sent to every subscriber not reached yet, all at once; then recorded. */
+  async function deliverRow(row: OutboxRow, now: Date, send: SendNotification, report: DeliveryReport): Promise<void> {
+    const attempt = row.attempts + 1;
+    const claim = await db.notificationOutbox.updateMany({
+      where: { id: row.id, deliveredAt: null, deadAt: null, attempts: row.attempts, nextAttemptAt: { lte: now } },
+      data: { attempts: attempt, nextAttemptAt: new Date(now.getTime() + leaseMs) },
+    });
+    if (claim.count === 0) return; // another dispatcher has it
+    report.claimed++;
+    const deliveredTo = parseList(row.deliveredTo);
+    const errors: string[] = [];
+    try {
+      const message: NotificationMessage = {
+        id: row.id,
+        eventKey: row.eventKey,
+        type: row.type,
+        userId: row.userId,
+        payload: JSON.parse(row.payload) as Record<string, unknown>,
+        createdAt: row.createdAt.toISOString(),
+        attempt,
+      };
+      // Subscribers do not wait on each other: a slow one costs only its own timeout.
+      const pending = (await targetsOf(row.userId)).filter((t) => !deliveredTo.includes(t.url));
+      await Promise.all(
+        pending.map(async (target) => {
+          try {
+            await send(target.url, message, target.secret);
+            deliveredTo.push(target.url);
+          } catch (err) {
+            errors.push(`${target.url}: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        }),
+      );
+    } catch (err) {
+      errors.push(err instanceof Error ? err.message : String(err));
+    }
+    const mine = { id: row.id, attempts: attempt, deliveredAt: null };
+    if (errors.length === 0) {
+      await db.notificationOutbox.updateMany({
+        where: mine,
+        data: { deliveredAt: now, lastError: null, deliveredTo: JSON.stringify(deliveredTo) },
+      });
+      report.delivered++;
+      return;
+    }
+    const lastError = errors.join('; ').slice(0, 1000);
+    if (now.getTime() - row.createdAt.getTime() >= giveUpAfterMs) {
+      await db.notificationOutbox.updateMany({ where: mine, data: { deadAt: now, lastError, deliveredTo: JSON.stringify(deliveredTo) } });
+      report.dead++;
+      return;
+    }
+    await db.notificationOutbox.updateMany({
+      where: mine,
+      data: { nextAttemptAt: new Date(now.getTime() + backoffMs(attempt)), lastError, deliveredTo: JSON.stringify(deliveredTo) },
+    });
+    report.retried++;
   }
 
   // A fault point before each queueing (`notifications.enqueue`): see FaultSwitches.guard.
@@ -137,68 +209,20 @@ export function createNotificationService({ db, faults, subscribers }: Notificat
      */
     async deliverDue(input: { now?: Date; send: SendNotification }): Promise<DeliveryReport> {
       const now = input.now ?? new Date();
-      const report: DeliveryReport = { claimed: 0, delivered: 0, retried: 0 };
+      const report: DeliveryReport = { claimed: 0, delivered: 0, retried: 0, dead: 0 };
       try {
         const due = await db.notificationOutbox.findMany({
           where: {
             deliveredAt: null,
+            deadAt: null,
             nextAttemptAt: { lte: now },
             ...(options.eventKeyPrefix ? { eventKey: { startsWith: options.eventKeyPrefix } } : {}),
           },
           orderBy: { nextAttemptAt: 'asc' },
           take: batchSize,
         });
-        for (const row of due) {
-          const attempt = row.attempts + 1;
-          const claim = await db.notificationOutbox.updateMany({
-            where: { id: row.id, deliveredAt: null, attempts: row.attempts, nextAttemptAt: { lte: now } },
-            data: { attempts: attempt, nextAttemptAt: new Date(now.getTime() + leaseMs) },
-          });
-          if (claim.count === 0) continue; // another dispatcher has it
-          report.claimed++;
-          const deliveredTo = parseList(row.deliveredTo);
-          const errors: string[] = [];
-          try {
-            const message: NotificationMessage = {
-              id: row.id,
-              eventKey: row.eventKey,
-              type: row.type,
-              userId: row.userId,
-              payload: JSON.parse(row.payload) as Record<string, unknown>,
-              createdAt: row.createdAt.toISOString(),
-              attempt,
-            };
-            for (const url of await targetsOf(row.userId)) {
-              if (deliveredTo.includes(url)) continue;
-              try {
-                await input.send(url, message);
-                deliveredTo.push(url);
-              } catch (err) {
-                errors.push(`${url}: ${err instanceof Error ? err.message : String(err)}`);
-              }
-            }
-          } catch (err) {
-            errors.push(err instanceof Error ? err.message : String(err));
-          }
-          const mine = { id: row.id, attempts: attempt, deliveredAt: null };
-          if (errors.length === 0) {
-            await db.notificationOutbox.updateMany({
-              where: mine,
-              data: { deliveredAt: now, lastError: null, deliveredTo: JSON.stringify(deliveredTo) },
-            });
-            report.delivered++;
-          } else {
-            await db.notificationOutbox.updateMany({
-              where: mine,
-              data: {
-                nextAttemptAt: new Date(now.getTime() + backoffMs(attempt)),
-                lastError: errors.join('; ').slice(0, 1000),
-                deliveredTo: JSON.stringify(deliveredTo),
-              },
-            });
-            report.retried++;
-          }
-        }
+        // Rows go out side by side: one subscriber's slow answers hold up no other row.
+        await Promise.all(due.map((row) => deliverRow(row, now, input.send, report)));
       } catch (err) {
         report.error = err instanceof Error ? err.message : String(err);
       }
@@ -246,6 +270,7 @@ function entryView(row: {
   deliveredAt: Date | null;
   lastError: string | null;
   deliveredTo: string;
+  deadAt: Date | null;
 }): OutboxEntryView {
   return {
     id: row.id,
@@ -258,5 +283,6 @@ function entryView(row: {
     deliveredAt: row.deliveredAt?.toISOString() ?? null,
     lastError: row.lastError,
     deliveredTo: parseList(row.deliveredTo),
+    deadAt: row.deadAt?.toISOString() ?? null,
   };
 }

@@ -8,6 +8,8 @@ export interface LotView {
   capacity: number;
   requireGateConfirmation: boolean;
   gateTimeoutSeconds: number;
+  /** Reservation price per started hour (whole units); null: the lot takes no reservations. */
+  tariffPerHour: number | null;
   free: number;
   occupied: number;
   reserved: number;
@@ -56,6 +58,7 @@ export interface NewLot {
   capacity: number;
   requireGateConfirmation?: boolean;
   gateTimeoutSeconds?: number;
+  tariffPerHour?: number | null;
 }
 
 export interface ParkingServiceDeps {
@@ -75,28 +78,38 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
     return lot;
   }
 
+  async function getLot(lotId: string): Promise<LotView> {
+    const lot = await db.lot.findUnique({ where: { id: lotId } });
+    if (!lot) throw new NotFoundError(`lot ${lotId} does not exist`);
+    const counts = await db.space.groupBy({ by: ['status'], where: { lotId }, _count: { _all: true } });
+    const count = (status: string) => counts.find((c) => c.status === status)?._count._all ?? 0;
+    const { createdAt: _createdAt, ...view } = lot;
+    return { ...view, free: count('FREE'), occupied: count('OCCUPIED'), reserved: count('RESERVED') };
+  }
+
   /**
-   * Claims a free space for `plate` under `holderKey`, OCCUPIED (a car inside) or RESERVED (held
-   * for a reservation); answers the space already claimed under that key, whatever its state. The
-   * space's unique (lot, plate) stops a second claim. A plate that already has a space in the lot:
-   * HAS_RESERVATION when it is held for it (its arrival goes through occupyHeldSpace), else
-   * ALREADY_INSIDE; LOT_FULL when no space is free.
+   * Claims a free space for `plate` under `holderKey`, OCCUPIED (a car on it: the space carries
+   * its plate) or RESERVED (held for a reservation: the space names the plate in heldFor);
+   * answers the space already claimed under that key, whatever its state. The space's unique
+   * (lot, plate) stops a second car claim. ALREADY_INSIDE when the plate is on a space of the
+   * lot (a car whose reservation has not started is given a free space like any car);
+   * LOT_FULL when no space is free.
    */
   async function claimSpace(claim: { lotId: string; plate: string; holderKey: string; status: 'OCCUPIED' | 'RESERVED'; preferredSpaceId?: string }) {
     const { lotId, plate, holderKey, status, preferredSpaceId } = claim;
     for (;;) {
       const mine = await db.space.findUnique({ where: { holderKey } });
       if (mine) return mine;
-      const taken = await db.space.findFirst({ where: { lotId, plate }, select: { status: true } });
-      if (taken?.status === 'RESERVED') throw new BusinessRejection('HAS_RESERVATION', `${plate} already holds a reserved space in lot ${lotId}`);
-      if (taken) throw new BusinessRejection('ALREADY_INSIDE', `${plate} is already inside lot ${lotId}`);
+      const inside = await db.space.findFirst({ where: { lotId, plate }, select: { id: true } });
+      if (inside) throw new BusinessRejection('ALREADY_INSIDE', `${plate} is already inside lot ${lotId}`);
       const candidate =
         (preferredSpaceId && (await db.space.findFirst({ where: { id: preferredSpaceId, status: 'FREE' } }))) ||
         (await db.space.findFirst({ where: { lotId, status: 'FREE' }, orderBy: { number: 'asc' } }));
       if (!candidate) throw new BusinessRejection('LOT_FULL', `lot ${lotId} has no free space`);
       try {
-        const { count } = await db.space.updateMany({ where: { id: candidate.id, status: 'FREE' }, data: { status, plate, holderKey } });
-        if (count === 1) return { ...candidate, status, plate, holderKey };
+        const marks = status === 'OCCUPIED' ? { plate, heldFor: null } : { plate: null, heldFor: plate };
+        const { count } = await db.space.updateMany({ where: { id: candidate.id, status: 'FREE' }, data: { status, holderKey, ...marks } });
+        if (count === 1) return { ...candidate, status, holderKey, ...marks };
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
         // The same plate (or this key) took another space a moment ago: loop and look again.
@@ -113,20 +126,25 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
           capacity: input.capacity,
           requireGateConfirmation: input.requireGateConfirmation ?? false,
           gateTimeoutSeconds: input.gateTimeoutSeconds ?? 120,
+          tariffPerHour: input.tariffPerHour ?? null,
           spaces: { create: Array.from({ length: input.capacity }, (_, i) => ({ number: i + 1 })) },
         },
       });
-      return { ...lot, free: input.capacity, occupied: 0, reserved: 0 };
+      const { createdAt: _createdAt, ...view } = lot;
+      return { ...view, free: input.capacity, occupied: 0, reserved: 0 };
     },
 
-    async getLot(lotId: string): Promise<LotView> {
-      const lot = await db.lot.findUnique({ where: { id: lotId } });
-      if (!lot) throw new NotFoundError(`lot ${lotId} does not exist`);
-      const counts = await db.space.groupBy({ by: ['status'], where: { lotId }, _count: { _all: true } });
-      const count = (status: string) => counts.find((c) => c.status === status)?._count._all ?? 0;
-      const { createdAt: _createdAt, ...view } = lot;
-      return { ...view, free: count('FREE'), occupied: count('OCCUPIED'), reserved: count('RESERVED') };
+    /** Admin: sets (or, with null, removes) the lot's reservation tariff per started hour. NotFoundError. */
+    async setTariff(lotId: string, tariffPerHour: number | null): Promise<LotView> {
+      if (tariffPerHour !== null && (!Number.isSafeInteger(tariffPerHour) || tariffPerHour < 1)) {
+        throw new BusinessRejection('INVALID_TARIFF', 'the tariff is a whole number of currency units per hour, 1 or more');
+      }
+      const { count } = await db.lot.updateMany({ where: { id: lotId }, data: { tariffPerHour } });
+      if (count === 0) throw new NotFoundError(`lot ${lotId} does not exist`);
+      return getLot(lotId);
     },
+
+    getLot,
 
     /** Gives `plate` a space in the lot and opens its stay; a retry under the same key gets the same space. */
     async allocateSpace(input: { key: string; lotId: string; plate: string }): Promise<Allocation> {
@@ -214,9 +232,9 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
     },
 
     /**
-     * Holds a FREE space for a reservation: RESERVED, carrying the plate, under holderKey = key.
-     * Idempotent by key. LOT_NOT_FOUND, LOT_FULL, ALREADY_INSIDE (the plate has a space in
-     * the lot), HAS_RESERVATION (the plate already holds one there under another key).
+     * Holds a FREE space for a reservation: RESERVED, held for the plate (heldFor), under
+     * holderKey = key. Idempotent by key. LOT_NOT_FOUND, LOT_FULL, ALREADY_INSIDE (the car is
+     * in the lot). Overlapping reservations of one plate are the reservations domain's to refuse.
      */
     async holdSpace(input: { key: string; lotId: string; plate: string }): Promise<Hold> {
       const lot = await requireLot(input.lotId);
@@ -229,7 +247,7 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
       });
       const space = await claimSpace({ lotId: lot.id, plate: input.plate, holderKey: input.key, status: 'RESERVED' });
       // Claimed earlier under this key: it must be this very hold.
-      if (space.status !== 'RESERVED' || space.plate !== input.plate || space.lotId !== lot.id) {
+      if (space.status !== 'RESERVED' || space.heldFor !== input.plate || space.lotId !== lot.id) {
         throw new BusinessRejection('HOLD_KEY_REUSED', `hold ${input.key} is not a reservation of ${input.plate} in lot ${lot.id}`);
       }
       return toHold(space);
@@ -237,7 +255,7 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
 
     /** Undoes holdSpace(key): the held space is FREE again. Safe when never held, or already released or occupied. */
     async releaseHold(key: string): Promise<void> {
-      await db.space.updateMany({ where: { holderKey: key, status: 'RESERVED' }, data: { status: 'FREE', plate: null, holderKey: null } });
+      await db.space.updateMany({ where: { holderKey: key, status: 'RESERVED' }, data: { status: 'FREE', plate: null, heldFor: null, holderKey: null } });
     },
 
     /**
@@ -263,8 +281,8 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
         return toAllocation(existing, space.number);
       }
       await db.space.updateMany({
-        where: { holderKey: input.holdKey, status: 'RESERVED', lotId: lot.id, plate: input.plate },
-        data: { status: 'OCCUPIED', holderKey: input.key },
+        where: { holderKey: input.holdKey, status: 'RESERVED', lotId: lot.id, heldFor: input.plate },
+        data: { status: 'OCCUPIED', holderKey: input.key, plate: input.plate, heldFor: null },
       });
       // Converted now or by an earlier attempt that stopped before opening the stay.
       const space = await db.space.findUnique({ where: { holderKey: input.key } });
@@ -286,7 +304,13 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
      * happened or was undone. (releaseAllocation(key) would free the space instead.)
      */
     async returnToHold(input: { key: string; holdKey: string }): Promise<void> {
-      await db.space.updateMany({ where: { holderKey: input.key, status: 'OCCUPIED' }, data: { status: 'RESERVED', holderKey: input.holdKey } });
+      const occupied = await db.space.findUnique({ where: { holderKey: input.key } });
+      if (occupied?.status === 'OCCUPIED') {
+        await db.space.updateMany({
+          where: { id: occupied.id, holderKey: input.key, status: 'OCCUPIED' },
+          data: { status: 'RESERVED', holderKey: input.holdKey, heldFor: occupied.plate, plate: null },
+        });
+      }
       await db.stay.updateMany({ where: { key: input.key, status: 'ACTIVE' }, data: { status: 'RELEASED', releasedAt: new Date() } });
     },
 

@@ -195,9 +195,10 @@ export function createPaymentService({ db, faults, gateway }: PaymentServiceDeps
      * The undo of authorize (compensation): voids an AUTHORIZED payment, refunds a CAPTURED
      * one in full, and does nothing when nothing was authorized (no payment, DECLINED) or it
      * is already VOIDED/REFUNDED. With no payment at all it leaves a VOIDED tombstone, so an
-     * authorize attempt still in flight under the key charges nothing.
+     * authorize attempt still in flight under the key charges nothing. `keep` (a cancellation
+     * fee) is kept from a CAPTURED payment: only the rest is refunded, and nothing when it is all.
      */
-    async voidPayment(input: { key: string }): Promise<PaymentView | null> {
+    async voidPayment(input: { key: string; keep?: number }): Promise<PaymentView | null> {
       let row = await db.payment.findUnique({ where: { key: input.key } });
       if (!row) {
         try {
@@ -214,7 +215,10 @@ export function createPaymentService({ db, faults, gateway }: PaymentServiceDeps
       if (row.status === 'AUTHORIZED') {
         row = await transition(row, (paymentId) => gateway.void(paymentId, { idempotencyKey: gatewayKey('void', input.key) }));
       }
-      if (row.status === 'CAPTURED') row = await refundCaptured(row, row.amount);
+      if (row.status === 'CAPTURED') {
+        const keep = Math.max(0, Math.min(row.amount, Math.floor(input.keep ?? 0)));
+        if (row.amount - keep > 0) row = await refundCaptured(row, row.amount - keep);
+      }
       return row.gatewayPaymentId === null && row.status === 'VOIDED' ? null : view(row);
     },
 

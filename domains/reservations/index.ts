@@ -6,3 +6,4 @@ export {
   type ReservationView,
   type VehicleView,
 } from './reservation-service';
+export { DEFAULT_RESERVATION_POLICY, cancellationFee, checkPeriod, priceOf, type ReservationPolicy } from './reservation-policy';

@@ -2,6 +2,7 @@ import type { Db } from '../../db/client';
 import { BusinessRejection, NotFoundError, isUniqueViolation } from '../errors';
 import type { FaultSwitches } from '../faults/fault-switch';
 import { isValidPlate, normalizePlate, withNormalizedPlates } from '../plates';
+import { DEFAULT_RESERVATION_POLICY, cancellationFee, checkPeriod, priceOf, type ReservationPolicy } from './reservation-policy';
 import { createReservationQueries } from './reservation-queries';
 
 export interface VehicleView {
@@ -29,6 +30,10 @@ export interface ReservationView {
   spaceId: string | null;
   /** The key the space is held under (parking.holdSpace), for occupyHeldSpace. */
   holdKey: string | null;
+  /** Set when the driver cancelled: what the cancellation policy keeps. */
+  cancellationFee: number | null;
+  /** What the saga refunded on cancellation. */
+  refundedAmount: number | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -47,6 +52,16 @@ export interface ReservationServiceDeps {
   db: Db;
   faults: FaultSwitches;
   now?: () => Date;
+  policy?: ReservationPolicy;
+}
+
+/** A new reservation as the API checks it before starting its saga. */
+export interface ReservationRequest {
+  plate: string;
+  startsAt: Date | string;
+  endsAt: Date | string;
+  /** The lot's tariff per started hour; null: the lot takes no reservations. */
+  tariffPerHour: number | null;
 }
 
 /**
@@ -66,7 +81,7 @@ const STATUSES = Object.keys(TRANSITIONS) as ReservationStatus[];
 type ReservationRow = NonNullable<Awaited<ReturnType<Db['reservation']['findUnique']>>>;
 
 /** Vehicles (the registry reservations need) and parking reservations. */
-export function createReservationService({ db, faults, now = () => new Date() }: ReservationServiceDeps) {
+export function createReservationService({ db, faults, now = () => new Date(), policy = DEFAULT_RESERVATION_POLICY }: ReservationServiceDeps) {
   const vehicleView = (v: { plate: string; ownerName: string; ownerUserId: string | null; blocked: boolean; createdAt: Date }): VehicleView => ({
     plate: v.plate,
     ownerName: v.ownerName,
@@ -88,6 +103,8 @@ export function createReservationService({ db, faults, now = () => new Date() }:
     reason: r.reason,
     spaceId: r.spaceId,
     holdKey: r.holdKey,
+    cancellationFee: r.cancellationFee,
+    refundedAmount: r.refundedAmount,
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   });
@@ -96,6 +113,25 @@ export function createReservationService({ db, faults, now = () => new Date() }:
     const plate = normalizePlate(String(raw ?? ''));
     if (!isValidPlate(plate)) throw new BusinessRejection('INVALID_PLATE', `"${raw}" is not a valid Turkish plate`);
     return plate;
+  }
+
+  const ACTIVE: ReservationStatus[] = ['PENDING', 'COMPLETED'];
+
+  /**
+   * The limits that involve other reservations: TOO_MANY_RESERVATIONS (the user holds the most
+   * allowed), PLATE_ALREADY_RESERVED (the plate has a reservation overlapping the period).
+   * `exceptKey` leaves out the reservation being made (a retried step).
+   */
+  async function checkHoldings(userId: string, plate: string, startsAt: Date, endsAt: Date, exceptKey?: string): Promise<void> {
+    const notThis = exceptKey ? { key: { not: exceptKey } } : {};
+    const held = await db.reservation.count({ where: { userId, status: { in: ACTIVE }, endsAt: { gt: now() }, ...notThis } });
+    if (held >= policy.maxActivePerUser) {
+      throw new BusinessRejection('TOO_MANY_RESERVATIONS', `a user holds at most ${policy.maxActivePerUser} active reservations`);
+    }
+    const overlapping = await db.reservation.count({
+      where: { plate, status: { in: ACTIVE }, startsAt: { lt: endsAt }, endsAt: { gt: startsAt }, ...notThis },
+    });
+    if (overlapping > 0) throw new BusinessRejection('PLATE_ALREADY_RESERVED', `${plate} already has a reservation in that period`);
   }
 
   /** Moves reservation `id` to `to` (no-op when it is there); INVALID_RESERVATION_TRANSITION otherwise. */
@@ -168,11 +204,48 @@ export function createReservationService({ db, faults, now = () => new Date() }:
       return vehicleView(await db.vehicle.findUniqueOrThrow({ where: { plate } }));
     },
 
+    /** The policy in force (limits and cancellation), for the API's documentation and answers. */
+    policy,
+
+    /**
+     * Checks a new reservation before its saga starts and prices it from the lot's tariff (the
+     * client never sets the price): INVALID_PLATE, the period rules of checkPeriod (400 naming
+     * the field), LOT_NOT_RESERVABLE (no tariff). The limits that depend on other reservations
+     * are the saga's createReservation step's to check (its 409 names the saga and the reason).
+     */
+    async quote(request: Omit<ReservationRequest, 'userId'>): Promise<{ plate: string; amount: number }> {
+      const plate = validPlate(request.plate);
+      const startsAt = new Date(request.startsAt);
+      const endsAt = new Date(request.endsAt);
+      // A period that has ended is the saga's to refuse (PERIOD_IN_PAST): a client retrying a booking
+      // made just before its end must still get that booking's answer, not a new refusal.
+      checkPeriod(policy, startsAt, endsAt, now(), { pastOk: true });
+      if (request.tariffPerHour === null) throw new BusinessRejection('LOT_NOT_RESERVABLE', 'this lot takes no reservations (it has no tariff)');
+      return { plate, amount: priceOf(request.tariffPerHour, startsAt, endsAt) };
+    },
+
+    /**
+     * The driver asks to cancel at `at`: records the fee the policy keeps (the first request's
+     * fee stands), which the saga's refund then follows. NotFoundError for another user's.
+     */
+    async requestCancellation(id: string, userId: string, at: Date = now()): Promise<ReservationView> {
+      const row = await db.reservation.findUnique({ where: { id } });
+      if (!row || !userId || row.userId !== userId) throw new NotFoundError(`reservation ${id} does not exist`);
+      const fee = cancellationFee(policy, row.amount, row.startsAt, at);
+      await db.reservation.updateMany({ where: { id, cancellationFee: null, status: { in: ACTIVE } }, data: { cancellationFee: fee } });
+      return view(await db.reservation.findUniqueOrThrow({ where: { id } }));
+    },
+
+    /** Records what the saga refunded on cancellation. */
+    async recordRefund(id: string, refundedAmount: number): Promise<void> {
+      await db.reservation.updateMany({ where: { id }, data: { refundedAmount } });
+    },
+
     /**
      * Creates a PENDING reservation once per key (a retry answers the same one; the same
      * key for another request: IDEMPOTENCY_KEY_REUSED). Rejections: INVALID_PLATE,
-     * INVALID_PERIOD (startsAt not before endsAt, or not dates), PERIOD_IN_PAST (endsAt not
-     * in the future), INVALID_AMOUNT, VEHICLE_NOT_REGISTERED, PLATE_BLOCKED, VEHICLE_NOT_OWNED
+     * the period rules of checkPeriod, TOO_MANY_RESERVATIONS (the user holds the most allowed),
+     * PLATE_ALREADY_RESERVED (the plate has a reservation overlapping the period), INVALID_AMOUNT, VEHICLE_NOT_REGISTERED, PLATE_BLOCKED, VEHICLE_NOT_OWNED
      * (the vehicle is registered to another user). The lot is checked by parking.holdSpace.
      */
     async createReservation(input: NewReservation): Promise<ReservationView> {
@@ -202,13 +275,14 @@ export function createReservationService({ db, faults, now = () => new Date() }:
       const existing = await db.reservation.findUnique({ where: { key: input.key } });
       if (existing) return answer(existing);
 
-      if (endsAt.getTime() <= now().getTime()) throw new BusinessRejection('PERIOD_IN_PAST', 'the reservation ends in the past');
+      checkPeriod(policy, startsAt, endsAt, now());
       const vehicle = await db.vehicle.findUnique({ where: { plate } });
       if (!vehicle) throw new BusinessRejection('VEHICLE_NOT_REGISTERED', `${plate} is not a registered vehicle`);
       if (vehicle.blocked) throw new BusinessRejection('PLATE_BLOCKED', `${plate} is blocked`);
       if (vehicle.ownerUserId !== null && vehicle.ownerUserId !== input.userId) {
         throw new BusinessRejection('VEHICLE_NOT_OWNED', `${plate} is registered to another user`);
       }
+      await checkHoldings(input.userId, plate, startsAt, endsAt, input.key);
       try {
         return view(
           await db.reservation.create({

@@ -1,6 +1,8 @@
 import type { Db } from '../../db/client';
 import { BusinessRejection, NotFoundError, isUniqueViolation } from '../errors';
-import { hashPassword, verifyPassword } from './password';
+import { randomBytes } from 'node:crypto';
+import { OutboundUrlError, STRICT_OUTBOUND, checkOutboundUrl, type OutboundPolicy } from '../../shared/outbound-url';
+import { hashPassword, needsRehash, verifyPassword } from './password';
 
 export type UserRole = 'user' | 'operator' | 'admin';
 export const USER_ROLES: readonly UserRole[] = ['user', 'operator', 'admin'];
@@ -11,25 +13,29 @@ export interface UserView {
   email: string;
   role: UserRole;
   webhookUrl: string | null;
+  /** Raised by a role or password change; the API's tokens carry it and are refused once it moved. */
+  tokenVersion: number;
   createdAt: string;
 }
 
 export interface UserServiceDeps {
   db: Db;
+  /** Where webhooks may point (default: https to public addresses only). */
+  webhookPolicy?: OutboundPolicy;
 }
 
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 1024;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-type UserRow = { id: string; email: string; role: string; webhookUrl: string | null; createdAt: Date; passwordHash: string };
+type UserRow = { id: string; email: string; role: string; webhookUrl: string | null; tokenVersion: number; createdAt: Date; passwordHash: string };
 
 /**
  * Users: accounts, roles and webhooks. Passwords are hashed with scrypt and a random
  * salt; logins compare in constant time and do the same work whether or not the email
  * exists. Tokens are the API's business.
  */
-export function createUserService({ db }: UserServiceDeps) {
+export function createUserService({ db, webhookPolicy = STRICT_OUTBOUND }: UserServiceDeps) {
   // A hash to verify against when the email is unknown, so that the answer takes as long.
   let dummyHash: Promise<string> | undefined;
 
@@ -38,6 +44,7 @@ export function createUserService({ db }: UserServiceDeps) {
     email: u.email,
     role: u.role as UserRole,
     webhookUrl: u.webhookUrl,
+    tokenVersion: u.tokenVersion,
     createdAt: u.createdAt.toISOString(),
   });
 
@@ -70,7 +77,33 @@ export function createUserService({ db }: UserServiceDeps) {
         await verifyPassword(password, await (dummyHash ??= hashPassword('not-a-real-password')));
         return null;
       }
-      return (await verifyPassword(password, user.passwordHash)) ? view(user) : null;
+      if (!(await verifyPassword(password, user.passwordHash))) return null;
+      // A hash made with weaker parameters is replaced now that the password is at hand.
+      if (needsRehash(user.passwordHash)) {
+        const passwordHash = await hashPassword(password);
+        await db.user.updateMany({ where: { id: user.id, passwordHash: user.passwordHash }, data: { passwordHash } });
+      }
+      return view(user);
+    },
+
+    /**
+     * Changes the user's password after checking the current one, and ends every token issued
+     * before (tokenVersion + 1). WRONG_PASSWORD, WEAK_PASSWORD, INVALID_PASSWORD.
+     */
+    async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<UserView> {
+      const user = await requireUser(userId);
+      if (!(await verifyPassword(String(currentPassword ?? ''), user.passwordHash))) {
+        throw new BusinessRejection('WRONG_PASSWORD', 'the current password is wrong');
+      }
+      checkPassword(newPassword);
+      const passwordHash = await hashPassword(newPassword);
+      return view(await db.user.update({ where: { id: userId }, data: { passwordHash, tokenVersion: { increment: 1 } } }));
+    },
+
+    /** The user's token version; null when there is no such user (its tokens are refused). */
+    async tokenVersionOf(userId: string): Promise<number | null> {
+      const user = await db.user.findUnique({ where: { id: userId }, select: { tokenVersion: true } });
+      return user?.tokenVersion ?? null;
     },
 
     /** Makes sure `email` is an admin with `password` (created, or promoted and its password set). */
@@ -83,7 +116,7 @@ export function createUserService({ db }: UserServiceDeps) {
           if (existing.role === 'admin' && (await verifyPassword(password, existing.passwordHash))) return view(existing);
           const updated = await db.user.update({
             where: { id: existing.id },
-            data: { role: 'admin', passwordHash: await hashPassword(password) },
+            data: { role: 'admin', passwordHash: await hashPassword(password), tokenVersion: { increment: 1 } },
           });
           return view(updated);
         }
@@ -104,24 +137,44 @@ export function createUserService({ db }: UserServiceDeps) {
       return user ? view(user) : null;
     },
 
-    /** Sets (or with null, removes) the user's webhook. INVALID_WEBHOOK_URL unless http(s). */
-    async setWebhook(userId: string, url: string | null): Promise<UserView> {
-      const webhookUrl = url === null ? null : normaliseWebhookUrl(url);
+    /**
+     * Sets (or with null, removes) the user's webhook, with a new signing secret that this answer
+     * shows once. INVALID_WEBHOOK_URL unless https (http where the policy allows) and every
+     * address the host resolves to is public (or the host is on the policy's allow-list).
+     */
+    async setWebhook(userId: string, url: string | null): Promise<UserView & { webhookSecret: string | null }> {
+      let webhookUrl: string | null = null;
+      if (url !== null) {
+        try {
+          webhookUrl = await checkOutboundUrl(url, webhookPolicy);
+        } catch (err) {
+          if (err instanceof OutboundUrlError) throw new BusinessRejection('INVALID_WEBHOOK_URL', `the webhook ${err.message}`);
+          throw err;
+        }
+      }
       await requireUser(userId);
-      return view(await db.user.update({ where: { id: userId }, data: { webhookUrl } }));
+      const webhookSecret = webhookUrl === null ? null : `whsec_${randomBytes(24).toString('base64url')}`;
+      return { ...view(await db.user.update({ where: { id: userId }, data: { webhookUrl, webhookSecret } })), webhookSecret };
     },
 
-    /** Admin: changes a user's role. INVALID_ROLE. */
+    /** Admin: changes a user's role; the user's earlier tokens (with the old role) end at once. INVALID_ROLE. */
     async setRole(userId: string, role: UserRole): Promise<UserView> {
       if (!USER_ROLES.includes(role)) throw new BusinessRejection('INVALID_ROLE', `unknown role "${role}"`);
-      await requireUser(userId);
-      return view(await db.user.update({ where: { id: userId }, data: { role } }));
+      const user = await requireUser(userId);
+      if (user.role === role) return view(user);
+      return view(await db.user.update({ where: { id: userId }, data: { role, tokenVersion: { increment: 1 } } }));
     },
 
     /** The port notifications use to find a user's webhook. */
     async webhookUrlOf(userId: string): Promise<string | null> {
       const user = await db.user.findUnique({ where: { id: userId }, select: { webhookUrl: true } });
       return user?.webhookUrl ?? null;
+    },
+
+    /** The user's webhook and the secret that signs deliveries to it, or null. */
+    async webhookOf(userId: string): Promise<{ url: string; secret: string | null } | null> {
+      const user = await db.user.findUnique({ where: { id: userId }, select: { webhookUrl: true, webhookSecret: true } });
+      return user?.webhookUrl ? { url: user.webhookUrl, secret: user.webhookSecret } : null;
     },
   };
 }
@@ -143,15 +196,3 @@ function checkPassword(password: string): void {
   }
 }
 
-function normaliseWebhookUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(String(raw).trim());
-  } catch {
-    throw new BusinessRejection('INVALID_WEBHOOK_URL', 'the webhook must be an http(s) URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new BusinessRejection('INVALID_WEBHOOK_URL', 'the webhook must be an http(s) URL');
-  }
-  return url.toString();
-}

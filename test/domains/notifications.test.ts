@@ -1,3 +1,4 @@
+import { TEST_OUTBOUND } from '../support/stack';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,7 +48,7 @@ describe('notifications outbox', () => {
 
   beforeAll(async () => {
     db = await connectDb();
-    users = createUserService({ db });
+    users = createUserService({ db, webhookPolicy: TEST_OUTBOUND });
   });
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close()));

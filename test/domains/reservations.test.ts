@@ -56,8 +56,45 @@ describe('vehicles and reservations', () => {
     expect(await reject({ amount: 0 })).toMatchObject({ code: 'INVALID_AMOUNT' });
     expect(await reject({ plate: uniquePlate() })).toMatchObject({ code: 'VEHICLE_NOT_REGISTERED' });
     expect(await reject({ userId: uid('thief-') })).toMatchObject({ code: 'VEHICLE_NOT_OWNED' });
+    expect(await reject(period(0, 24 * HOUR + 1))).toMatchObject({ code: 'RESERVATION_TOO_LONG' });
+    expect(await reject(period(31 * 24 * HOUR, HOUR))).toMatchObject({ code: 'STARTS_TOO_LATE' });
+    expect(await reject({})).toMatchObject({ code: 'PLATE_ALREADY_RESERVED' }); // r1 holds the plate for that period
     await d.reservations.setVehicleBlocked(plate, true);
     expect(await reject({})).toMatchObject({ code: 'PLATE_BLOCKED' });
+  });
+
+  it('a user holds at most 3 active reservations; ended and cancelled ones do not count', async () => {
+    const userId = uid('user-');
+    const plates = [uniquePlate(), uniquePlate(), uniquePlate(), uniquePlate()];
+    for (const plate of plates) await d.reservations.registerVehicle({ plate, ownerName: 'Ece', ownerUserId: userId });
+    const book = (plate: string) => d.reservations.createReservation({ key: uid(), userId, lotId: uid('lot-'), plate, amount: 400, ...period() });
+    const [first] = [await book(plates[0]!), await book(plates[1]!), await book(plates[2]!)];
+    expect(await rejectionOf(book(plates[3]!))).toMatchObject({ code: 'TOO_MANY_RESERVATIONS' });
+    await d.reservations.cancelReservationByKey(first!.key, 'changed plans');
+    expect(await book(plates[3]!)).toMatchObject({ status: 'PENDING' });
+  });
+
+  it('quote prices from the tariff (every started hour) and refuses a lot without one', async () => {
+    const plate = uniquePlate();
+    expect(await d.reservations.quote({ plate, tariffPerHour: 120, ...period(0, HOUR) })).toEqual({ plate, amount: 120 });
+    expect(await d.reservations.quote({ plate, tariffPerHour: 120, ...period(0, HOUR + 1) })).toEqual({ plate, amount: 240 });
+    expect(await rejectionOf(d.reservations.quote({ plate, tariffPerHour: null, ...period() }))).toMatchObject({ code: 'LOT_NOT_RESERVABLE' });
+    expect(await rejectionOf(d.reservations.quote({ plate, tariffPerHour: 100, ...period(0, 25 * HOUR) }))).toMatchObject({ code: 'RESERVATION_TOO_LONG' });
+    expect(await rejectionOf(d.reservations.quote({ plate: 'XX', tariffPerHour: 100, ...period() }))).toMatchObject({ code: 'INVALID_PLATE' });
+  });
+
+  it('cancellation: free until 1 h before the start, half the price after; the first request fixes the fee', async () => {
+    const plate = uniquePlate();
+    const userId = uid('user-');
+    await d.reservations.registerVehicle({ plate, ownerName: 'Deniz', ownerUserId: userId });
+    const early = await d.reservations.createReservation({ key: uid(), userId, lotId: uid('lot-'), plate, amount: 401, ...period(2 * HOUR, HOUR) });
+    expect(await rejectionOf(d.reservations.requestCancellation(early.id, uid('other-')))).toBeInstanceOf(NotFoundError);
+    expect(await d.reservations.requestCancellation(early.id, userId)).toMatchObject({ cancellationFee: 0 });
+    // Asked again later (inside the last hour): the first request's fee stands.
+    expect(await d.reservations.requestCancellation(early.id, userId, new Date(Date.now() + 1.5 * HOUR))).toMatchObject({ cancellationFee: 0 });
+    await d.reservations.cancelReservationByKey(early.key, 'cancelled');
+    const late = await d.reservations.createReservation({ key: uid(), userId, lotId: uid('lot-'), plate, amount: 401, ...period(30 * 60_000, HOUR) });
+    expect(await d.reservations.requestCancellation(late.id, userId)).toMatchObject({ cancellationFee: 201 });
   });
 
   it('moves status idempotently along the allowed transitions; getReservation hides other users', async () => {
@@ -120,7 +157,7 @@ describe('parking: held (reserved) spaces', () => {
     expect(h2).toEqual(h1);
     expect(h1).toMatchObject({ holdKey: key, lotId: lot.id, plate });
     expect(await d.parking.getLot(lot.id)).toMatchObject({ free: 1, reserved: 1, occupied: 0 });
-    expect(await rejectionOf(d.parking.holdSpace({ key: uid(), lotId: lot.id, plate }))).toMatchObject({ code: 'HAS_RESERVATION' });
+    expect(await db.space.findUniqueOrThrow({ where: { id: h1.spaceId } })).toMatchObject({ heldFor: plate, plate: null });
     await d.parking.releaseHold(key);
     await d.parking.releaseHold(key);
     await d.parking.releaseHold(uid('never-'));
@@ -137,11 +174,13 @@ describe('parking: held (reserved) spaces', () => {
     });
   });
 
-  it('a plain allocateSpace for a plate holding a reservation answers HAS_RESERVATION (not ALREADY_INSIDE)', async () => {
+  it('a car whose reservation has not started gets a free space like any car; its held space stays held', async () => {
     const lot = await d.parking.createLot({ name: 'Lot', capacity: 3 });
     const plate = uniquePlate();
-    await d.parking.holdSpace({ key: uid(), lotId: lot.id, plate });
-    expect(await rejectionOf(d.parking.allocateSpace({ key: uid(), lotId: lot.id, plate }))).toMatchObject({ code: 'HAS_RESERVATION' });
+    const hold = await d.parking.holdSpace({ key: uid(), lotId: lot.id, plate });
+    const early = await d.parking.allocateSpace({ key: uid(), lotId: lot.id, plate });
+    expect(early.spaceId).not.toBe(hold.spaceId);
+    expect(await d.parking.getLot(lot.id)).toMatchObject({ free: 1, reserved: 1, occupied: 1 });
     // Unchanged for a car that is inside.
     const inside = uniquePlate();
     await d.parking.allocateSpace({ key: uid(), lotId: lot.id, plate: inside });

@@ -50,7 +50,7 @@ describe('docs/configuration.md', () => {
   });
 
   it('states the defaults the code has', () => {
-    const defaults = parseSettings({});
+    const defaults = parseSettings({}, { serving: false }); // unset NODE_ENV: the production defaults
     const wrong: string[] = [];
     for (const [name, value] of Object.entries(defaults)) {
       if (name in DEV_DEFAULTS || !['string', 'number', 'boolean'].includes(typeof value)) continue;

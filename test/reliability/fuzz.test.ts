@@ -32,7 +32,7 @@ beforeAll(async () => {
     })
     .filter((route) => !/^\/docs(\/|$)/.test(route.url));
   // Real ids, so that some fuzzed requests get past the lookups.
-  const lot = (await world.inject({ method: 'POST', url: '/lots', payload: { name: 'Fuzz lot', capacity: 3 } })).json();
+  const lot = (await world.inject({ method: 'POST', url: '/lots', payload: { name: 'Fuzz lot', capacity: 3, tariffPerHour: 400 } })).json();
   const product = (await world.inject({ method: 'POST', url: '/products', payload: { sku: 'FUZZ-1', name: 'Fuzz product', price: 10 } })).json();
   await world.inject({ method: 'PUT', url: `/products/${product.id}/stock`, payload: { onHand: 5 } });
   const userId = 'fuzz-user';
@@ -147,7 +147,9 @@ const fieldValue = (): fc.Arbitrary<unknown> =>
 
 /** The fields each route reads, so that fuzzed bodies look like the real thing (plus stray keys). */
 const FIELDS: Record<string, string[]> = {
-  'POST /lots': ['name', 'capacity', 'requireGateConfirmation', 'gateTimeoutSeconds'],
+  'POST /lots': ['name', 'capacity', 'requireGateConfirmation', 'gateTimeoutSeconds', 'tariffPerHour'],
+  'PUT /lots/:id/tariff': ['tariffPerHour'],
+  'PUT /users/me/password': ['currentPassword', 'newPassword'],
   'POST /plates/blocklist': ['plate', 'reason'],
   'POST /vehicle-entries': ['lotId', 'plate', 'requestId'],
   'POST /vehicle-exits': ['lotId', 'plate', 'requestId'],
@@ -158,7 +160,7 @@ const FIELDS: Record<string, string[]> = {
   'PUT /products/:id/stock': ['onHand'],
   'POST /orders': ['items', 'requestId'],
   'POST /vehicles': ['plate', 'ownerName'],
-  'POST /reservations': ['lotId', 'plate', 'amount', 'startsAt', 'endsAt', 'requestId'],
+  'POST /reservations': ['lotId', 'plate', 'startsAt', 'endsAt', 'requestId'],
   'POST /reservations/:id/cancel': ['reason'],
   'POST /users/register': ['email', 'password'],
   'POST /users/login': ['email', 'password'],
@@ -186,6 +188,7 @@ const plausible = (field: string): fc.Arbitrary<unknown> => {
     case 'times':
     case 'delayMs':
     case 'gateTimeoutSeconds':
+    case 'tariffPerHour':
       return fc.integer({ min: -1, max: 5 });
     case 'requestId':
       return fc.stringMatching(/^[A-Za-z0-9._:-]{1,20}$/);

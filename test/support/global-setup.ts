@@ -108,5 +108,8 @@ export function workerEnv(stack: StackInfo): NodeJS.ProcessEnv {
     WORKER_METRICS_PORT: '0',
     // The shared workers deliver the platform's order events only; domain tests run dispatchers of their own.
     NOTIFY_EVENT_KEY_PREFIX: 'order:',
+    // The tests' webhook receivers listen on this machine, over http (TEST_OUTBOUND).
+    WEBHOOK_ALLOW_HTTP: 'true',
+    WEBHOOK_ALLOWED_HOSTS: '127.0.0.1,localhost',
   };
 }

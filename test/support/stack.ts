@@ -7,7 +7,7 @@ import type { SagaState } from '../../workflows/saga';
 import type { InjectOptions } from 'fastify';
 import { buildApp } from '../../api/app';
 import { createApiClient, type ApiClient } from '../../client';
-import type { Role } from '../../api/plugins/auth';
+import type { AuthOptions, Role } from '../../api/plugins/auth';
 import { DEV_DEFAULTS } from '../../config/settings';
 import { createDb, type Db } from '../../db/client';
 import { createDomains, type Domains } from '../../domains';
@@ -15,9 +15,23 @@ import { PLATE_LETTERS } from '../../domains/plates';
 import { connectClient } from '../../temporal/connection';
 import { createSagaClient, type SagaClient } from '../../temporal/saga-client';
 
-/** The test stack's secrets (the development defaults). */
-export const TEST_AUTH = { secret: DEV_DEFAULTS.JWT_SECRET, expiresIn: '1h', deviceKeys: [DEV_DEFAULTS.DEVICE_KEYS] };
+/** The test stack's secrets (the development defaults; the device key in its old form, any lot). */
+export const TEST_AUTH = { secret: DEV_DEFAULTS.JWT_SECRET, expiresIn: '1h', devices: [{ name: 'test-gate', lots: '*' as const, key: DEV_DEFAULTS.DEVICE_KEYS }] };
+
+/**
+ * The test API's auth: TEST_AUTH, with token versions read from the database. Tests sign tokens
+ * for made-up users (stack.token): those have no row, and count as version 0 here; the product
+ * (api/server.ts) refuses a token of a user that does not exist. test/security/ checks that.
+ */
+export function testAuth(domains: Domains): AuthOptions {
+  return { ...TEST_AUTH, tokenVersionOf: async (userId) => (await domains.users.tokenVersionOf(userId)) ?? 0 };
+}
 export const DEVICE_KEY = DEV_DEFAULTS.DEVICE_KEYS;
+/** Webhooks of the tests: plain http to receivers on this machine (the product: https to public addresses only). */
+export const TEST_OUTBOUND = { allowHttp: true, allowHosts: ['127.0.0.1', 'localhost'] };
+
+/** Login limits low enough to test; registrations and saga starts high enough for suites that make many. */
+export const TEST_RATE_LIMITS = { loginPerAddress: 5, loginPerAccount: 5, registrationsPerAddress: 10_000, sagaStartsPerUser: 10_000 };
 
 export interface TestStack {
   db: Db;
@@ -37,11 +51,11 @@ export interface TestStack {
 export async function connectStack(options: { waitMs?: number; taskQueue?: string } = {}): Promise<TestStack> {
   const info = inject('stack');
   const db = await createDb(info.databaseUrl);
-  const domains = createDomains(db, { faultsEnabled: true });
+  const domains = createDomains(db, { faultsEnabled: true, outbound: TEST_OUTBOUND });
   const temporal = await connectClient({ address: info.temporalAddress, namespace: 'default' });
   const sagas = createSagaClient(temporal, { taskQueue: options.taskQueue ?? info.taskQueue, waitMs: options.waitMs ?? 10_000 });
   const logger = pino({ level: 'warn' }, pino.destination({ dest: join(info.dir, 'api-test.log'), sync: true }));
-  const app = await buildApp({ db, domains, temporal, sagas, faultsEnabled: true, auth: TEST_AUTH, loginRateLimit: 5 }, { loggerInstance: logger });
+  const app = await buildApp({ db, domains, temporal, sagas, faultsEnabled: true, auth: testAuth(domains), rateLimits: TEST_RATE_LIMITS }, { loggerInstance: logger });
   const token = (role: Role, sub = `test-${role}`, email = `${role}@test.example`) => app.jwt.sign({ sub, email, role });
   const adminToken = token('admin');
   const rawInject = app.inject.bind(app);

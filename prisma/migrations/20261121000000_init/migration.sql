@@ -5,6 +5,7 @@ CREATE TABLE "Lot" (
     "capacity" INTEGER NOT NULL,
     "requireGateConfirmation" BOOLEAN NOT NULL DEFAULT false,
     "gateTimeoutSeconds" INTEGER NOT NULL DEFAULT 120,
+    "tariffPerHour" INTEGER,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
@@ -15,6 +16,7 @@ CREATE TABLE "Space" (
     "number" INTEGER NOT NULL,
     "status" TEXT NOT NULL DEFAULT 'FREE',
     "plate" TEXT,
+    "heldFor" TEXT,
     "holderKey" TEXT,
     "updatedAt" DATETIME NOT NULL,
     CONSTRAINT "Space_lotId_fkey" FOREIGN KEY ("lotId") REFERENCES "Lot" ("id") ON DELETE RESTRICT ON UPDATE CASCADE
@@ -204,6 +206,8 @@ CREATE TABLE "Reservation" (
     "reason" TEXT,
     "spaceId" TEXT,
     "holdKey" TEXT,
+    "cancellationFee" INTEGER,
+    "refundedAmount" INTEGER,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" DATETIME NOT NULL
 );
@@ -214,7 +218,9 @@ CREATE TABLE "User" (
     "email" TEXT NOT NULL,
     "passwordHash" TEXT NOT NULL,
     "role" TEXT NOT NULL DEFAULT 'user',
+    "tokenVersion" INTEGER NOT NULL DEFAULT 0,
     "webhookUrl" TEXT,
+    "webhookSecret" TEXT,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" DATETIME NOT NULL
 );
@@ -231,6 +237,7 @@ CREATE TABLE "NotificationOutbox" (
     "deliveredAt" DATETIME,
     "lastError" TEXT,
     "deliveredTo" TEXT NOT NULL DEFAULT '[]',
+    "deadAt" DATETIME,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
@@ -299,6 +306,9 @@ CREATE INDEX "Reservation_lotId_plate_status_idx" ON "Reservation"("lotId", "pla
 
 -- CreateIndex
 CREATE INDEX "Reservation_userId_createdAt_idx" ON "Reservation"("userId", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "Reservation_plate_status_idx" ON "Reservation"("plate", "status");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "User_email_key" ON "User"("email");

@@ -78,7 +78,7 @@ export function checkExits(c: Checks): void {
 /**
  * Per lot: every stay, record and held space belongs to a step of a saga the checks know;
  * OCCUPIED spaces = ACTIVE stays, each on its own space; a RESERVED space is held for a paid
- * (COMPLETED) reservation of that plate; a FREE space names nobody.
+ * (COMPLETED) reservation of that plate (heldFor; no car on it); a FREE space names nobody.
  */
 export function checkLots(c: Checks): void {
   const { spaces, stays, entryRecords, exitRecords, reservations } = c.records;
@@ -106,10 +106,10 @@ export function checkLots(c: Checks): void {
     for (const space of lotSpaces.filter((s) => s.status === 'RESERVED')) {
       const booking = reservations.find((r) => r.holdKey !== null && r.holdKey === space.holderKey);
       if (booking?.status !== 'COMPLETED') c.v(`lot ${lotId}: space ${space.number} is held for a reservation that is ${booking?.status ?? 'missing'} (${space.holderKey})`);
-      else if (booking.plate !== space.plate || booking.spaceId !== space.id) c.v(`lot ${lotId}: space ${space.number} is held for ${space.plate}, its reservation says ${booking.plate} on ${booking.spaceId}`);
+      else if (booking.plate !== space.heldFor || space.plate !== null || booking.spaceId !== space.id) c.v(`lot ${lotId}: space ${space.number} is held for ${space.heldFor} (car ${space.plate}), its reservation says ${booking.plate} on ${booking.spaceId}`);
     }
     for (const space of lotSpaces.filter((s) => s.status === 'FREE')) {
-      if (space.plate !== null || space.holderKey !== null) c.v(`lot ${lotId}: free space ${space.number} still names ${space.plate} / ${space.holderKey}`);
+      if (space.plate !== null || space.heldFor !== null || space.holderKey !== null) c.v(`lot ${lotId}: free space ${space.number} still names ${space.plate ?? space.heldFor} / ${space.holderKey}`);
     }
   }
 }

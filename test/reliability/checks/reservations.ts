@@ -4,7 +4,7 @@ import { bySaga, undid, type Checks } from './context';
  * Reservations: at most one record and one held space per saga, under its step keys. A saga
  * that completed left the record as its result says (COMPLETED while it waits, then USED or
  * EXPIRED); a car that used it took its space. A COMPLETED record still holds its space
- * (RESERVED, its plate, under its hold key); a rolled-back saga cancelled its record and let
+ * (RESERVED, held for its plate, under its hold key); a rolled-back saga cancelled its record and let
  * the space go. Once every saga has ended, no record is PENDING or COMPLETED any more.
  */
 export function checkReservations(c: Checks): void {
@@ -39,8 +39,8 @@ export function checkReservations(c: Checks): void {
     if (!c.isStepKey(r.key, 'reservation', 'createReservation')) c.v(`reservation ${r.id} was made under ${r.key}, no reservation saga's step`);
     if (r.status === 'COMPLETED') {
       const space = spaces.find((s) => s.id === r.spaceId);
-      if (!space || space.status !== 'RESERVED' || space.holderKey !== r.holdKey || space.plate !== r.plate) {
-        c.v(`COMPLETED reservation ${r.key} lost its held space ${r.spaceId} (now ${space?.status} for ${space?.plate} under ${space?.holderKey}, its hold is ${r.holdKey})`);
+      if (!space || space.status !== 'RESERVED' || space.holderKey !== r.holdKey || space.heldFor !== r.plate) {
+        c.v(`COMPLETED reservation ${r.key} lost its held space ${r.spaceId} (now ${space?.status} for ${space?.heldFor ?? space?.plate} under ${space?.holderKey}, its hold is ${r.holdKey})`);
       }
     }
     if (c.allEnded && (r.status === 'PENDING' || r.status === 'COMPLETED')) c.v(`reservation ${r.key} is still ${r.status} after every saga ended`);

@@ -18,7 +18,7 @@ import { createSagaClient, type SagaClient } from '../../../temporal/saga-client
 import { createTestDatabase } from '../../postgres/test-database';
 import { workerEnv } from '../../support/global-setup';
 import { freePort, spawnTs, startWorkerProcess, stopProcess, waitUntil } from '../../support/processes';
-import { TEST_AUTH } from '../../support/stack';
+import { TEST_RATE_LIMITS, testAuth } from '../../support/stack';
 import { testExternalServicesConfig } from '../../support/vendors';
 
 /**
@@ -127,9 +127,10 @@ export class World {
       world.sagas = createSagaClient(world.temporal, { taskQueue: world.taskQueue, waitMs: options.sagaWaitMs ?? 10_000 });
       const logger = pino({ level: 'warn' }, pino.destination({ dest: join(dir, 'api-inprocess.log'), sync: true }));
       world.app = await buildApp(
-        { db: world.db, domains: world.domains, temporal: world.temporal, sagas: world.sagas, faultsEnabled: true, auth: TEST_AUTH, loginRateLimit: 1000 },
+        { db: world.db, domains: world.domains, temporal: world.temporal, sagas: world.sagas, faultsEnabled: true, auth: testAuth(world.domains), rateLimits: { ...TEST_RATE_LIMITS, loginPerAddress: 1000, loginPerAccount: 1000 } },
         { loggerInstance: logger },
       );
+      await world.ensureUser('admin', `rel-admin-${options.name}`);
       world.adminToken = world.token('admin', `rel-admin-${options.name}`);
       await world.startWorker();
     } catch (err) {
@@ -139,7 +140,15 @@ export class World {
     return world;
   }
 
-  /** Signs a token for a role (and user id), valid for the in-process API and API processes alike. */
+  /**
+   * Makes sure user `sub` exists with `role`: an API process (as in production) refuses tokens
+   * of users it does not know (token versions). Nobody logs in as them (no usable password).
+   */
+  async ensureUser(role: Role, sub: string, email = `${sub}@reliability.example`): Promise<void> {
+    await this.db.user.upsert({ where: { id: sub }, create: { id: sub, email, role, passwordHash: 'none' }, update: {} });
+  }
+
+  /** Signs a token for a role (and user id), valid for the in-process API and API processes alike (ensureUser first for those). */
   token(role: Role, sub = `rel-${role}`, email = `${sub}@reliability.example`): string {
     return this.app.jwt.sign({ sub, email, role });
   }
@@ -159,6 +168,11 @@ export class World {
       TEMPORAL_ADDRESS: this.temporalAddress,
       TEMPORAL_TASK_QUEUE: this.taskQueue,
       EXTERNAL_SERVICES_FILE: this.externalServicesFile,
+      // The load is many requests a minute from a few users on one address: not what these tests are about.
+      SAGA_START_RATE_LIMIT: '1000000',
+      REGISTER_RATE_LIMIT: '1000000',
+      LOGIN_RATE_LIMIT: '1000000',
+      LOGIN_ACCOUNT_RATE_LIMIT: '1000000',
       ...this.options.env,
       ...extra,
     };

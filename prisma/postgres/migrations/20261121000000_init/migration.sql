@@ -5,6 +5,7 @@ CREATE TABLE "Lot" (
     "capacity" INTEGER NOT NULL,
     "requireGateConfirmation" BOOLEAN NOT NULL DEFAULT false,
     "gateTimeoutSeconds" INTEGER NOT NULL DEFAULT 120,
+    "tariffPerHour" INTEGER,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "Lot_pkey" PRIMARY KEY ("id")
@@ -17,6 +18,7 @@ CREATE TABLE "Space" (
     "number" INTEGER NOT NULL,
     "status" TEXT NOT NULL DEFAULT 'FREE',
     "plate" TEXT,
+    "heldFor" TEXT,
     "holderKey" TEXT,
     "updatedAt" TIMESTAMP(3) NOT NULL,
 
@@ -238,6 +240,8 @@ CREATE TABLE "Reservation" (
     "reason" TEXT,
     "spaceId" TEXT,
     "holdKey" TEXT,
+    "cancellationFee" INTEGER,
+    "refundedAmount" INTEGER,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMP(3) NOT NULL,
 
@@ -250,7 +254,9 @@ CREATE TABLE "User" (
     "email" TEXT NOT NULL,
     "passwordHash" TEXT NOT NULL,
     "role" TEXT NOT NULL DEFAULT 'user',
+    "tokenVersion" INTEGER NOT NULL DEFAULT 0,
     "webhookUrl" TEXT,
+    "webhookSecret" TEXT,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMP(3) NOT NULL,
 
@@ -269,6 +275,7 @@ CREATE TABLE "NotificationOutbox" (
     "deliveredAt" TIMESTAMP(3),
     "lastError" TEXT,
     "deliveredTo" TEXT NOT NULL DEFAULT '[]',
+    "deadAt" TIMESTAMP(3),
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "NotificationOutbox_pkey" PRIMARY KEY ("id")
@@ -339,6 +346,9 @@ CREATE INDEX "Reservation_lotId_plate_status_idx" ON "Reservation"("lotId", "pla
 
 -- CreateIndex
 CREATE INDEX "Reservation_userId_createdAt_idx" ON "Reservation"("userId", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "Reservation_plate_status_idx" ON "Reservation"("plate", "status");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "User_email_key" ON "User"("email");

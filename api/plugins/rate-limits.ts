@@ -1,0 +1,53 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+
+/** Requests allowed per minute, by what they are keyed on. */
+export interface RateLimits {
+  /** POST /users/login per client address (whatever the accounts). */
+  loginPerAddress: number;
+  /** POST /users/login per account (whatever the addresses). */
+  loginPerAccount: number;
+  /** POST /users/register per client address. */
+  registrationsPerAddress: number;
+  /** Saga-starting requests of a signed-in user (POST /orders, POST /reservations), per user. */
+  sagaStartsPerUser: number;
+}
+
+type Limiter = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * A preHandler (it runs after auth and validation, so the key may come from the body or the
+     * token) that answers 429 once any of `limits` has let `max` requests through this minute.
+     */
+    limitRate(...limits: Array<{ name: string; max: number; key: (request: FastifyRequest) => string }>): Limiter;
+  }
+}
+
+/**
+ * @fastify/rate-limit's counters behind one guard that checks several keys at once (its route
+ * option takes one key, and runs before the body is parsed). The client address is request.ip:
+ * the socket's, or X-Forwarded-For's only when TRUST_PROXY says which proxies to believe.
+ */
+export const rateLimits = fp(async (app: FastifyInstance) => {
+  await app.register(rateLimit, { global: false });
+  app.decorate('limitRate', (...limits: Array<{ name: string; max: number; key: (request: FastifyRequest) => string }>): Limiter => {
+    const counters = limits.map((limit) => ({
+      name: limit.name,
+      check: app.createRateLimit({ max: limit.max, timeWindow: 60_000, keyGenerator: (request) => `${limit.name}:${limit.key(request)}` }),
+    }));
+    return async (request, reply) => {
+      // Every counter counts the attempt, so that one key cannot be used to spare another.
+      const results = await Promise.all(counters.map(async (c) => ({ name: c.name, ...(await c.check(request)) })));
+      const over = results.find((r) => !r.isAllowed && r.isExceeded);
+      if (!over) return;
+      const retryAfter = 'ttlInSeconds' in over ? over.ttlInSeconds : 60;
+      await reply
+        .code(429)
+        .header('retry-after', String(retryAfter))
+        .send({ error: 'Too Many Requests', reason: 'RATE_LIMITED', limit: over.name, message: `too many requests (${over.name}); try again in ${retryAfter} s` });
+    };
+  });
+});
