@@ -13,6 +13,8 @@ type Guard = 'public' | 'user' | 'operator' | 'admin' | 'device';
 /** Who may call each route. A route missing here fails the coverage test below. */
 const GUARDS: Record<string, Guard> = {
   'GET /health': 'public',
+  'GET /health/live': 'public',
+  'GET /health/ready': 'public',
   'GET /metrics': 'public',
   'GET /openapi.json': 'public',
   'GET /docs': 'public',
