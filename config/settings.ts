@@ -77,6 +77,8 @@ const settingsSchema = z.object({
   NOTIFY_EVENT_KEY_PREFIX: z.string().min(1).optional(),
   /** How often a worker publishes its resilience snapshot for operators. */
   RESILIENCE_PUBLISH_MS: z.coerce.number().int().min(100).default(2000),
+  /** How often a worker looks whether EXTERNAL_SERVICES_FILE changed, to apply added and removed instances. */
+  SERVICES_FILE_POLL_MS: z.coerce.number().int().min(50).default(2000),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
