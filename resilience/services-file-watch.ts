@@ -1,11 +1,12 @@
 /**
- * Re-reads the services file when it changes (its mtime or size, polled: fs.watch misses
- * editors that replace the file and does not work on every mount) and applies its instances to
+ * Re-reads the services file when its content changes (polled: fs.watch misses editors that
+ * replace the file and does not work on every mount; the content, not the mtime, so that two
+ * edits within the clock's resolution are both seen; the file is small) and applies its instances to
  * the registry without a restart. A file that does not parse changes nothing and is logged;
  * changes that could not be applied yet (an instance still draining) are retried on the next poll.
  */
-import { statSync } from 'node:fs';
-import { loadExternalServicesConfig } from '../config/external-services';
+import { readFileSync } from 'node:fs';
+import { parseExternalServicesConfig } from '../config/external-services';
 import type { Logger } from '../shared/logger';
 import { describeError } from './errors';
 import { syncInstances, type InstanceChanges } from './instance-sync';
@@ -20,10 +21,9 @@ export interface ServicesFileWatch {
 export function watchServicesFile(file: string, registry: ResilienceRegistry, logger: Logger, intervalMs: number): ServicesFileWatch {
   const stamp = () => {
     try {
-      const s = statSync(file);
-      return `${s.mtimeMs}:${s.size}`;
+      return readFileSync(file, 'utf8');
     } catch {
-      return 'missing';
+      return null; // missing for now (being replaced): read again on the next poll
     }
   };
   let seen = stamp();
@@ -31,11 +31,11 @@ export function watchServicesFile(file: string, registry: ResilienceRegistry, lo
 
   const poll = (): InstanceChanges | null => {
     const now = stamp();
-    if (now === seen && !retry) return null;
+    if (now === null || (now === seen && !retry)) return null;
     seen = now;
     let changes: InstanceChanges;
     try {
-      changes = syncInstances(registry, loadExternalServicesConfig({ EXTERNAL_SERVICES_FILE: file }));
+      changes = syncInstances(registry, parseExternalServicesConfig(JSON.parse(now), `external services config in ${file}`));
     } catch (err) {
       retry = false;
       logger.error({ event: 'resilience.services_file_rejected', file, reason: describeError(err) }, `services file not applied: ${describeError(err)}`);

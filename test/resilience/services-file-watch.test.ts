@@ -54,6 +54,11 @@ describe('watchServicesFile: instances follow the services file without a restar
       expect(ids()).toEqual(['anpr-2', 'anpr-3']);
       expect(lines.find((l) => l.event === 'resilience.services_file_rejected')?.reason).toMatch(/url/);
 
+      // Not JSON at all: rejected the same way.
+      await writeFile(file, '{"services": ');
+      expect(watch.poll()).toBeNull();
+      expect(ids()).toEqual(['anpr-2', 'anpr-3']);
+
       // Same id, new settings: replaced.
       await writeFile(file, JSON.stringify(fileWith([2, 3], { maxConnections: 1 })));
       expect(watch.poll()).toEqual({ added: ['anpr/anpr-3'], removed: ['anpr/anpr-3'], pending: [] });
