@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { parseExternalServicesConfig, type ExternalInstanceConfig } from '../../config/external-services';
 import { InstancesAtCapacityError } from '../../resilience/errors';
 import { ResilienceRegistry } from '../../resilience/registry';
+import { runRequest } from '../../resilience/service-call';
 import { startSimulator, type RunningSimulator } from '../../simulators/start';
 import { capturingLogger, setFaults, stats } from './helpers';
 
@@ -146,5 +147,23 @@ describe('ResilienceRegistry: instances that come and go', () => {
     expect(registry.snapshot().services.anpr!.breaker.failedCallsInWindow).toBe(0);
     expect(registry.snapshot().services.anpr!.instances.map((i) => i.maxConnections)).toEqual([1, 1]);
     await expect(verify()).resolves.toMatchObject({ value: { plate: 'AB123CD' } });
+  });
+
+  it('every primary at its cap: the call goes to the alternative service', async () => {
+    const { logger } = capturingLogger();
+    const config = parseExternalServicesConfig({
+      services: {
+        anpr: { instances: [{ id: 'anpr-1', url: sim(1).url, maxConnections: 1 }], timeoutMs: 10_000, alternatives: ['anpr-backup'] },
+        'anpr-backup': { instances: [{ id: 'anpr-backup-1', url: sim(2).url }], timeoutMs: 10_000 },
+      },
+    });
+    const registry = new ResilienceRegistry({ config, logger });
+    const policy = registry.alternatives('anpr');
+    const verify = () => runRequest<Verification>(policy, { method: 'POST', path: '/v1/plates/verify', body: { plate: 'AB123CD' }, alternatives: true });
+    await setFaults(sim(1).url, { latencyMs: 1_000 });
+    const held = verify();
+    await expect(verify()).resolves.toMatchObject({ via: 'alternative:anpr-backup', value: { vendor: 'anpr-2' } });
+    await expect(held).resolves.toMatchObject({ via: 'primary:anpr-1' });
+    expect(registry.snapshot().services.anpr!.fallbacks.alternative).toBe(1);
   });
 });
