@@ -10,6 +10,7 @@ import { tracing } from './plugins/tracing';
 import { wellFormedText } from './plugins/well-formed-text';
 import { faultRoutes } from './routes/faults';
 import { healthRoutes } from './routes/health';
+import { instanceRoutes } from './routes/instances';
 import { lotRoutes } from './routes/lots';
 import { plateRoutes } from './routes/plates';
 import { orderRoutes } from './routes/orders';
@@ -41,6 +42,7 @@ export async function app(fastify: FastifyInstance, deps: AppDeps): Promise<void
   await fastify.register(auth, deps.auth);
   await fastify.register(rateLimits);
   await fastify.register(healthRoutes, deps);
+  await fastify.register(instanceRoutes, deps);
   await fastify.register(userRoutes, deps);
   await fastify.register(lotRoutes, deps);
   await fastify.register(plateRoutes, deps);

@@ -45,10 +45,14 @@ const healthCheckSchema = z.object({
   unhealthyThreshold: positiveInt().default(HEALTH_CHECK_DEFAULTS.unhealthyThreshold),
 });
 
-const instanceSchema = z.object({
+export const instanceSchema = z.object({
   id: z.string().min(1),
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   weight: positiveInt().default(1),
+  /** Cap on concurrent calls to this instance (seed 003's max_connections); none when absent. */
+  maxConnections: positiveInt().optional(),
+  tags: z.array(z.string().min(1).max(64)).max(32).default([]),
+  metadata: z.record(z.string().min(1).max(64), z.string().max(256)).default({}),
 });
 
 export const BALANCERS = ['round_robin', 'least_connections', 'random', 'weighted'] as const;

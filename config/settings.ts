@@ -141,6 +141,8 @@ const settingsSchema = z.object({
   RESERVATION_CANCEL_FEE_PERCENT: z.coerce.number().int().min(0).max(100).default(50),
   /** How often a worker publishes its resilience snapshot for operators. */
   RESILIENCE_PUBLISH_MS: z.coerce.number().int().min(100).default(2000),
+  /** How often a worker looks whether EXTERNAL_SERVICES_FILE changed, to apply added and removed instances. */
+  SERVICES_FILE_POLL_MS: z.coerce.number().int().min(50).default(2000),
 });
 
 export type Settings = Omit<z.infer<typeof settingsSchema>, 'FAULTS_ENABLED'> & { FAULTS_ENABLED: boolean };

@@ -27,6 +27,14 @@ export class NoHealthyInstanceError extends Error {
   }
 }
 
+/** Every instance in rotation is at its cap of concurrent calls (max_connections): failed fast, nothing sent. */
+export class InstancesAtCapacityError extends Error {
+  override readonly name = 'InstancesAtCapacityError';
+  constructor(readonly service: string) {
+    super(`every instance of ${service} is at its cap of concurrent calls`);
+  }
+}
+
 /**
  * The vendor answered with a 4xx: it is up and said no. This is an answer, not an
  * outage: it is not a breaker failure and no alternative is tried.

@@ -9,12 +9,14 @@
  *   → balancer picks an instance → HTTP with timeout (runRequest)
  *
  * 5xx, timeouts and network errors are breaker failures. A 4xx is an answer:
- * ExternalServiceRejection, recorded as a success by the breaker.
+ * ExternalServiceRejection, recorded as a success by the breaker. Every instance at its
+ * cap (InstancesAtCapacityError) fails fast before the breaker: the vendor is busy, not broken.
+ * Instances can be added (they join after passing health checks) and removed (they drain).
  */
 import type { ExternalInstanceConfig, ExternalServiceConfig } from '../config/external-services';
 import type { Logger } from '../shared/logger';
 import { CircuitBreaker, type CircuitBreakerSnapshot, type CircuitState } from './circuit-breaker';
-import { ExternalServiceRejection, NoHealthyInstanceError, isCancelledCall } from './errors';
+import { ExternalServiceRejection, InstancesAtCapacityError, NoHealthyInstanceError, isCancelledCall } from './errors';
 import { HealthChecker, type InstanceHealth, type InstanceHealthStatus } from './health-checker';
 import type { HttpMethod } from './http-client';
 import { LoadBalancer, type LoadBalancerStats } from './load-balancer';
@@ -52,7 +54,7 @@ export interface ExternalServiceSnapshot {
   name: string;
   /** Aggregate health: any DOWN → DOWN, else any UNKNOWN → UNKNOWN, else UP. */
   status: InstanceHealthStatus;
-  instances: Array<InstanceHealth & { weight: number }>;
+  instances: Array<InstanceHealth & Pick<ExternalInstanceConfig, 'weight' | 'maxConnections' | 'tags' | 'metadata'> & { inFlight: number }>;
   breaker: CircuitBreakerSnapshot;
   balancer: LoadBalancerStats;
   timeoutMs: number;
@@ -93,7 +95,7 @@ export class ExternalService {
       ...config.breaker,
       ...(settings.now ? { now: settings.now } : {}),
       // A 4xx is an answer, and a call its caller cancelled says nothing about the vendor.
-      isFailure: (err) => !(err instanceof ExternalServiceRejection) && !isCancelledCall(err),
+      isFailure: (err) => !(err instanceof ExternalServiceRejection) && !(err instanceof InstancesAtCapacityError) && !isCancelledCall(err),
       onStateChange: (from: CircuitState, to: CircuitState, snap) => {
         logger[to === 'OPEN' ? 'warn' : 'info'](
           {
@@ -114,6 +116,7 @@ export class ExternalService {
     this.policy = {
       execute: (fn, context = {}) => {
         if (this.balancer.healthyInstances().length === 0) throw new NoHealthyInstanceError(this.name);
+        if (!this.balancer.hasRoom()) throw new InstancesAtCapacityError(this.name);
         return attempt.execute(fn, { ...context, service: name, timeoutMs: context.timeoutMs ?? config.timeoutMs });
       },
     };
@@ -125,12 +128,40 @@ export class ExternalService {
     return { value, instance: instance! };
   }
 
+  /** Registers an instance at run time: probed now on, in rotation once it passes healthyThreshold checks. */
+  addInstance(instance: ExternalInstanceConfig): void {
+    this.balancer.add(instance);
+    this.health.add(instance);
+  }
+
+  /** Deregisters an instance: no new calls at once; calls in flight finish. False if unknown. */
+  removeInstance(instanceId: string): boolean {
+    this.health.remove(instanceId);
+    return this.balancer.remove(instanceId);
+  }
+
+  /** The registered instances (in rotation or not), in order. */
+  instances(): ExternalInstanceConfig[] {
+    return this.balancer.members();
+  }
+
   snapshot(): ExternalServiceSnapshot {
-    const weights = new Map(this.config.instances.map((i) => [i.id, i.weight]));
+    const members = new Map(this.balancer.members().map((i) => [i.id, i]));
+    const inFlight = this.balancer.stats().inFlight;
     return {
       name: this.name,
       status: this.health.aggregate(),
-      instances: this.health.instances().map((i) => ({ ...i, weight: weights.get(i.id) ?? 1 })),
+      instances: this.health.instances().map((i) => {
+        const member = members.get(i.id);
+        return {
+          ...i,
+          weight: member?.weight ?? 1,
+          ...(member?.maxConnections !== undefined && { maxConnections: member.maxConnections }),
+          tags: member?.tags ?? [],
+          metadata: member?.metadata ?? {},
+          inFlight: inFlight[i.id] ?? 0,
+        };
+      }),
       breaker: this.breaker.snapshot(),
       balancer: this.balancer.stats(),
       timeoutMs: this.config.timeoutMs,

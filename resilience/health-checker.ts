@@ -7,6 +7,10 @@
  * serves at once instead of waiting healthyThreshold intervals, and an instance is
  * only taken out once proven DOWN. The breaker and the alternatives cover calls that
  * land on a dead instance before the checker has noticed.
+ *
+ * An instance added at run time (add) is different: it joins rotation only once it has
+ * passed healthyThreshold probes, so a half-started instance never takes calls. remove()
+ * stops probing it at once.
  */
 import type { Logger } from '../shared/logger';
 
@@ -45,6 +49,8 @@ export interface InstanceHealth {
   lastCheckedAt: number | null;
   /** Why the last probe failed; null after a pass. */
   lastError: string | null;
+  /** Added at run time and not yet UP: out of rotation until it passes its checks. */
+  joining: boolean;
 }
 
 /** Aggregate status of a service: any DOWN → DOWN, else any UNKNOWN → UNKNOWN, else UP. */
@@ -72,12 +78,15 @@ interface InstanceState {
   failures: number;
   lastCheckedAt: number | null;
   lastError: string | null;
+  /** Added at run time and not yet proven UP. */
+  joining: boolean;
 }
 
 export class HealthChecker {
   readonly service: string;
   private readonly options: HealthCheckOptions;
-  private readonly states: Map<string, InstanceState>;
+  private readonly states = new Map<string, InstanceState>();
+  private readonly healthPath: string;
   private readonly now: () => number;
   private readonly logger: Logger | undefined;
   private readonly onStatusChange: HealthCheckerSettings['onStatusChange'];
@@ -99,20 +108,32 @@ export class HealthChecker {
     this.now = settings.now ?? Date.now;
     this.logger = settings.logger;
     this.onStatusChange = settings.onStatusChange;
-    this.states = new Map(
-      settings.instances.map((instance) => [
-        instance.id,
-        {
-          instance,
-          probeUrl: joinUrl(instance.url, settings.healthPath),
-          status: 'UNKNOWN' as InstanceHealthStatus,
-          passes: 0,
-          failures: 0,
-          lastCheckedAt: null,
-          lastError: null,
-        },
-      ]),
-    );
+    this.healthPath = settings.healthPath;
+    for (const instance of settings.instances) this.track(instance, false);
+  }
+
+  /** Starts probing an instance added at run time; it joins rotation after healthyThreshold passes. */
+  add(instance: HealthCheckedInstance): void {
+    if (this.states.has(instance.id)) throw new RangeError(`${this.service}: instance ids must be unique (${instance.id})`);
+    this.track(instance, true);
+  }
+
+  /** Stops probing an instance; it is out of rotation at once. False if unknown. */
+  remove(instanceId: string): boolean {
+    return this.states.delete(instanceId);
+  }
+
+  private track(instance: HealthCheckedInstance, joining: boolean): void {
+    this.states.set(instance.id, {
+      instance,
+      probeUrl: joinUrl(instance.url, this.healthPath),
+      status: 'UNKNOWN',
+      passes: 0,
+      failures: 0,
+      lastCheckedAt: null,
+      lastError: null,
+      joining,
+    });
   }
 
   /** Starts probing every intervalMs (first round at once). The timer does not keep the process alive. */
@@ -143,7 +164,7 @@ export class HealthChecker {
   /** Whether the instance takes calls; unknown ids are not. */
   isInRotation(instanceId: string): boolean {
     const state = this.states.get(instanceId);
-    return state !== undefined && isInRotation(state.status);
+    return state !== undefined && !state.joining && isInRotation(state.status);
   }
 
   instances(): InstanceHealth[] {
@@ -151,16 +172,18 @@ export class HealthChecker {
       id: s.instance.id,
       url: s.instance.url,
       status: s.status,
-      inRotation: isInRotation(s.status),
+      inRotation: !s.joining && isInRotation(s.status),
       consecutivePasses: s.passes,
       consecutiveFailures: s.failures,
       lastCheckedAt: s.lastCheckedAt,
       lastError: s.lastError,
+      joining: s.joining,
     }));
   }
 
   aggregate(): InstanceHealthStatus {
-    return aggregateStatus([...this.states.values()].map((s) => s.status));
+    // A joining instance serves nothing yet: its failed checks do not make the service DOWN.
+    return aggregateStatus([...this.states.values()].filter((s) => !s.joining).map((s) => s.status));
   }
 
   private async round(): Promise<InstanceHealth[]> {
@@ -197,6 +220,7 @@ export class HealthChecker {
   private setStatus(state: InstanceState, to: InstanceHealthStatus): void {
     const from = state.status;
     state.status = to;
+    if (to === 'UP') state.joining = false;
     this.logger?.[to === 'DOWN' ? 'warn' : 'info'](
       {
         event: 'health.status_changed',

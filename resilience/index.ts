@@ -3,6 +3,7 @@ export {
   BrokenCircuitError,
   ExternalServiceError,
   ExternalServiceRejection,
+  InstancesAtCapacityError,
   NoHealthyInstanceError,
   describeError,
   isBusinessError,

@@ -2,8 +2,12 @@
  * Picks one instance of a service among those in rotation.
  * Strategies: round_robin, least_connections, random, weighted (smooth weighted
  * round robin: exact proportions over every cycle of sum(weights) picks).
+ * Instances can be added and removed at run time: a removed one takes no new calls and
+ * drains (its calls in flight finish and are counted until released). An instance with
+ * `maxConnections` takes no more calls than that at once: the pick skips it while it is full,
+ * and fails fast (InstancesAtCapacityError) when every instance in rotation is full.
  */
-import { NoHealthyInstanceError } from './errors';
+import { InstancesAtCapacityError, NoHealthyInstanceError } from './errors';
 import type { CallContext } from './policy';
 
 export type BalancerStrategy = 'round_robin' | 'least_connections' | 'random' | 'weighted';
@@ -15,6 +19,8 @@ export interface BalancedInstance {
   url: string;
   /** For the weighted strategy; a positive integer, default 1. */
   weight?: number;
+  /** Cap on concurrent calls (seed 003's max_connections); none when absent. */
+  maxConnections?: number;
 }
 
 export interface LoadBalancerOptions<I extends BalancedInstance> {
@@ -34,6 +40,8 @@ export interface LoadBalancerStats {
   choices: Record<string, number>;
   /** Calls currently running per instance id (through execute/acquire). */
   inFlight: Record<string, number>;
+  /** Removed instances whose calls are still in flight. */
+  draining: string[];
 }
 
 /** A picked instance; call release() once the call is over. */
@@ -45,7 +53,7 @@ export interface Lease<I> {
 export class LoadBalancer<I extends BalancedInstance = BalancedInstance> {
   readonly service: string;
   readonly strategy: BalancerStrategy;
-  private readonly instances: readonly I[];
+  private readonly instances: I[] = [];
   private readonly isHealthy: (instanceId: string) => boolean;
   private readonly random: () => number;
   private readonly choices = new Map<string, number>();
@@ -57,20 +65,43 @@ export class LoadBalancer<I extends BalancedInstance = BalancedInstance> {
 
   constructor(options: LoadBalancerOptions<I>) {
     if (options.instances.length === 0) throw new RangeError(`${options.service}: at least one instance is needed`);
-    const ids = new Set(options.instances.map((i) => i.id));
-    if (ids.size !== options.instances.length) throw new RangeError(`${options.service}: instance ids must be unique`);
-    for (const instance of options.instances) {
-      const w = instance.weight ?? 1;
-      if (!Number.isInteger(w) || w < 1) throw new RangeError(`${options.service}: weight of ${instance.id} must be an integer >= 1`);
-      this.choices.set(instance.id, 0);
-      this.inFlight.set(instance.id, 0);
-      this.currentWeight.set(instance.id, 0);
-    }
     this.service = options.service;
     this.strategy = options.strategy;
-    this.instances = options.instances;
+    for (const instance of options.instances) this.add(instance);
     this.isHealthy = options.isHealthy ?? (() => true);
     this.random = options.random ?? Math.random;
+  }
+
+  /** Puts an instance in the set (in rotation as soon as isHealthy says so). Throws on a duplicate id or a bad weight/cap. */
+  add(instance: I): void {
+    if (this.instances.some((i) => i.id === instance.id)) throw new RangeError(`${this.service}: instance ids must be unique (${instance.id})`);
+    if (this.inFlight.has(instance.id)) throw new RangeError(`${this.service}: ${instance.id} is still draining`);
+    const w = instance.weight ?? 1;
+    if (!Number.isInteger(w) || w < 1) throw new RangeError(`${this.service}: weight of ${instance.id} must be an integer >= 1`);
+    const cap = instance.maxConnections;
+    if (cap !== undefined && (!Number.isInteger(cap) || cap < 1)) {
+      throw new RangeError(`${this.service}: maxConnections of ${instance.id} must be an integer >= 1`);
+    }
+    this.instances.push(instance);
+    this.choices.set(instance.id, this.choices.get(instance.id) ?? 0);
+    this.inFlight.set(instance.id, 0);
+    this.currentWeight.set(instance.id, 0);
+  }
+
+  /** Takes an instance out of the set: no new calls; its calls in flight finish (draining). False if unknown. */
+  remove(instanceId: string): boolean {
+    const index = this.instances.findIndex((i) => i.id === instanceId);
+    if (index < 0) return false;
+    this.instances.splice(index, 1);
+    if (index <= this.cursor) this.cursor--;
+    this.currentWeight.delete(instanceId);
+    if ((this.inFlight.get(instanceId) ?? 0) === 0) this.inFlight.delete(instanceId);
+    return true;
+  }
+
+  /** Every instance in the set (in rotation or not), in order. */
+  members(): I[] {
+    return [...this.instances];
   }
 
   /** The instances in rotation now, in configured order. */
@@ -82,7 +113,9 @@ export class LoadBalancer<I extends BalancedInstance = BalancedInstance> {
   pick(): I {
     const healthy = this.healthyIndexes();
     if (healthy.length === 0) throw new NoHealthyInstanceError(this.service);
-    const index = this.choose(healthy);
+    const free = healthy.filter((index) => this.hasRoom(this.instances[index]!));
+    if (free.length === 0) throw new InstancesAtCapacityError(this.service);
+    const index = this.choose(free);
     const instance = this.instances[index]!;
     this.cursor = index;
     this.choices.set(instance.id, (this.choices.get(instance.id) ?? 0) + 1);
@@ -99,7 +132,10 @@ export class LoadBalancer<I extends BalancedInstance = BalancedInstance> {
       release: () => {
         if (released) return;
         released = true;
-        this.inFlight.set(instance.id, (this.inFlight.get(instance.id) ?? 1) - 1);
+        const left = (this.inFlight.get(instance.id) ?? 1) - 1;
+        // A removed instance is forgotten once its last call is over.
+        if (left === 0 && !this.instances.some((i) => i.id === instance.id)) this.inFlight.delete(instance.id);
+        else this.inFlight.set(instance.id, left);
       },
     };
   }
@@ -114,11 +150,19 @@ export class LoadBalancer<I extends BalancedInstance = BalancedInstance> {
     }
   }
 
+  /** Whether some instance in rotation can take a call now (is below its cap). */
+  hasRoom(instance?: I): boolean {
+    if (instance) return instance.maxConnections === undefined || (this.inFlight.get(instance.id) ?? 0) < instance.maxConnections;
+    return this.healthyInstances().some((i) => this.hasRoom(i));
+  }
+
   stats(): LoadBalancerStats {
+    const members = new Set(this.instances.map((i) => i.id));
     return {
       strategy: this.strategy,
       choices: Object.fromEntries(this.choices),
       inFlight: Object.fromEntries(this.inFlight),
+      draining: [...this.inFlight.keys()].filter((id) => !members.has(id)),
     };
   }
 

@@ -9,10 +9,12 @@
  *   registry.start();                       // health checks on their intervals
  *   const anpr = wrap(registry.cache('anpr'), registry.alternatives('anpr'));
  *   const { value, via } = await runRequest(anpr, { method: 'POST', path: '/v1/plates/verify', body, cacheKey });
+ *   registry.addInstance('anpr', { id: 'anpr-3', url }); // joins once its health checks pass
+ *   registry.removeInstance('anpr', 'anpr-1');           // drains: calls in flight finish
  *   registry.snapshot();                    // for an operator endpoint
  *   registry.stop();
  */
-import type { ExternalServicesConfig } from '../config/external-services';
+import { instanceSchema, type ExternalServicesConfig } from '../config/external-services';
 import type { Logger } from '../shared/logger';
 import { CacheFallback, createMemoryCacheStore, type CacheFallbackStats, type CacheStore } from './cache-fallback';
 import { AlternativeService } from './alternative-service';
@@ -53,11 +55,13 @@ export class ResilienceRegistry {
   private readonly healthCheckers: HealthChecker[] = [];
   private readonly config: ExternalServicesConfig;
   private readonly now: () => number;
+  private readonly logger: Logger;
 
   constructor(options: ResilienceRegistryOptions) {
     const { config, logger } = options;
     this.config = config;
     this.now = options.now ?? Date.now;
+    this.logger = logger;
     const store = options.cacheStore ?? createMemoryCacheStore();
     const isBusinessError = options.isBusinessError ?? defaultIsBusinessError;
     const clock = options.now ? { now: options.now } : {};
@@ -157,6 +161,36 @@ export class ResilienceRegistry {
   private known<P>(policy: P | undefined, name: string): P {
     if (!policy) throw new Error(`unknown external service "${name}"`);
     return policy;
+  }
+
+  /**
+   * Registers an instance of a service at run time (validated like the config's instances:
+   * throws naming the bad field, or on a duplicate id). It joins rotation once it passes
+   * healthyThreshold health checks.
+   */
+  addInstance(serviceName: string, raw: unknown): void {
+    const parsed = instanceSchema.safeParse(raw);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+      throw new RangeError(`Invalid instance of ${serviceName}:\n  ${problems.join('\n  ')}`);
+    }
+    this.service(serviceName).addInstance(parsed.data);
+    this.logger.info(
+      { event: 'resilience.instance_registered', service: serviceName, instance: parsed.data.id, url: parsed.data.url },
+      `${serviceName}/${parsed.data.id} registered; joins rotation after its health checks`,
+    );
+  }
+
+  /** Deregisters an instance: no new calls; calls in flight finish. False if it was not registered. */
+  removeInstance(serviceName: string, instanceId: string): boolean {
+    const removed = this.service(serviceName).removeInstance(instanceId);
+    if (removed) {
+      this.logger.info(
+        { event: 'resilience.instance_deregistered', service: serviceName, instance: instanceId },
+        `${serviceName}/${instanceId} deregistered; draining`,
+      );
+    }
+    return removed;
   }
 
   /** Starts every health checker (timers do not keep the process alive). */

@@ -6,6 +6,7 @@ import { loadExternalServicesConfig } from '../config/external-services';
 import type { Db } from '../db/client';
 import { BusinessRejection, createDomains } from '../domains';
 import { CircuitBreaker, ResilienceRegistry, createPrismaCacheStore } from '../resilience';
+import { watchServicesFile, type ServicesFileWatch } from '../resilience/services-file-watch';
 import type { Logger } from '../shared/logger';
 import { createAnprRecognition } from '../vendors/anpr';
 import { createRegistryPaymentGateway } from '../vendors/payment-gateway';
@@ -59,6 +60,7 @@ export function composeWorker(settings: Settings, db: Db, logger: Logger) {
   };
   let timer: NodeJS.Timeout | undefined;
   let dispatcher: { stop(): void } | undefined;
+  let servicesFile: ServicesFileWatch | undefined;
 
   return {
     activities,
@@ -66,6 +68,9 @@ export function composeWorker(settings: Settings, db: Db, logger: Logger) {
     /** Starts health checks and snapshot publishing. */
     start() {
       registry.start();
+      const file = process.env.EXTERNAL_SERVICES_FILE?.trim();
+      // Instances added to or removed from the services file apply without a restart.
+      if (file) servicesFile = watchServicesFile(file, registry, logger, settings.SERVICES_FILE_POLL_MS);
       timer = setInterval(() => publish().catch((err) => logger.warn({ err }, 'could not publish the resilience snapshot')), settings.RESILIENCE_PUBLISH_MS);
       timer.unref();
       void publish().catch(() => undefined);
@@ -77,6 +82,7 @@ export function composeWorker(settings: Settings, db: Db, logger: Logger) {
     },
     async stop() {
       clearInterval(timer);
+      servicesFile?.stop();
       dispatcher?.stop();
       registry.stop();
       await db.workerSnapshot.deleteMany({ where: { workerId } }).catch(() => undefined);

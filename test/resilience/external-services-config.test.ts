@@ -26,7 +26,7 @@ describe('external services config', () => {
       alternatives: ['anpr-backup'],
       breaker: BREAKER_DEFAULTS,
     });
-    expect(config.services['anpr-backup']!.instances).toEqual([{ id: 'anpr-backup-1', url: 'http://127.0.0.1:4103', weight: 1 }]);
+    expect(config.services['anpr-backup']!.instances).toEqual([{ id: 'anpr-backup-1', url: 'http://127.0.0.1:4103', weight: 1, tags: [], metadata: {} }]);
     expect(config.services.payment!.alternatives).toEqual(['payment-backup']);
     expect(config.services['payment-backup']!.instances[0]!.url).toBe('http://127.0.0.1:4203');
     expect(config.services.payment!.breaker).toEqual({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NoHealthyInstanceError } from '../../resilience/errors';
+import { InstancesAtCapacityError, NoHealthyInstanceError } from '../../resilience/errors';
 import { LoadBalancer, type BalancedInstance } from '../../resilience/load-balancer';
 import { deferred, seededRandom } from './helpers';
 
@@ -136,6 +136,48 @@ describe('LoadBalancer', () => {
     ).toThrow(/unique/);
     expect(() => new LoadBalancer({ service: 's', strategy: 'weighted', instances: [{ id: 'x', url: 'u', weight: 0 }] })).toThrow(
       /weight/,
+    );
+  });
+
+  it('round robin takes an added instance into the cycle and skips a removed one, from where it was', () => {
+    const balancer = new LoadBalancer({ service: 's', strategy: 'round_robin', instances: [instances[0]!, instances[1]!] });
+    expect(picks(balancer, 2)).toEqual(['a', 'b']);
+    balancer.add({ id: 'c', url: 'http://c' });
+    expect(picks(balancer, 3)).toEqual(['c', 'a', 'b']);
+    expect(balancer.remove('a')).toBe(true);
+    expect(picks(balancer, 4)).toEqual(['c', 'b', 'c', 'b']);
+    expect(balancer.remove('a')).toBe(false);
+    expect(() => balancer.add({ id: 'b', url: 'http://b2' })).toThrow(/unique/);
+  });
+
+  it('a removed instance drains: counted in flight until its last call is released, and cannot be re-added before', () => {
+    const balancer = new LoadBalancer({ service: 's', strategy: 'round_robin', instances: [instances[0]!, instances[1]!] });
+    const lease = balancer.acquire();
+    expect(lease.instance.id).toBe('a');
+    balancer.remove('a');
+    expect(balancer.stats()).toMatchObject({ inFlight: { a: 1, b: 0 }, draining: ['a'] });
+    expect(() => balancer.add({ id: 'a', url: 'http://a' })).toThrow(/draining/);
+    expect(picks(balancer, 2)).toEqual(['b', 'b']);
+    lease.release();
+    expect(balancer.stats()).toMatchObject({ inFlight: { b: 0 }, draining: [] });
+    balancer.add({ id: 'a', url: 'http://a' });
+    expect(picks(balancer, 2).sort()).toEqual(['a', 'b']);
+  });
+
+  it('skips instances at their cap and fails fast when all are full', () => {
+    const capped = [
+      { id: 'a', url: 'http://a', maxConnections: 2 },
+      { id: 'b', url: 'http://b', maxConnections: 1 },
+    ];
+    const balancer = new LoadBalancer({ service: 's', strategy: 'round_robin', instances: capped });
+    const leases = [balancer.acquire(), balancer.acquire(), balancer.acquire()];
+    expect(leases.map((l) => l.instance.id)).toEqual(['a', 'b', 'a']);
+    expect(balancer.hasRoom()).toBe(false);
+    expect(() => balancer.acquire()).toThrow(InstancesAtCapacityError);
+    leases[1]!.release();
+    expect(balancer.acquire().instance.id).toBe('b');
+    expect(() => new LoadBalancer({ service: 's', strategy: 'round_robin', instances: [{ id: 'x', url: 'u', maxConnections: 0 }] })).toThrow(
+      /maxConnections/,
     );
   });
 });

@@ -104,6 +104,7 @@ export function workerEnv(stack: StackInfo): NodeJS.ProcessEnv {
     EXTERNAL_SERVICES_FILE: stack.externalServicesFile,
     DATABASE_BREAKER_WAIT_MS: '1000',
     RESILIENCE_PUBLISH_MS: '200',
+    SERVICES_FILE_POLL_MS: '100',
     // Several test workers run at once: each asks for its own metrics port when it wants one.
     WORKER_METRICS_PORT: '0',
     // The shared workers deliver the platform's order events only; domain tests run dispatchers of their own.
