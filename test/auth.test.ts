@@ -61,6 +61,7 @@ const GUARDS: Record<string, Guard> = {
   'GET /reservations/:id': 'user',
   'POST /reservations/:id/cancel': 'user',
   'GET /admin/faults': 'admin',
+  'GET /admin/instances': 'admin',
   'POST /admin/faults': 'admin',
   'DELETE /admin/faults/:point': 'admin',
 };
