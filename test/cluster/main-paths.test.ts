@@ -43,7 +43,9 @@ describe('main paths on the cluster, two API replicas', () => {
     expect(load.requests.find((r) => r.kind === 'exit')?.answers.at(-1)?.status).toBe(201);
 
     // The state query through the other replica agrees with each answer.
-    const admin = { authorization: `Bearer ${world.token('admin')}` };
+    // An API process knows its users (token versions): the admin must exist there.
+    await world.ensureUser('admin', 'cluster-main-admin');
+    const admin = { authorization: `Bearer ${world.token('admin', 'cluster-main-admin')}` };
     for (const [i, r] of load.requests.entries()) {
       const res = await fetch(`${apis[(i + 1) % 2]!.url}/sagas/${r.sagaId}`, { headers: admin });
       expect(res.status, r.sagaId).toBe(200);
