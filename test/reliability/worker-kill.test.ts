@@ -103,7 +103,7 @@ describe('worker killed mid-saga', () => {
     // Then after the write: one kill switch at a time, and a few sagas at a time sent through it
     // until it ends the worker (one may be refused before the point: a full lot, a plate that
     // holds a space).
-    for (const { point, send } of AFTER_WRITE) {
+    for (const { point, step, send } of AFTER_WRITE) {
       await world.domains.faults.arm(point, { kill: true, times: 1 });
       const sent: Array<Promise<unknown>> = [];
       for (let round = 0; round < 5 && world.workerAlive; round++) {
@@ -113,6 +113,23 @@ describe('worker killed mid-saga', () => {
       expect(world.workerAlive, `the kill switch at ${point} to end the worker`).toBe(false);
       await world.startWorker();
       await Promise.all(sent);
+      // The next kill waits until the saga this one cut off is past its step on the new worker:
+      // a kill meanwhile would spend that step's retries on workers that are starting, which
+      // tells how fast the machine is, not whether the effect is found.
+      const cutOff = world.faultKills().at(-1)!.subjects.find((subject) => sagaOfKey(subject) !== subject);
+      if (cutOff) {
+        const sagaId = sagaOfKey(cutOff);
+        await waitUntil(
+          `${sagaId} past ${step} on the next worker`,
+          async () => {
+            const res = await world.inject({ method: 'GET', url: `/sagas/${sagaId}` });
+            const state = res.statusCode === 200 ? (res.json() as { steps: Array<{ name: string; status: string }> }) : undefined;
+            const status = state?.steps.find((s) => s.name === step)?.status;
+            return status !== undefined && status !== 'RUNNING';
+          },
+          180_000,
+        );
+      }
     }
 
     const verdict = await finish(world, load, { failedAllowed: 0 });
