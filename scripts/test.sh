@@ -80,6 +80,12 @@ node -e '
     const p = r ? r.numPassedTests : 0, f = r ? r.numFailedTests : 0, s = r ? r.numPendingTests + r.numTodoTests : 0;
     const extra = code !== 0 && f === 0 ? 1 : 0;
     if (extra) console.error(`» the ${label} run failed (exit ${code}) without a failed test${r ? "" : " and without a report"}: counted as 1 failed`);
+    // Name each failed test and the first line of its failure here, at the end, at the tail of a CI log.
+    for (const file of r ? r.testResults : []) if (file.status === "failed" && file.message) console.error(`» FAILED (${label}) ${file.name.replace(process.cwd() + "/", "")}: ${file.message.split("\n")[0].slice(0, 300)}`);
+    for (const file of r ? r.testResults : []) for (const t of file.assertionResults) if (t.status === "failed") {
+      const first = (t.failureMessages[0] ?? "").split("\n")[0].slice(0, 300);
+      console.error(`» FAILED (${label}) ${file.name.replace(process.cwd() + "/", "")} > ${t.fullName}\n»   ${first}`);
+    }
     console.error(`» ${label}: ${p} passed, ${f + extra} failed, ${s} skipped`);
     passed += p; failed += f + extra; skipped += s;
   }
