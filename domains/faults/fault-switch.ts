@@ -46,7 +46,7 @@ export interface FaultSwitches {
   /**
    * Puts a domain service's fault points around its methods, once for the whole service:
    * `<domain>.<method>` tripped before each of `points.before` runs, and `<domain>.<method>.after`
-   * once each of `points.after` has done its work (its writes committed) and before it answers:
+   * once each of `points.after` (by default the same methods) has done its work (its writes committed) and before it answers:
    * a failure or a crash there leaves the effect done and unacknowledged, so the retry must find
    * it. The subjects are the strings among the call's arguments and their fields, mapped by
    * `points.subjects` when given (e.g. plates also in their normalised form).
@@ -56,6 +56,7 @@ export interface FaultSwitches {
 
 export interface FaultPoints<S> {
   before: ReadonlyArray<keyof S & string>;
+  /** Defaults to `before`. */
   after?: ReadonlyArray<keyof S & string>;
   subjects?: (subjects: string[]) => string[];
 }
@@ -142,10 +143,11 @@ export function createFaultSwitches(db: Db, enabled: boolean, options: FaultSwit
       if (!enabled) return service;
       const wrapped = { ...service } as Record<string, unknown>;
       const subjects = (args: unknown[]) => (points.subjects ?? ((s) => s))(subjectsOf(args));
-      for (const name of new Set([...points.before, ...(points.after ?? [])])) {
+      const afterPoints = points.after ?? points.before;
+      for (const name of new Set([...points.before, ...afterPoints])) {
         const method = service[name] as unknown as (...args: unknown[]) => Promise<unknown>;
         const before = points.before.includes(name);
-        const after = points.after?.includes(name) ?? false;
+        const after = afterPoints.includes(name);
         wrapped[name] = async (...args: unknown[]) => {
           if (before) await switches.trip(`${domain}.${name}`, ...subjects(args));
           const result = await method(...args);

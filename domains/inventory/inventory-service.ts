@@ -309,7 +309,6 @@ export function createInventoryService({ db, faults, catalog }: InventoryService
   },
   {
     before: ['reserveStock', 'releaseStock', 'commitStock'],
-    after: ['reserveStock', 'releaseStock', 'commitStock'],
   });
 }
 

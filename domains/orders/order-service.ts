@@ -255,7 +255,6 @@ export function createOrderService({ db, faults, catalog, outbox }: OrderService
   },
   {
     before: ['createOrder', 'confirmOrder', 'cancelOrder', 'undoCreateOrder'],
-    after: ['createOrder', 'confirmOrder', 'cancelOrder', 'undoCreateOrder'],
   });
 }
 

@@ -335,7 +335,6 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
   },
   {
     before: ['allocateSpace', 'releaseAllocation', 'releaseVehicle', 'holdSpace', 'releaseHold', 'occupyHeldSpace', 'returnToHold', 'undoRelease', 'vacateSpace', 'closeStaysElsewhere'],
-    after: ['allocateSpace', 'releaseAllocation', 'releaseVehicle', 'holdSpace', 'releaseHold', 'occupyHeldSpace', 'returnToHold', 'undoRelease', 'vacateSpace', 'closeStaysElsewhere'],
   });
 }
 

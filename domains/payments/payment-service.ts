@@ -252,7 +252,6 @@ export function createPaymentService({ db, faults, gateway }: PaymentServiceDeps
   },
   {
     before: ['authorize', 'capture', 'voidPayment', 'refund'],
-    after: ['authorize', 'capture', 'voidPayment', 'refund'],
   });
 }
 

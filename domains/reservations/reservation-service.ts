@@ -369,7 +369,6 @@ export function createReservationService({ db, faults, now = () => new Date(), p
   },
   {
     before: ['createReservation', 'setReservationStatus', 'cancelReservationByKey'],
-    after: ['createReservation', 'setReservationStatus', 'cancelReservationByKey'],
     subjects: withNormalizedPlates,
   });
 }
