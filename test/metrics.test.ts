@@ -1,24 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setVendorFaults, startOwnWorker, type OwnWorker } from './support/own-worker';
-import { freePort } from './support/processes';
+import { setVendorFaults, useOwnWorkerStack } from './support/own-worker';
 import { TEST_BREAKER } from './support/vendors';
-import { armFault, connectStack, createLot, disarmFault, uniquePlate, waitForSaga, type TestStack } from './support/stack';
+import { armFault, createLot, disarmFault, uniquePlate, waitForSaga } from './support/stack';
 
-let worker: OwnWorker;
-let stack: TestStack;
-let metricsPort: number;
+const own = useOwnWorkerStack('metrics');
+const { stack, worker } = own;
 let workerText = '';
 let apiText = '';
-beforeAll(async () => {
-  metricsPort = await freePort();
-  worker = await startOwnWorker('metrics', { WORKER_METRICS_PORT: String(metricsPort) });
-  stack = await connectStack({ taskQueue: worker.taskQueue });
-});
-afterAll(async () => {
-  await stack?.close();
-  await worker?.stop();
-});
 
 /** The value of a sample in Prometheus text, matched by name and labels (in any order). */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -32,7 +21,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 }
 
 async function scrapeWorker(): Promise<string> {
-  return (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  return (await fetch(own.metricsUrl)).text();
 }
 
 describe('metrics', () => {

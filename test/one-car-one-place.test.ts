@@ -1,27 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOwnWorker, type OwnWorker } from './support/own-worker';
-import { freePort } from './support/processes';
-import { connectStack, createLot, lotCounts, uniquePlate, waitForSaga, type TestStack } from './support/stack';
+import { useOwnWorkerStack } from './support/own-worker';
+import { createLot, lotCounts, uniquePlate, waitForSaga } from './support/stack';
 
 // Its own worker, so that the anomaly counter read from its metrics is this file's alone.
-let worker: OwnWorker;
-let stack: TestStack;
-let metricsPort: number;
-beforeAll(async () => {
-  metricsPort = await freePort();
-  worker = await startOwnWorker('one-place', { WORKER_METRICS_PORT: String(metricsPort) });
-  stack = await connectStack({ taskQueue: worker.taskQueue });
-});
-afterAll(async () => {
-  await stack?.close();
-  await worker?.stop();
-});
+const own = useOwnWorkerStack('one-place');
+const { stack } = own;
 
 const post = (url: string, payload: object) => stack.app.inject({ method: 'POST', url, payload });
 
 /** The worker's saga_anomalies counter for entries of `kind` (0 when not exported yet). */
 async function anomalies(kind: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const text = await (await fetch(own.metricsUrl)).text();
   const line = text.split('\n').find((l) => l.startsWith('saga_anomalies{') && l.includes(`kind="${kind}"`) && l.includes('saga_type="VehicleEntry"'));
   return line ? Number(line.split(' ').at(-1)) : 0;
 }

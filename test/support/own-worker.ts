@@ -4,9 +4,10 @@ import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { workerEnv } from './global-setup';
-import { startWorkerProcess, stopProcess } from './processes';
+import { freePort, startWorkerProcess, stopProcess } from './processes';
+import { connectStack, setInBeforeAll, type TestStack } from './stack';
 import { startVendorSet, writeExternalServicesFile, type ConfigureServices, type VendorSet } from './vendors';
 
 export interface OwnWorker {
@@ -57,6 +58,31 @@ export async function startOwnWorker(
  * Bundles a test's workflow file (one that re-exports the product's workflows and adds its own)
  * for a worker of its own: start it with `{ WORKFLOW_BUNDLE_PATH: <the returned path> }`.
  */
+/**
+ * The test file's own worker (metrics on a free port) and a stack whose sagas go to its task
+ * queue, so that what the worker counts is this file's alone: started in beforeAll, stopped in
+ * afterAll. Use the fields inside tests and hooks.
+ */
+export function useOwnWorkerStack(name: string): { worker: OwnWorker; stack: TestStack; readonly metricsUrl: string } {
+  let own: { worker: OwnWorker; stack: TestStack; metricsPort: number } | undefined;
+  beforeAll(async () => {
+    const metricsPort = await freePort();
+    const worker = await startOwnWorker(name, { WORKER_METRICS_PORT: String(metricsPort) });
+    own = { worker, metricsPort, stack: await connectStack({ taskQueue: worker.taskQueue }) };
+  });
+  afterAll(async () => {
+    await own?.stack.close();
+    await own?.worker.stop();
+  });
+  return {
+    worker: setInBeforeAll(() => own?.worker, 'the own worker'),
+    stack: setInBeforeAll(() => own?.stack, 'the stack'),
+    get metricsUrl() {
+      return `http://127.0.0.1:${setInBeforeAll(() => own, 'the own worker').metricsPort}/metrics`;
+    },
+  };
+}
+
 export async function bundleTestWorkflows(name: string, workflowsFile: URL): Promise<string> {
   const { code } = await bundleWorkflowCode({ workflowsPath: fileURLToPath(workflowsFile), logger: new DefaultLogger('WARN') });
   const bundle = join(inject('stack').dir, `${name}-bundle.js`);

@@ -110,10 +110,16 @@ export function useStack(options: Parameters<typeof connectStack>[0] = {}): Test
     stack = await connectStack(options);
   });
   afterAll(async () => stack?.close());
-  return new Proxy({} as TestStack, {
+  return setInBeforeAll(() => stack, 'the stack');
+}
+
+/** A stand-in for an object that a beforeAll hook makes: it reads `current()` on each use. */
+export function setInBeforeAll<T extends object>(current: () => T | undefined, what: string): T {
+  return new Proxy({} as T, {
     get(_target, property) {
-      if (!stack) throw new Error('the stack is connected in beforeAll: use it inside a test or a hook');
-      return Reflect.get(stack, property);
+      const value = current();
+      if (!value) throw new Error(`${what} is made in beforeAll: use it inside a test or a hook`);
+      return Reflect.get(value, property);
     },
   });
 }
