@@ -18,4 +18,6 @@ export interface AppDeps {
   rateLimits: RateLimits;
   /** When set, GET /metrics needs it as a bearer token (METRICS_TOKEN). */
   metricsToken?: string | undefined;
+  /** How long each /health check waits for its dependency before it reads DOWN (HEALTH_CHECK_TIMEOUT_MS; 2 s). */
+  healthCheckTimeoutMs?: number | undefined;
 }

@@ -34,6 +34,7 @@ const app = await buildApp(
     },
     rateLimits: rateLimitsOf(settings),
     metricsToken: settings.METRICS_TOKEN,
+    healthCheckTimeoutMs: settings.HEALTH_CHECK_TIMEOUT_MS,
   },
   { loggerInstance: logger, trustProxy: settings.TRUST_PROXY },
 );

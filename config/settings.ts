@@ -107,6 +107,8 @@ const settingsSchema = z.object({
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** When set, the API's GET /metrics needs `authorization: Bearer <token>` (at least 32 characters). */
   METRICS_TOKEN: z.string().min(32, 'at least 32 characters').optional(),
+  /** How long each GET /health check waits for its dependency before it reads DOWN (ms). */
+  HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   /** OTLP/HTTP endpoint of a trace collector (e.g. http://collector:4318); tracing is off without it. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** Receives every notification (order status changes), besides each user's own webhook; checked like them. */

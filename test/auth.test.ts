@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../api/app';
 import { DEV_DEFAULTS } from '../config/settings';
-import { DEVICE_KEY, TEST_AUTH, TEST_RATE_LIMITS, connectStack, testAuth, useStack, type TestStack } from './support/stack';
+import { DEVICE_KEY, TEST_AUTH, testRateLimits, connectStack, testAuth, useStack, type TestStack } from './support/stack';
 
 const stack = useStack();
 
@@ -142,7 +142,7 @@ describe('secrets in logs', () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
     const app = await buildApp(
-      { db: stack.db, domains: stack.domains, temporal: stack.temporal, sagas: stack.sagas, faultsEnabled: true, auth: testAuth(stack.domains), rateLimits: { ...TEST_RATE_LIMITS, loginPerAddress: 100, loginPerAccount: 100 } },
+      { db: stack.db, domains: stack.domains, temporal: stack.temporal, sagas: stack.sagas, faultsEnabled: true, auth: testAuth(stack.domains), rateLimits: testRateLimits({ loginPerAddress: 100, loginPerAccount: 100 }) },
       { loggerInstance: pino({ level: 'trace' }, sink) },
     );
     const email = `logs-${Date.now()}@test.example`;

@@ -1,13 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { createSigner } from 'fast-jwt';
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../api/app';
 import { POLLER_FRESH_MS, livePollers } from '../api/health/checks';
 import { createDb, type Db } from '../db/client';
 import { createSagaClient } from '../temporal/saga-client';
 import { waitUntil } from './support/processes';
-import { TEST_AUTH, TEST_RATE_LIMITS, connectStack, testAuth, useStack, type TestStack } from './support/stack';
+import { TEST_AUTH, testRateLimits, connectStack, testAuth, useStack, type TestStack } from './support/stack';
 
 /**
  * GET /health as seed 003 has it: each check UP, DOWN or UNKNOWN with when it ran and how
@@ -22,12 +23,19 @@ const as = (role: 'user' | 'operator' | 'admin') => ({ authorization: `Bearer ${
 type App = Pick<TestStack['app'], 'inject'>;
 const health = (app: App, headers: Record<string, string>) => app.inject({ method: 'GET', url: '/health', headers });
 
+/**
+ * How long the checks of this file's apps wait: a healthy dependency must read UP however loaded
+ * the machine is, and the broken ones fail by themselves (refused, unknown), not by the deadline.
+ * The deadline has a test of its own, against a dependency that never answers.
+ */
+const PATIENT_MS = 60_000;
+
 /** An API on the shared database, with its own Temporal client (and task queue), or on its own database. */
-async function ownApp(options: { temporal?: Client; taskQueue?: string; db?: Db }) {
+async function ownApp(options: { temporal?: Client; taskQueue?: string; db?: Db; healthCheckTimeoutMs?: number }) {
   const temporal = options.temporal ?? stack.temporal;
   const sagas = createSagaClient(temporal, { taskQueue: options.taskQueue ?? inject('stack').taskQueue, waitMs: 1000 });
   const app = await buildApp(
-    { db: options.db ?? stack.db, domains: stack.domains, temporal, sagas, faultsEnabled: false, auth: testAuth(stack.domains), rateLimits: TEST_RATE_LIMITS },
+    { db: options.db ?? stack.db, domains: stack.domains, temporal, sagas, faultsEnabled: false, auth: testAuth(stack.domains), rateLimits: testRateLimits(), healthCheckTimeoutMs: options.healthCheckTimeoutMs ?? PATIENT_MS },
     { logger: false },
   );
   const operator = { authorization: `Bearer ${app.jwt.sign({ sub: 'op', email: 'op@test.example', role: 'operator' })}` };
@@ -116,7 +124,7 @@ describe('GET /health when a dependency is missing', () => {
     const connection = Connection.lazy({ address: '127.0.0.1:1', interceptors: [] });
     const { app, operator } = await ownApp({ temporal: new Client({ connection, namespace: 'default' }) });
     try {
-      // Both at once: each waits out the 2 s deadline of the unanswered call.
+      // Both at once: they share one run of the checks, whose calls are refused.
       const [res, summary] = await Promise.all([health(app, operator), health(app, {})]);
       expect(res.statusCode).toBe(503);
       const body = res.json();
@@ -134,6 +142,26 @@ describe('GET /health when a dependency is missing', () => {
     } finally {
       await app.close();
       await connection.close();
+    }
+  });
+
+  it('Temporal accepts the connection and never answers: DOWN once the deadline passes, and 503', async () => {
+    // A listener that takes connections and says nothing: calls wait for the server's greeting until the deadline.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const connection = Connection.lazy({ address: `127.0.0.1:${(silent.address() as AddressInfo).port}`, interceptors: [] });
+    const { app, operator } = await ownApp({ temporal: new Client({ connection, namespace: 'default' }), healthCheckTimeoutMs: 1000 });
+    try {
+      const res = await health(app, operator);
+      expect(res.statusCode).toBe(503);
+      expect(res.json().checks.temporal).toMatchObject({ status: 'DOWN', error: 'no answer within 1000 ms' });
+      expect(res.json().checks.temporal.durationMs).toBeGreaterThanOrEqual(1000);
+    } finally {
+      await app.close();
+      await connection.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 

@@ -21,7 +21,8 @@ export interface CheckResult {
   error?: string;
 }
 
-const CHECK_TIMEOUT_MS = 2000;
+/** How long a check waits for its dependency by default (HEALTH_CHECK_TIMEOUT_MS). */
+export const CHECK_TIMEOUT_MS = 2000;
 
 /**
  * A worker re-polls at least once per long poll (the server holds a poll at most 60 s), and
@@ -38,6 +39,7 @@ export const POLLER_FRESH_MS = 90_000;
 async function timed<T extends object>(
   probe: (signal: AbortSignal) => Promise<{ status: HealthStatus; error?: string } & T>,
   onError: HealthStatus,
+  timeoutMs: number,
 ): Promise<CheckResult & Partial<T>> {
   const started = Date.now();
   const abort = new AbortController();
@@ -45,8 +47,8 @@ async function timed<T extends object>(
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       abort.abort();
-      reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`));
-    }, CHECK_TIMEOUT_MS);
+      reject(new Error(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
   });
   let outcome: { status: HealthStatus; error?: string } & Partial<T>;
   try {
@@ -67,18 +69,18 @@ function reason(err: unknown): string {
 }
 
 /** The Temporal frontend answers. */
-export const checkTemporal = (client: Client) =>
+export const checkTemporal = (client: Client, timeoutMs: number) =>
   timed(async (signal) => {
     await client.withAbortSignal(signal, () => pingTemporal(client));
     return { status: 'UP' as const };
-  }, 'DOWN');
+  }, 'DOWN', timeoutMs);
 
 /** The database takes a query. */
-export const checkDatabase = (db: Db) =>
+export const checkDatabase = (db: Db, timeoutMs: number) =>
   timed(async () => {
     await pingDb(db);
     return { status: 'UP' as const };
-  }, 'DOWN');
+  }, 'DOWN', timeoutMs);
 
 export interface Poller {
   identity: string;
@@ -96,7 +98,7 @@ export function livePollers(pollers: Array<{ identity?: string | null; lastAcces
  * At least one worker polls the saga task queue (for workflow tasks, the default type): DOWN
  * when none does, since sagas would start and never run. UNKNOWN when Temporal cannot be asked.
  */
-export const checkWorkers = (client: Client, taskQueue: string) =>
+export const checkWorkers = (client: Client, taskQueue: string, timeoutMs: number) =>
   timed(async (signal) => {
     const described = await client.withAbortSignal(signal, () =>
       client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: taskQueue } }),
@@ -108,13 +110,13 @@ export const checkWorkers = (client: Client, taskQueue: string) =>
     return pollers.length > 0
       ? { status: 'UP' as const, taskQueue, pollers }
       : { status: 'DOWN' as const, taskQueue, pollers, error: `no worker polled task queue ${taskQueue} in the last ${POLLER_FRESH_MS / 1000} s` };
-  }, 'UNKNOWN');
+  }, 'UNKNOWN', timeoutMs);
 
 /**
  * The vendors as the freshest worker's health checks see them (seed 003's rule across the
  * services). UNKNOWN when no worker published lately or the snapshots cannot be read.
  */
-export const checkExternalServices = (db: Db) =>
+export const checkExternalServices = (db: Db, timeoutMs: number) =>
   timed(async () => {
     const workers = await readWorkerSnapshots(db);
     const services = summariseExternalServices(workers);
@@ -126,4 +128,4 @@ export const checkExternalServices = (db: Db) =>
       publishedAt: freshest.updatedAt,
       services,
     };
-  }, 'UNKNOWN');
+  }, 'UNKNOWN', timeoutMs);

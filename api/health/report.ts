@@ -1,6 +1,6 @@
 import type { AppDeps } from '../deps';
 import { aggregateStatus } from '../../resilience/health-checker';
-import { checkDatabase, checkExternalServices, checkTemporal, checkWorkers, type HealthStatus } from './checks';
+import { CHECK_TIMEOUT_MS, checkDatabase, checkExternalServices, checkTemporal, checkWorkers, type HealthStatus } from './checks';
 
 /**
  * The whole health report. `checks` decide `status` by seed 003's rule: any DOWN → DOWN, else
@@ -8,12 +8,13 @@ import { checkDatabase, checkExternalServices, checkTemporal, checkWorkers, type
  * outage of theirs degrades sagas (fallbacks answer, or the saga compensates) and is the same
  * for every API instance, so a load balancer that acted on it would take them all out at once.
  */
-export async function runHealthChecks(deps: Pick<AppDeps, 'db' | 'temporal' | 'sagas'>) {
+export async function runHealthChecks(deps: Pick<AppDeps, 'db' | 'temporal' | 'sagas' | 'healthCheckTimeoutMs'>) {
+  const timeoutMs = deps.healthCheckTimeoutMs ?? CHECK_TIMEOUT_MS;
   const [temporal, database, workers, externalServices] = await Promise.all([
-    checkTemporal(deps.temporal),
-    checkDatabase(deps.db),
-    checkWorkers(deps.temporal, deps.sagas.taskQueue),
-    checkExternalServices(deps.db),
+    checkTemporal(deps.temporal, timeoutMs),
+    checkDatabase(deps.db, timeoutMs),
+    checkWorkers(deps.temporal, deps.sagas.taskQueue, timeoutMs),
+    checkExternalServices(deps.db, timeoutMs),
   ]);
   const checks = { temporal, database, workers };
   return { status: aggregateStatus(Object.values(checks).map((c) => c.status)), checks, externalServices };

@@ -1,6 +1,8 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { Db } from '../../db/client';
+import { databaseRateStore } from './rate-limit-store';
 
 /** Requests allowed per minute, by what they are keyed on. */
 export interface RateLimits {
@@ -12,6 +14,11 @@ export interface RateLimits {
   registrationsPerAddress: number;
   /** Saga-starting requests of a signed-in user (POST /orders, POST /reservations), per user. */
   sagaStartsPerUser: number;
+  /**
+   * A prefix of the counters' keys in the database: API processes of one scope count together.
+   * Production leaves it empty (every replica shares every limit); tests give each app its own.
+   */
+  scope?: string;
 }
 
 type Limiter = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
@@ -28,11 +35,12 @@ declare module 'fastify' {
 
 /**
  * @fastify/rate-limit's counters behind one guard that checks several keys at once (its route
- * option takes one key, and runs before the body is parsed). The client address is request.ip:
- * the socket's, or X-Forwarded-For's only when TRUST_PROXY says which proxies to believe.
+ * option takes one key, and runs before the body is parsed). The counters live in the database,
+ * shared by every API process (databaseRateStore). The client address is request.ip: the
+ * socket's, or X-Forwarded-For's only when TRUST_PROXY says which proxies to believe.
  */
-export const rateLimits = fp(async (app: FastifyInstance) => {
-  await app.register(rateLimit, { global: false });
+export const rateLimits = fp(async (app: FastifyInstance, options: { db: Db; scope?: string }) => {
+  await app.register(rateLimit, { global: false, store: databaseRateStore(options.db, options.scope) });
   app.decorate('limitRate', (...limits: Array<{ name: string; max: number; key: (request: FastifyRequest) => string }>): Limiter => {
     const counters = limits.map((limit) => ({
       name: limit.name,

@@ -6,7 +6,7 @@ import { buildApp } from '../../api/app';
 import type { RateLimits } from '../../api/plugins/rate-limits';
 import { DEV_DEFAULTS, parseSettings } from '../../config/settings';
 import { hashPassword } from '../../domains/users/password';
-import { TEST_AUTH, connectStack, createLot, lotCounts, uniquePlate, type TestStack } from '../support/stack';
+import { TEST_AUTH, connectStack, testRateLimits, createLot, lotCounts, uniquePlate, type TestStack } from '../support/stack';
 
 // Issue 10: accounts, tokens and keys against a hostile user with a free account or a leaked key.
 
@@ -33,7 +33,7 @@ async function productionLikeApp(limits: Partial<RateLimits> = {}, lots: { gateA
         devices: [{ name: 'gate-a', lots: lots.gateA, key: GATE_A_KEY }],
         tokenVersionOf: (userId) => stack.domains.users.tokenVersionOf(userId),
       },
-      rateLimits: { loginPerAddress: 100, loginPerAccount: 100, registrationsPerAddress: 100, sagaStartsPerUser: 100, ...limits },
+      rateLimits: testRateLimits({ loginPerAddress: 100, loginPerAccount: 100, registrationsPerAddress: 100, sagaStartsPerUser: 100, ...limits }),
     },
     { loggerInstance: logger, ...(trustProxy && { trustProxy }) },
   );
@@ -77,6 +77,15 @@ describe('security: login limits', () => {
     expect(right.statusCode).toBe(429);
     expect(right.json()).toMatchObject({ reason: 'RATE_LIMITED' });
     await app.close();
+  });
+
+  it('API replicas count one limit together: alternating between two buys no fresh attempts', async () => {
+    const scope = `${randomUUID()}:`; // the two apps are replicas of one platform: one scope, as in production
+    const replicas = [await productionLikeApp({ loginPerAddress: 3, scope }), await productionLikeApp({ loginPerAddress: 3, scope })];
+    const codes: number[] = [];
+    for (let i = 0; i < 5; i++) codes.push((await attempt(replicas[i % 2]!, email(), '203.0.113.40')).statusCode);
+    expect(codes).toEqual([401, 401, 401, 429, 429]);
+    for (const app of replicas) await app.close();
   });
 
   it('a forged X-Forwarded-For buys no fresh attempts while TRUST_PROXY is off', async () => {

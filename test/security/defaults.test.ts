@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../../api/app';
 import { DEV_DEFAULTS, parseSettings } from '../../config/settings';
-import { TEST_RATE_LIMITS, connectStack, testAuth, type TestStack } from '../support/stack';
+import { testRateLimits, connectStack, testAuth, type TestStack } from '../support/stack';
 
 // Issue 10: safe by default. A process started with nothing chosen must not run with the
 // development secrets or the fault switches, and must not show operators' details to anyone.
@@ -20,7 +20,7 @@ const REAL_SECRETS = { JWT_SECRET: 's'.repeat(40), DEVICE_KEYS: `gate-1:*:${'k'.
 async function appWith(options: { faultsEnabled: boolean; metricsToken?: string }) {
   const logger = pino({ level: 'warn' }, pino.destination({ dest: join(inject('stack').dir, 'api-security.log'), sync: true }));
   return buildApp(
-    { db: stack.db, domains: stack.domains, temporal: stack.temporal, sagas: stack.sagas, auth: testAuth(stack.domains), rateLimits: TEST_RATE_LIMITS, ...options },
+    { db: stack.db, domains: stack.domains, temporal: stack.temporal, sagas: stack.sagas, auth: testAuth(stack.domains), rateLimits: testRateLimits(), ...options },
     { loggerInstance: logger },
   );
 }

@@ -10,7 +10,7 @@ import { createFaultSwitches } from '../../domains/faults/fault-switch';
 import { createNotificationService, type NotificationMessage } from '../../domains/notifications';
 import { STRICT_OUTBOUND } from '../../shared/outbound-url';
 import { postWebhook } from '../../workers/notification-dispatcher';
-import { TEST_OUTBOUND, TEST_RATE_LIMITS, connectStack, testAuth, type TestStack } from '../support/stack';
+import { TEST_OUTBOUND, testRateLimits, connectStack, testAuth, type TestStack } from '../support/stack';
 
 // Issue 10: webhooks must not reach internal services, must be signed, and one subscriber must not hold up others.
 
@@ -80,7 +80,7 @@ describe('security: webhook URLs', () => {
     const domains = createDomains(stack.db, { faultsEnabled: false });
     const logger = pino({ level: 'warn' }, pino.destination({ dest: join(inject('stack').dir, 'api-security.log'), sync: true }));
     const app = await buildApp(
-      { db: stack.db, domains, temporal: stack.temporal, sagas: stack.sagas, faultsEnabled: false, auth: testAuth(domains), rateLimits: TEST_RATE_LIMITS },
+      { db: stack.db, domains, temporal: stack.temporal, sagas: stack.sagas, faultsEnabled: false, auth: testAuth(domains), rateLimits: testRateLimits() },
       { loggerInstance: logger },
     );
     const user = await domains.users.registerUser({ email: `hook-${randomUUID()}@test.example`, password: 'long-enough-password' });

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, inject } from 'vitest';
@@ -8,6 +8,7 @@ import type { InjectOptions } from 'fastify';
 import { buildApp } from '../../api/app';
 import { createApiClient, type ApiClient } from '../../client';
 import type { AuthOptions, Role } from '../../api/plugins/auth';
+import type { RateLimits } from '../../api/plugins/rate-limits';
 import { DEV_DEFAULTS } from '../../config/settings';
 import { createDb, type Db } from '../../db/client';
 import { createDomains, type Domains } from '../../domains';
@@ -31,7 +32,13 @@ export const DEVICE_KEY = DEV_DEFAULTS.DEVICE_KEYS;
 export const TEST_OUTBOUND = { allowHttp: true, allowHosts: ['127.0.0.1', 'localhost'] };
 
 /** Login limits low enough to test; registrations and saga starts high enough for suites that make many. */
-export const TEST_RATE_LIMITS = { loginPerAddress: 5, loginPerAccount: 5, registrationsPerAddress: 10_000, sagaStartsPerUser: 10_000 };
+/**
+ * The tests' rate limits, in a scope of their own: each app counts alone, as a file's tests expect,
+ * while the counters still live in the shared database as in production.
+ */
+export function testRateLimits(overrides: Partial<RateLimits> = {}): RateLimits {
+  return { loginPerAddress: 5, loginPerAccount: 5, registrationsPerAddress: 10_000, sagaStartsPerUser: 10_000, scope: `${randomUUID()}:`, ...overrides };
+}
 
 export interface TestStack {
   db: Db;
@@ -55,7 +62,7 @@ export async function connectStack(options: { waitMs?: number; taskQueue?: strin
   const temporal = await connectClient({ address: info.temporalAddress, namespace: 'default' });
   const sagas = createSagaClient(temporal, { taskQueue: options.taskQueue ?? info.taskQueue, waitMs: options.waitMs ?? 10_000 });
   const logger = pino({ level: 'warn' }, pino.destination({ dest: join(info.dir, 'api-test.log'), sync: true }));
-  const app = await buildApp({ db, domains, temporal, sagas, faultsEnabled: true, auth: testAuth(domains), rateLimits: TEST_RATE_LIMITS }, { loggerInstance: logger });
+  const app = await buildApp({ db, domains, temporal, sagas, faultsEnabled: true, auth: testAuth(domains), rateLimits: testRateLimits(), healthCheckTimeoutMs: 60_000 }, { loggerInstance: logger });
   const token = (role: Role, sub = `test-${role}`, email = `${role}@test.example`) => app.jwt.sign({ sub, email, role });
   const adminToken = token('admin');
   const rawInject = app.inject.bind(app);

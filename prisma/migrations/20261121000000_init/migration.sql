@@ -88,6 +88,13 @@ CREATE TABLE "StepFence" (
 );
 
 -- CreateTable
+CREATE TABLE "RateCounter" (
+    "key" TEXT NOT NULL PRIMARY KEY,
+    "windowStart" DATETIME NOT NULL,
+    "count" INTEGER NOT NULL
+);
+
+-- CreateTable
 CREATE TABLE "FaultSwitch" (
     "id" TEXT NOT NULL PRIMARY KEY,
     "point" TEXT NOT NULL,
@@ -267,6 +274,9 @@ CREATE UNIQUE INDEX "EntryRecord_key_key" ON "EntryRecord"("key");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "ExitRecord_key_key" ON "ExitRecord"("key");
+
+-- CreateIndex
+CREATE INDEX "RateCounter_windowStart_idx" ON "RateCounter"("windowStart");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "FaultSwitch_point_match_key" ON "FaultSwitch"("point", "match");

@@ -18,7 +18,7 @@ import { createSagaClient, type SagaClient } from '../../../temporal/saga-client
 import { createTestDatabase } from '../../postgres/test-database';
 import { workerEnv } from '../../support/global-setup';
 import { freePort, spawnTs, startWorkerProcess, stopProcess, waitUntil } from '../../support/processes';
-import { TEST_RATE_LIMITS, testAuth } from '../../support/stack';
+import { testRateLimits, testAuth } from '../../support/stack';
 import { testExternalServicesConfig } from '../../support/vendors';
 
 /**
@@ -127,7 +127,7 @@ export class World {
       world.sagas = createSagaClient(world.temporal, { taskQueue: world.taskQueue, waitMs: options.sagaWaitMs ?? 10_000 });
       const logger = pino({ level: 'warn' }, pino.destination({ dest: join(dir, 'api-inprocess.log'), sync: true }));
       world.app = await buildApp(
-        { db: world.db, domains: world.domains, temporal: world.temporal, sagas: world.sagas, faultsEnabled: true, auth: testAuth(world.domains), rateLimits: { ...TEST_RATE_LIMITS, loginPerAddress: 1000, loginPerAccount: 1000 } },
+        { db: world.db, domains: world.domains, temporal: world.temporal, sagas: world.sagas, faultsEnabled: true, auth: testAuth(world.domains), rateLimits: testRateLimits({ loginPerAddress: 1000, loginPerAccount: 1000 }) },
         { loggerInstance: logger },
       );
       await world.ensureUser('admin', `rel-admin-${options.name}`);

@@ -105,6 +105,15 @@ CREATE TABLE "StepFence" (
 );
 
 -- CreateTable
+CREATE TABLE "RateCounter" (
+    "key" TEXT NOT NULL,
+    "windowStart" TIMESTAMP(3) NOT NULL,
+    "count" INTEGER NOT NULL,
+
+    CONSTRAINT "RateCounter_pkey" PRIMARY KEY ("key")
+);
+
+-- CreateTable
 CREATE TABLE "FaultSwitch" (
     "id" TEXT NOT NULL,
     "point" TEXT NOT NULL,
@@ -307,6 +316,9 @@ CREATE UNIQUE INDEX "EntryRecord_key_key" ON "EntryRecord"("key");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "ExitRecord_key_key" ON "ExitRecord"("key");
+
+-- CreateIndex
+CREATE INDEX "RateCounter_windowStart_idx" ON "RateCounter"("windowStart");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "FaultSwitch_point_match_key" ON "FaultSwitch"("point", "match");
