@@ -40,7 +40,7 @@ export async function app(fastify: FastifyInstance, deps: AppDeps): Promise<void
   await fastify.register(metrics, { token: deps.metricsToken });
   await fastify.register(tracing);
   await fastify.register(auth, deps.auth);
-  await fastify.register(rateLimits, { db: deps.db, scope: deps.rateLimits.scope });
+  await fastify.register(rateLimits, { db: deps.db, scope: deps.rateLimits.scope, windowMs: deps.rateLimits.windowMs });
   await fastify.register(healthRoutes, deps);
   await fastify.register(instanceRoutes, deps);
   await fastify.register(userRoutes, deps);

@@ -34,10 +34,11 @@ export const TEST_OUTBOUND = { allowHttp: true, allowHosts: ['127.0.0.1', 'local
 /** Login limits low enough to test; registrations and saga starts high enough for suites that make many. */
 /**
  * The tests' rate limits, in a scope of their own: each app counts alone, as a file's tests expect,
- * while the counters still live in the shared database as in production.
+ * while the counters still live in the shared database as in production. Counted per hour, not
+ * per minute: a test's attempts stay in one window however slowly a loaded machine runs them.
  */
 export function testRateLimits(overrides: Partial<RateLimits> = {}): RateLimits {
-  return { loginPerAddress: 5, loginPerAccount: 5, registrationsPerAddress: 10_000, sagaStartsPerUser: 10_000, scope: `${randomUUID()}:`, ...overrides };
+  return { loginPerAddress: 5, loginPerAccount: 5, registrationsPerAddress: 10_000, sagaStartsPerUser: 10_000, scope: `${randomUUID()}:`, windowMs: 3_600_000, ...overrides };
 }
 
 export interface TestStack {
