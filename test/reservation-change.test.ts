@@ -58,12 +58,16 @@ async function holdAt(point: string, match: string) {
   expect(res.statusCode).toBe(201);
 }
 
-/** Waits until the saga has accepted an update (it runs now), from its history. */
+/** The changeReservation updates the saga accepted, from its history (a refused one leaves no event). */
+async function changesAccepted(sagaId: string) {
+  const events = (await stack.temporal.workflow.getHandle(sagaId).fetchHistory()).events ?? [];
+  return events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'changeReservation').length;
+}
+
+/** Waits until the saga has accepted a change (it runs now). */
 async function untilUpdateAccepted(sagaId: string) {
-  const handle = stack.temporal.workflow.getHandle(sagaId);
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
-    const events = (await handle.fetchHistory()).events ?? [];
-    if (events.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes)) return;
+    if ((await changesAccepted(sagaId)) > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`saga ${sagaId} accepted no update`);
@@ -139,7 +143,9 @@ describe('changing a booked reservation', () => {
     expect(await lotCounts(stack, full.id)).toMatchObject({ free: 0, occupied: 1, reserved: 0 });
     expect(await paymentsOf(booked.reservationId)).toMatchObject([{ status: 'CAPTURED', amount: 300 }]);
     const saga = await waitForSaga(stack, booked.sagaId, (s) => s.status === 'COMPLETED');
-    expect(saga).toMatchObject({ result: { lotId: lotA.id, spaceId: booked.spaceId, amount: 300 }, actions: [] });
+    expect(saga).toMatchObject({ result: { lotId: lotA.id, spaceId: booked.spaceId, amount: 300 } });
+    // The audit trail shows the change, refused.
+    expect(saga.actions).toMatchObject([{ action: 'changeReservation', accepted: false, reason: expect.stringMatching(/: LOT_FULL$/) }]);
   });
 
   it('a change whose extra payment is declined changes nothing and holds nothing twice', async () => {
@@ -213,8 +219,7 @@ describe('changing a booked reservation', () => {
     expect(await lotCounts(stack, lotA.id)).toMatchObject({ free: 2, reserved: 1 });
     expect(await holdsOf(who.plate)).toBe(1);
     // The refused one was refused by the saga's validator: it left no event in the saga's history.
-    const events = (await stack.temporal.workflow.getHandle(booked.sagaId).fetchHistory()).events ?? [];
-    expect(events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(1);
+    expect(await changesAccepted(booked.sagaId)).toBe(1);
 
     // Sent at once, without a switch: each is applied or refused, never both held.
     const burst = await Promise.all([change(who, booked.reservationId, period(-1, 50)), change(who, booked.reservationId, period(-1, 170))]);

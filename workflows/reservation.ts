@@ -1,4 +1,4 @@
-import { condition, patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { compensationStep, databaseStep, paymentFallbacks, vendorStep } from './policies';
 import { changeReservationUpdate, reservationContract as contract, vehicleArrivedSignal, type SagaInput, type SagaResult, type VehicleArrival } from './contracts';
@@ -32,8 +32,13 @@ export async function reservation(input: ReservationInput): Promise<SagaState<Re
   setHandler(
     changeReservationUpdate,
     async (change) => {
-      const reservation = await changes!.apply(change);
-      saga.recordAction(changeReservationUpdate.name, { by: change.by, reason: `${change.lotId} ${change.startsAt}/${change.endsAt}` }, true);
+      const asked = { by: change.by, reason: `${change.lotId} ${change.startsAt}/${change.endsAt}` };
+      // A change that failed changed nothing: the audit trail shows it as not accepted, with why.
+      const reservation = await changes!.apply(change).catch((err: unknown) => {
+        saga.recordAction(changeReservationUpdate.name, { ...asked, reason: `${asked.reason}: ${err instanceof ApplicationFailure ? err.type : 'failed'}` }, false);
+        throw err;
+      });
+      saga.recordAction(changeReservationUpdate.name, asked, true);
       const { holdKey: _holdKey, startsAt: _startsAt, endsAt: _endsAt, ...booking } = changes!.booking;
       saga.state.result = { ...saga.state.result!, ...booking };
       saga.setKeys({ LotId: booking.lotId });
