@@ -5,6 +5,7 @@ import { createOrderActivities } from './orders';
 import { createParkingActivities } from './parking';
 import { createPaymentActivities } from './payments';
 import { createPlateActivities } from './plates';
+import { createReservationChangeActivities } from './reservation-changes';
 import { createReservationActivities } from './reservations';
 
 export type ActivityDeps = Pick<Domains, 'fences' | 'parking' | 'plates' | 'reservations' | 'orders' | 'inventory' | 'payments'> & {
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPlateActivities(deps.plates, fencing),
     ...createParkingActivities(deps.parking, deps.databaseBreaker, fencing),
     ...createReservationActivities(deps.reservations, deps.parking, deps.payments, fencing),
+    ...createReservationChangeActivities(deps.reservations, deps.parking, deps.payments, fencing),
     ...createOrderActivities(deps.orders, deps.inventory, fencing),
     ...createPaymentActivities(deps.payments, fencing),
   };
@@ -28,3 +30,4 @@ export type Activities = ReturnType<typeof createActivities>;
 export type { AllocateSpaceInput, ReleaseVehicleInput } from './parking';
 export type { CreateEntryRecordInput, CreateExitRecordInput, VerifyPlateInput } from './plates';
 export type { ReservationForEntry } from './reservations';
+export type { RefundPart } from './reservation-changes';

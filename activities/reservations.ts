@@ -20,18 +20,34 @@ export function createReservationActivities(reservations: ReservationService, pa
   const cancelReservation = (key: string, reason: string) => fencing.undo(key, () => reservations.cancelReservationByKey(key, reason));
   return {
     /**
-     * Undoes the reservation's payment as the cancellation policy says: the fee the driver's
+     * Undoes the reservation's payments as the cancellation policy says: the fee the driver's
      * cancellation recorded is kept, the rest refunded (all of it when the driver did not cancel,
      * e.g. a failed booking or an operator's cancellation); what was refunded is recorded.
-     * Fenced like voidPayment, by the authorization's key.
+     * Fenced like voidPayment, by the authorization's key. A changed reservation has more payments
+     * (the differences its changes charged): each is undone too, fenced by its own key; what a
+     * change refunded already is not refunded again, and what it kept counts towards the fee.
      */
     refundReservation: asStep((input: { key: string; reservationId: string; fallbacks?: StepFallbacks }) =>
       fencing.undo(input.key, async () => {
         const reservation = await reservations.loadReservation(input.reservationId);
-        const payment = await asTheStepSays(input.fallbacks, () => payments.voidPayment({ key: input.key, keep: reservation.cancellationFee ?? 0 }));
-        const refunded = payment?.status === 'REFUNDED' ? payment.refundedAmount : 0;
+        const all = await payments.listPayments({ purpose: 'reservation', reference: input.reservationId });
+        const others = all.filter((p) => p.key !== input.key);
+        // Kept already: what remains of payments a change refunded in part (the gateway refunds a payment once).
+        const keptByChanges = others.filter((p) => p.status === 'REFUNDED').reduce((sum, p) => sum + p.amount - p.refundedAmount, 0);
+        let keep = Math.max(0, (reservation.cancellationFee ?? 0) - keptByChanges);
+        let refunded = 0;
+        let kept = keptByChanges;
+        for (const key of [input.key, ...others.filter((p) => p.status !== 'REFUNDED').map((p) => p.key)]) {
+          const undo = () => asTheStepSays(input.fallbacks, () => payments.voidPayment({ key, keep }));
+          const payment = key === input.key ? await undo() : await fencing.undo(key, undo);
+          const back = payment?.status === 'REFUNDED' ? payment.refundedAmount : 0;
+          const held = (payment?.status === 'REFUNDED' || payment?.status === 'CAPTURED' ? payment.amount : 0) - back;
+          refunded += back;
+          kept += held;
+          keep = Math.max(0, keep - held);
+        }
         await reservations.recordRefund(input.reservationId, refunded);
-        return { refunded, kept: (payment?.status === 'REFUNDED' || payment?.status === 'CAPTURED' ? payment.amount : 0) - refunded };
+        return { refunded, kept };
       }),
     ),
     createReservation: asStep((input: NewReservation) =>

@@ -15,6 +15,7 @@ import { lotRoutes } from './routes/lots';
 import { plateRoutes } from './routes/plates';
 import { orderRoutes } from './routes/orders';
 import { productRoutes } from './routes/products';
+import { reservationChangeRoutes } from './routes/reservation-changes';
 import { reservationRoutes } from './routes/reservations';
 import { sagaRoutes } from './routes/sagas';
 import { searchRoutes } from './routes/search';
@@ -51,6 +52,7 @@ export async function app(fastify: FastifyInstance, deps: AppDeps): Promise<void
   await fastify.register(productRoutes, deps);
   await fastify.register(orderRoutes, deps);
   await fastify.register(reservationRoutes, deps);
+  await fastify.register(reservationChangeRoutes, deps);
   await fastify.register(searchRoutes, deps);
   if (deps.faultsEnabled) await fastify.register(faultRoutes, deps);
 }

@@ -1,10 +1,11 @@
 import {
   WithStartWorkflowOperation,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { SearchAttributePair } from '@temporalio/common';
+import { ApplicationFailure, type SearchAttributePair, type UpdateDefinition } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import {
   SagaStatusKey,
@@ -53,6 +54,17 @@ export interface SagaFilter {
 
 export class SagaNotFoundError extends Error {
   override readonly name = 'SagaNotFoundError';
+}
+
+/** A saga refused an update, or the update failed: `reason` is the failure's type (e.g. LOT_FULL). */
+export class SagaUpdateRefusedError extends Error {
+  override readonly name = 'SagaUpdateRefusedError';
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -137,6 +149,22 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
     /** The saga's current state (a `state` query). */
     async getState(sagaId: string): Promise<SagaState> {
       return readState(client.workflow.getHandle(sagaId));
+    },
+
+    /**
+     * Runs an update on a running saga and waits for its answer. A refusal (its validator) or a
+     * failed update throws SagaUpdateRefusedError with the saga's reason; an ended saga, NOT_RUNNING.
+     */
+    async update<Ret, Arg>(sagaId: string, update: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+      try {
+        return await client.workflow.getHandle(sagaId).executeUpdate(update, { args: [arg] });
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw new SagaUpdateRefusedError('NOT_RUNNING', `saga ${sagaId} is not running`);
+        if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type) {
+          throw new SagaUpdateRefusedError(err.cause.type, err.cause.message);
+        }
+        throw err;
+      }
     },
 
     /** Sends a signal by name; the saga records it in its audit trail. */

@@ -19,10 +19,12 @@ import { armFault, useStack, createLot, disarmFault, uniquePlate, waitForSaga, t
  * `<scenario>.local-steps.json` from after it (where its shape differs: the entry and exit sagas),
  * `<scenario>.exit-frees-space-last.json` from after that patch (the exit saga's new last step),
  * `<scenario>.cancellation-policy.json` from after `reservation-cancellation-policy` (a reservation's
- * payment is undone by refundReservation, which keeps a late cancellation's fee).
+ * payment is undone by refundReservation, which keeps a late cancellation's fee),
+ * `<scenario>.reservation-changes.json` from after `reservation-changes` (a booked reservation
+ * waits for its car, its end or a changeReservation update).
  */
 const FIXTURES = 'test/fixtures/histories';
-const GENERATION = '.cancellation-policy';
+const GENERATION = '.reservation-changes';
 
 /**
  * How each scenario ends, whichever code generation recorded it: the saga state its workflow
@@ -45,6 +47,11 @@ const OUTCOMES: Record<string, Partial<SagaState> & Record<string, unknown>> = {
   'order-payment-declined': { status: 'REJECTED', reason: 'PAYMENT_DECLINED', steps: expect.arrayContaining([expect.objectContaining({ name: 'reserveStock', compensation: 'COMPENSATED' })]) },
   'reservation-declined': { status: 'REJECTED', reason: 'PAYMENT_DECLINED', steps: expect.arrayContaining([expect.objectContaining({ name: 'holdSpace', compensation: 'COMPENSATED' })]) },
   'reservation-used': { status: 'COMPLETED', result: expect.objectContaining({ status: 'USED' }), actions: [expect.objectContaining({ action: 'vehicleArrived', accepted: true })] },
+  'reservation-changed': {
+    status: 'COMPLETED',
+    result: expect.objectContaining({ status: 'USED', amount: 1000 }),
+    actions: [expect.objectContaining({ action: 'changeReservation', accepted: true }), expect.objectContaining({ action: 'vehicleArrived', accepted: true })],
+  },
   'entry-with-reservation': { status: 'COMPLETED', steps: expect.arrayContaining([expect.objectContaining({ name: 'occupyReservedSpace', status: 'COMPLETED' })]) },
 };
 
@@ -135,6 +142,17 @@ async function runScenarios(): Promise<Record<string, string>> {
   await waitForSaga(stack, booked.sagaId, (s) => s.status === 'COMPLETED');
   ids['entry-with-reservation'] = (await post('/vehicle-entries', { lotId: lot.id, plate: driverPlate })).json().sagaId;
   ids['reservation-used'] = booked.sagaId;
+
+  // A reservation changed (a longer period: 4 started hours at 250, 500 more), then used.
+  const changedPlate = uniquePlate();
+  await stack.app.inject({ method: 'POST', url: '/vehicles', headers: user, payload: { plate: changedPlate, ownerName: 'Replay' } });
+  const toChange = (await stack.app.inject({ method: 'POST', url: '/reservations', headers: user, payload: { lotId: lot.id, plate: changedPlate, ...period } })).json();
+  const toChangeId = ((await waitForSaga(stack, toChange.sagaId, (s) => s.status === 'COMPLETED')).result as { reservationId: string }).reservationId;
+  const longer = { startsAt: period.startsAt, endsAt: new Date(Date.parse(period.endsAt) + 2 * 3_600_000).toISOString() };
+  const changed = await stack.app.inject({ method: 'PATCH', url: `/reservations/${toChangeId}`, headers: user, payload: longer });
+  if (changed.statusCode !== 200) throw new Error(`the change answered ${changed.statusCode}: ${changed.body}`);
+  await post('/vehicle-entries', { lotId: lot.id, plate: changedPlate });
+  ids['reservation-changed'] = toChange.sagaId;
 
   for (const id of Object.values(ids)) {
     await waitForSaga(stack, id, (s) => s.endedAt !== undefined);

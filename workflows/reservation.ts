@@ -1,7 +1,8 @@
-import { patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { compensationStep, databaseStep, paymentFallbacks, vendorStep } from './policies';
-import { reservationContract as contract, vehicleArrivedSignal, type SagaInput, type SagaResult, type VehicleArrival } from './contracts';
+import { changeReservationUpdate, reservationContract as contract, vehicleArrivedSignal, type SagaInput, type SagaResult, type VehicleArrival } from './contracts';
+import { ReservationChanges, refusal, type Booking } from './reservation-change';
 import { Saga, type SagaState } from './saga';
 
 export type ReservationInput = SagaInput<typeof contract>;
@@ -15,7 +16,8 @@ const compensations = proxyActivities<Activities>(compensationStep);
  * Parking reservation (seed 002 applied to parking): check the plate → record the reservation
  * → hold a space → charge the payment → COMPLETED. Then it waits, durably, for the car
  * (USED) or the end time (EXPIRED: the space is released; a no-show keeps the payment).
- * A compensate signal meanwhile cancels it: refund, release the space, CANCELLED.
+ * A compensate signal meanwhile cancels it: refund, release the space, CANCELLED. While it
+ * waits, the changeReservation update moves it to another period or lot (./reservation-change).
  */
 export async function reservation(input: ReservationInput): Promise<SagaState<ReservationInput, ReservationResult>> {
   const saga = new Saga<ReservationInput, ReservationResult>({ type: contract.type, input, keys: contract.keys(input) });
@@ -25,6 +27,34 @@ export async function reservation(input: ReservationInput): Promise<SagaState<Re
     saga.recordAction(vehicleArrivedSignal.name, { by: signal.entrySagaId }, waiting);
     if (waiting) arrival = signal;
   });
+  // Set once the booking is paid and the saga waits for the car (patched in: sagas booked before waited without it).
+  let changes: ReservationChanges | undefined;
+  setHandler(
+    changeReservationUpdate,
+    async (change) => {
+      const asked = { by: change.by, reason: `${change.lotId} ${change.startsAt}/${change.endsAt}` };
+      // A change that failed changed nothing: the audit trail shows it as not accepted, with why.
+      const reservation = await changes!.apply(change).catch((err: unknown) => {
+        saga.recordAction(changeReservationUpdate.name, { ...asked, reason: `${asked.reason}: ${err instanceof ApplicationFailure ? err.type : 'failed'}` }, false);
+        throw err;
+      });
+      saga.recordAction(changeReservationUpdate.name, asked, true);
+      const { holdKey: _holdKey, startsAt: _startsAt, endsAt: _endsAt, ...booking } = changes!.booking;
+      saga.state.result = { ...saga.state.result!, ...booking };
+      saga.setKeys({ LotId: booking.lotId });
+      return reservation;
+    },
+    {
+      // Refusals leave no trace in the history: they are decided here, before the update is accepted.
+      validator: (_change) => {
+        if (!changes || !saga.state.awaiting.includes(vehicleArrivedSignal.name) || arrival !== undefined) {
+          throw refusal('NOT_CHANGEABLE', 'the reservation no longer waits for its car (used, cancelled or expired)');
+        }
+        if (changes.busy) throw refusal('CHANGE_IN_PROGRESS', 'another change of this reservation is in progress');
+        if (Date.now() >= Date.parse(changes.booking.endsAt)) throw refusal('NOT_CHANGEABLE', 'the reservation has expired');
+      },
+    },
+  );
 
   return saga.run(async () => {
     const { plate } = await saga.step('checkPlate', { run: () => steps.checkPlate({ plate: input.plate }) });
@@ -39,7 +69,9 @@ export async function reservation(input: ReservationInput): Promise<SagaState<Re
 
     const hold = await saga.step('holdSpace', {
       run: (key) => steps.holdSpace({ key, lotId: input.lotId, plate }),
-      compensate: (key, why) => compensations.releaseHold({ key, reservationKey: saga.keyOf('createReservation'), reason: why.reason }),
+      // The hold in force: a change moves it (before any change, the step's own key).
+      compensate: (key, why) =>
+        compensations.releaseHold({ key: changes?.booking.holdKey ?? key, reservationKey: saga.keyOf('createReservation'), reason: why.reason }),
       compensateFirst: true,
     });
 
@@ -73,12 +105,33 @@ export async function reservation(input: ReservationInput): Promise<SagaState<Re
     };
     saga.complete(booked);
 
-    const untilEnd = Math.max(1, Date.parse(input.endsAt) - Date.now());
-    if (await saga.waitFor(vehicleArrivedSignal.name, () => arrival !== undefined, untilEnd)) {
-      await saga.step('markUsed', { run: () => steps.markReservationUsed({ reservationId: record.id }) });
-      return { ...booked, status: 'USED' };
+    if (!patched('reservation-changes')) {
+      const untilEnd = Math.max(1, Date.parse(input.endsAt) - Date.now());
+      if (await saga.waitFor(vehicleArrivedSignal.name, () => arrival !== undefined, untilEnd)) {
+        await saga.step('markUsed', { run: () => steps.markReservationUsed({ reservationId: record.id }) });
+        return { ...booked, status: 'USED' };
+      }
+      await saga.step('expireReservation', { run: () => steps.expireReservation({ reservationId: record.id, holdKey: hold.holdKey }) });
+      return { ...booked, status: 'EXPIRED' };
     }
-    await saga.step('expireReservation', { run: () => steps.expireReservation({ reservationId: record.id, holdKey: hold.holdKey }) });
-    return { ...booked, status: 'EXPIRED' };
+
+    const initial: Booking = { lotId: input.lotId, startsAt: input.startsAt, endsAt: input.endsAt, amount: input.amount, spaceId: hold.spaceId, spaceNumber: hold.spaceNumber, holdKey: hold.holdKey };
+    const current = (changes = new ReservationChanges({ reservationId: record.id, plate, keyOf: (step) => saga.keyOf(step), recordAnomaly: (kind, detail) => saga.recordAnomaly(kind, detail) }, initial));
+    // Waits for the car or the end of the period; a change restarts the wait (its period may have moved).
+    for (;;) {
+      const applied = current.applied;
+      const untilEnd = Math.max(1, Date.parse(current.booking.endsAt) - Date.now());
+      const met = await saga.waitFor(vehicleArrivedSignal.name, () => arrival !== undefined || current.applied !== applied, untilEnd, () => current.busy);
+      // The end came during a change: that change decides whether it is still the end.
+      await condition(() => !current.busy);
+      const { holdKey, startsAt: _startsAt, endsAt: _endsAt, ...booking } = current.booking;
+      if (arrival !== undefined) {
+        await saga.step('markUsed', { run: () => steps.markReservationUsed({ reservationId: record.id }) });
+        return { ...booked, ...booking, status: 'USED' };
+      }
+      if (met || current.applied !== applied) continue;
+      await saga.step('expireReservation', { run: () => steps.expireReservation({ reservationId: record.id, holdKey }) });
+      return { ...booked, ...booking, status: 'EXPIRED' };
+    }
   });
 }

@@ -253,6 +253,11 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
       return toHold(space);
     },
 
+    /** Whether the car with `plate` is on space `spaceId` (a reservation's hold it has taken: occupyHeldSpace). */
+    async isOccupiedBy(spaceId: string, plate: string): Promise<boolean> {
+      return (await db.space.count({ where: { id: spaceId, status: 'OCCUPIED', plate } })) > 0;
+    },
+
     /** Undoes holdSpace(key): the held space is FREE again. Safe when never held, or already released or occupied. */
     async releaseHold(key: string): Promise<void> {
       await db.space.updateMany({ where: { holderKey: key, status: 'RESERVED' }, data: { status: 'FREE', plate: null, heldFor: null, holderKey: null } });

@@ -7,3 +7,4 @@ export {
   type VehicleView,
 } from './reservation-service';
 export { DEFAULT_RESERVATION_POLICY, cancellationFee, checkPeriod, priceOf, type ReservationPolicy } from './reservation-policy';
+export type { ReservationMove, ReservationTerms } from './reservation-change';

@@ -3,6 +3,7 @@ import { BusinessRejection, NotFoundError, isUniqueViolation } from '../errors';
 import type { FaultSwitches } from '../faults/fault-switch';
 import { isValidPlate, normalizePlate, withNormalizedPlates } from '../plates';
 import { DEFAULT_RESERVATION_POLICY, cancellationFee, checkPeriod, priceOf, type ReservationPolicy } from './reservation-policy';
+import { createReservationChanges } from './reservation-change';
 import { createReservationQueries } from './reservation-queries';
 
 export interface VehicleView {
@@ -351,6 +352,9 @@ export function createReservationService({ db, faults, now = () => new Date(), p
       return rows.map(view);
     },
 
+    // Changes of a booked reservation (its saga's changeReservation update).
+    ...createReservationChanges(db, policy, now),
+
     // The query side (searches for operators, the caller's vehicles), keyset-paged.
     ...createReservationQueries(db, { reservation: view, vehicle: vehicleView }),
 
@@ -368,7 +372,7 @@ export function createReservationService({ db, faults, now = () => new Date(), p
     },
   },
   {
-    before: ['createReservation', 'setReservationStatus', 'cancelReservationByKey'],
+    before: ['createReservation', 'setReservationStatus', 'cancelReservationByKey', 'moveReservation', 'restoreReservation'],
     subjects: withNormalizedPlates,
   });
 }

@@ -13,7 +13,14 @@ export * from './saga';
 export * from './search-attributes';
 export { vehicleEntryContract, gatePassedSignal } from './vehicle-entry';
 export { vehicleExitContract } from './vehicle-exit';
-export { reservationContract, vehicleArrivedSignal, type VehicleArrival } from './reservation';
+export {
+  reservationContract,
+  vehicleArrivedSignal,
+  reservationChange,
+  changeReservationUpdate,
+  type VehicleArrival,
+  type ReservationChange,
+} from './reservation';
 export { orderContract } from './order';
 
 /** Every saga's contract by its type. */

@@ -1,4 +1,6 @@
+import { defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
+import type { ReservationView } from '../../domains/reservations';
 import { defineSaga, sagaSignal } from './define';
 
 /** Parking reservation: check the plate, record it, hold a space, take the payment; then USED or EXPIRED. */
@@ -36,3 +38,26 @@ export const reservationContract = defineSaga({
 
 export type VehicleArrival = z.infer<typeof reservationContract.signals.vehicleArrived.payload>;
 export const vehicleArrivedSignal = sagaSignal(reservationContract, 'vehicleArrived');
+
+/**
+ * A change of a booked reservation (PATCH /reservations/:id), as the API sends it to the saga
+ * after checking it: the new lot and period, and the price the lot's tariff gives them.
+ */
+export const reservationChange = z.object({
+  lotId: z.string().min(1).max(100),
+  startsAt: z.iso.datetime({ offset: true }),
+  endsAt: z.iso.datetime({ offset: true }),
+  amount: z.number().int().min(1).max(100_000_000),
+  /** Who asked (the audit trail). */
+  by: z.string().max(200).optional(),
+});
+export type ReservationChange = z.infer<typeof reservationChange>;
+
+/**
+ * Changes the booked reservation, all or nothing: hold the new space, move the payment by the
+ * price difference, release the old hold. Its validator refuses (no history event) unless the
+ * reservation waits for its car with no other change running; a refusal or a failed change
+ * fails the update with an ApplicationFailure whose type is the reason (LOT_FULL, NOT_CHANGEABLE,
+ * ...). Answers the changed reservation.
+ */
+export const changeReservationUpdate = defineUpdate<ReservationView, [ReservationChange]>('changeReservation');

@@ -83,10 +83,11 @@ export class Saga<I, R> {
 
   /**
    * Waits until `done()` holds, for at most `timeoutMs`; false on timeout.
-   * A compensate signal or a cancellation meanwhile stops the saga going forward.
+   * A compensate signal or a cancellation meanwhile stops the saga going forward (once `busy()`
+   * no longer holds).
    */
-  waitFor(signal: string, done: () => boolean, timeoutMs: number): Promise<boolean> {
-    return waitFor(this.record, signal, done, timeoutMs);
+  waitFor(signal: string, done: () => boolean, timeoutMs: number, busy?: () => boolean): Promise<boolean> {
+    return waitFor(this.record, signal, done, timeoutMs, busy);
   }
 
   /**
