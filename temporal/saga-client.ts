@@ -14,6 +14,7 @@ import {
   sagaIdOf,
   stateQuery,
   BUSINESS_KEYS,
+  describeSaga,
   type AnySagaContract,
   type ApiSignal,
   type BusinessKeys,
@@ -95,6 +96,8 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
         workflowIdConflictPolicy: 'USE_EXISTING' as const,
         workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
         typedSearchAttributes: searchAttributes,
+        // What the Web UI shows above its history: "Vehicle entry · 34ABC123 · lot Central".
+        ...describeSaga(contract, input),
       };
       const operation = new WithStartWorkflowOperation(workflowType, startOptions);
       // One round trip: start (or join) the saga and wait for its answer, for at most waitMs.

@@ -88,6 +88,7 @@ export class OperatorDesk {
       state.awaiting = forward ? ['compensate'] : [];
       this.record.setStatus(forward ? 'RUNNING' : 'COMPENSATING');
     }
+    this.record.showDetails();
     return this.decisionAfter(seen, accepted) ?? 'compensate';
   }
 

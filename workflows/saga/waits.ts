@@ -9,6 +9,7 @@ export async function waitFor(record: SagaRecord<unknown, unknown>, signal: stri
   const { state } = record;
   const before = state.awaiting;
   state.awaiting = [signal, 'compensate'];
+  record.showDetails();
   try {
     const met = await condition(() => done() || record.stopRequest !== undefined, timeoutMs);
     record.throwIfStopRequested();
@@ -18,5 +19,6 @@ export async function waitFor(record: SagaRecord<unknown, unknown>, signal: stri
     throw err;
   } finally {
     state.awaiting = before;
+    record.showDetails();
   }
 }
