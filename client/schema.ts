@@ -4517,6 +4517,7 @@ export interface components {
                 at: string;
                 accepted: boolean;
             }[];
+            webUiUrl: string;
         };
         VehicleEntryCompletedInput: {
             sagaId: string;
@@ -4773,6 +4774,7 @@ export interface components {
                 at: string;
                 accepted: boolean;
             }[];
+            webUiUrl: string;
         };
         VehicleEntryCompleted: {
             sagaId: string;

@@ -60,7 +60,8 @@ export class SagaNotFoundError extends Error {
  * The API's door to Temporal: starts sagas idempotently, waits a bounded time for
  * their answer, reads their state, lists them through visibility and signals them.
  */
-export function createSagaClient(client: Client, options: { taskQueue: string; waitMs: number }) {
+export function createSagaClient(client: Client, options: { taskQueue: string; waitMs: number; webUiUrl?: string }) {
+  const webUi = (options.webUiUrl ?? 'http://127.0.0.1:8233').replace(/\/+$/, '');
   async function readState(handle: WorkflowHandle): Promise<SagaState> {
     try {
       return await handle.query(stateQuery);
@@ -135,6 +136,11 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
         // (A requestId reused with another body is told apart once a worker answers.)
         return { sagaId, state: runningState(sagaId, type, input, keys) };
       }
+    },
+
+    /** The saga's page in the Temporal Web UI (its latest run). */
+    webUiLink(sagaId: string): string {
+      return `${webUi}/namespaces/${encodeURIComponent(client.options.namespace)}/workflows/${encodeURIComponent(sagaId)}`;
     },
 
     /** The saga's current state (a `state` query). */

@@ -25,7 +25,7 @@ export function describeSaga<C extends SagaContract>(contract: C, input: Paramet
   };
 }
 
-/** Input on one line with Markdown's special characters escaped: the UI renders summaries as Markdown. */
+/** Input on one line (a summary is one line; the Web UI shows it as given). */
 function plain(text: string): string {
-  return text.replace(/[\r\n\t]+/g, ' ').replace(/[\\`*_{}[\]()<>#+!|~-]/g, '\\$&');
+  return text.replace(/\s+/g, ' ').trim();
 }

@@ -21,7 +21,7 @@ export function currentDetails(state: SagaState): string {
     const signals = state.awaiting.map((signal) => `\`${signal}\` (${isOperatorSignal(signal) ? OPERATOR_SIGNAL_MEANINGS[signal] : sagaSignal(state.type, signal)})`);
     lines.push(`**Signals that move it:** ${signals.join(', ')}`);
   }
-  return lines.join('\n');
+  return lines.join('\n\n'); // one paragraph each: the UI renders Markdown
 }
 
 function isOperatorSignal(signal: string): signal is OperatorSignal {
