@@ -83,6 +83,16 @@ describe('the Temporal Web UI', () => {
         ],
       });
       await page.close();
+
+      // The README's bookmark for the operator: the UI's list filtered by SagaStatus, once visibility has the status.
+      const listed = async () => (await stack.app.inject({ method: 'GET', url: '/sagas?status=NEEDS_ATTENTION&limit=500' })).json().sagas.some((x: { sagaId: string }) => x.sagaId === sagaId);
+      while (!(await listed())) await new Promise((r) => setTimeout(r, 200));
+      const list = await openInChromium(`${inject('stack').webUiUrl}/namespaces/default/workflows?query=${encodeURIComponent('SagaStatus="NEEDS_ATTENTION"')}`);
+      try {
+        await list.waitForText((text) => text.includes(sagaId));
+      } finally {
+        await list.close();
+      }
     } finally {
       await disarmFault(stack, 'parking.releaseAllocation', requestId);
       await disarmFault(stack, 'plates.createEntryRecord', requestId);
