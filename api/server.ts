@@ -24,7 +24,11 @@ const app = await buildApp(
     db,
     domains,
     temporal,
-    sagas: createSagaClient(temporal, { taskQueue: settings.TEMPORAL_TASK_QUEUE, waitMs: settings.SAGA_WAIT_MS }),
+    sagas: createSagaClient(temporal, {
+      taskQueue: settings.TEMPORAL_TASK_QUEUE,
+      waitMs: settings.SAGA_WAIT_MS,
+      webUiUrl: settings.TEMPORAL_UI_URL,
+    }),
     faultsEnabled: settings.FAULTS_ENABLED,
     auth: {
       secret: settings.JWT_SECRET,

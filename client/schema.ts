@@ -4609,6 +4609,7 @@ export interface components {
                 at: string;
                 accepted: boolean;
             }[];
+            webUiUrl: string;
         };
         VehicleEntryCompletedInput: {
             sagaId: string;
@@ -4865,6 +4866,7 @@ export interface components {
                 at: string;
                 accepted: boolean;
             }[];
+            webUiUrl: string;
         };
         VehicleEntryCompleted: {
             sagaId: string;

@@ -29,6 +29,8 @@ const settingsSchema = z.object({
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('sagas'),
+  /** The Temporal Web UI that `GET /sagas/:id` links each saga to (default: `make start`'s embedded server). */
+  TEMPORAL_UI_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8233'),
   /** How long POST /vehicle-entries and friends wait for the saga's answer before replying 202. */
   SAGA_WAIT_MS: z.coerce.number().int().min(0).default(5000),
   /** Fault switches let tests and demos break domain operations; never on in production. */

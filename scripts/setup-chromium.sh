@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs headless Chromium (Debian's `chromium` package) when it is missing, for
-# test/openapi.test.ts, which loads the API's docs page (/docs) in it. Safe to run again:
+# test/openapi.test.ts (the API's docs page) and test/web-ui.test.ts (the Temporal Web UI). Safe to run again:
 # does nothing when `chromium` (or CHROMIUM_BIN) is there.
 set -euo pipefail
 

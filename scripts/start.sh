@@ -11,6 +11,7 @@ export PORT="${PORT:-3000}"
 export TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"
 export TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
 export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}"
+export TEMPORAL_UI_URL="${TEMPORAL_UI_URL:-http://127.0.0.1:$TEMPORAL_UI_PORT}" # GET /sagas/:id links here
 export DATABASE_URL="${DATABASE_URL:-file:$PWD/data/platform.db}"
 export WORKFLOW_BUNDLE_PATH="${WORKFLOW_BUNDLE_PATH:-$PWD/.tmp/workflow-bundle.js}"
 # A laptop demo: development chosen explicitly (fault switches on, development secrets allowed);

@@ -16,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-./scripts/setup-chromium.sh || echo "» chromium is missing (see above): test/openapi.test.ts will fail" >&2 # the docs page is loaded in headless Chromium
+./scripts/setup-chromium.sh || echo "» chromium is missing (see above): test/openapi.test.ts and test/web-ui.test.ts will fail" >&2 # the docs page and the Temporal Web UI are loaded in headless Chromium
 ./scripts/setup-promtool.sh || echo "» promtool is missing (see above): test/ops/alerts.test.ts will fail" >&2 # the alert rules' checks; Debian's prometheus package
 source scripts/env.sh
 

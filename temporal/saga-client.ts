@@ -15,6 +15,7 @@ import {
   sagaIdOf,
   stateQuery,
   BUSINESS_KEYS,
+  describeSaga,
   type AnySagaContract,
   type ApiSignal,
   type BusinessKeys,
@@ -71,7 +72,8 @@ export class SagaUpdateRefusedError extends Error {
  * The API's door to Temporal: starts sagas idempotently, waits a bounded time for
  * their answer, reads their state, lists them through visibility and signals them.
  */
-export function createSagaClient(client: Client, options: { taskQueue: string; waitMs: number }) {
+export function createSagaClient(client: Client, options: { taskQueue: string; waitMs: number; webUiUrl?: string }) {
+  const webUi = (options.webUiUrl ?? 'http://127.0.0.1:8233').replace(/\/+$/, '');
   async function readState(handle: WorkflowHandle): Promise<SagaState> {
     try {
       return await handle.query(stateQuery);
@@ -107,6 +109,8 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
         workflowIdConflictPolicy: 'USE_EXISTING' as const,
         workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
         typedSearchAttributes: searchAttributes,
+        // What the Web UI shows above its history: "Vehicle entry · 34ABC123 · lot Central".
+        ...describeSaga(contract, input),
       };
       const operation = new WithStartWorkflowOperation(workflowType, startOptions);
       // One round trip: start (or join) the saga and wait for its answer, for at most waitMs.
@@ -144,6 +148,11 @@ export function createSagaClient(client: Client, options: { taskQueue: string; w
         // (A requestId reused with another body is told apart once a worker answers.)
         return { sagaId, state: runningState(sagaId, type, input, keys) };
       }
+    },
+
+    /** The saga's page in the Temporal Web UI (its latest run). */
+    webUiLink(sagaId: string): string {
+      return `${webUi}/namespaces/${encodeURIComponent(client.options.namespace)}/workflows/${encodeURIComponent(sagaId)}`;
     },
 
     /** The saga's current state (a `state` query). */

@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 /** The workflow code's entry point, as webpack sees it. */
 const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
+/** The saga kit's workflow interceptors, in every bundle: each step's activities carry its name as their summary. */
+export const SAGA_INTERCEPTOR_MODULES = [fileURLToPath(new URL('../workflows/saga/activity-summaries.ts', import.meta.url))];
+
 /** Workflow interceptors bundled with the workflows: OpenTelemetry spans for workflows and their calls. */
 const WORKFLOW_INTERCEPTOR_MODULES = [
   createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
@@ -22,7 +25,7 @@ export interface BundleOptions {
 export async function bundleWorkflows({ tracing, interceptorModules = [] }: BundleOptions): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: [...interceptorModules, ...(tracing ? WORKFLOW_INTERCEPTOR_MODULES : [])],
+    workflowInterceptorModules: [...interceptorModules, ...SAGA_INTERCEPTOR_MODULES, ...(tracing ? WORKFLOW_INTERCEPTOR_MODULES : [])],
     logger: new DefaultLogger('WARN'),
   });
   return code;

@@ -37,7 +37,12 @@ const sagaSummary = z
   .meta({ id: 'SagaSummary' });
 
 const signalBody = operatorInput.nullish().transform((b) => b ?? {});
-const sagaStateReply = sagaState.meta({ id: 'SagaState' });
+const sagaReply = sagaState
+  .extend({
+    /** The saga's page in the Temporal Web UI: its summary, current details, history and signals. */
+    webUiUrl: z.string(),
+  })
+  .meta({ id: 'SagaState' });
 
 const signalRefused = z.object({
   sagaId: z.string(),
@@ -60,8 +65,8 @@ export const sagaRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas })
 
   app.get(
     '/sagas/:id',
-    { onRequest: app.requireRole('operator', 'admin'), schema: { params: z.object({ id: sagaId }), response: { 200: sagaStateReply } } },
-    async (request) => sagas.getState(request.params.id),
+    { onRequest: app.requireRole('operator', 'admin'), schema: { params: z.object({ id: sagaId }), response: { 200: sagaReply } } },
+    async (request) => ({ ...(await sagas.getState(request.params.id)), webUiUrl: sagas.webUiLink(request.params.id) }),
   );
 
   app.post(

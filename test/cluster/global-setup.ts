@@ -66,6 +66,7 @@ export default async function setup(project: TestProject) {
     const stack: StackInfo = {
       temporalAddress: env.TEMPORAL_ADDRESS!,
       temporalPort: Number(env.TEMPORAL_ADDRESS!.split(':')[1]),
+      webUiUrl: env.TEMPORAL_UI_URL!,
       databaseUrl: env.DATABASE_URL!,
       taskQueue: 'sagas-cluster',
       workflowBundlePath: resolve(dir, 'workflow-bundle.js'),

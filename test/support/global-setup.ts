@@ -11,6 +11,8 @@ import { startVendorSet, writeExternalServicesFile, type VendorSet } from './ven
 export interface StackInfo {
   temporalAddress: string;
   temporalPort: number;
+  /** The dev server's Web UI (test/web-ui.test.ts opens sagas there; GET /sagas/:id links to it). */
+  webUiUrl: string;
   databaseUrl: string;
   taskQueue: string;
   workflowBundlePath: string;
@@ -43,10 +45,12 @@ export default async function setup(project: TestProject) {
   // fresh database created there for this run. Otherwise on a new SQLite file in `dir`.
   const postgres = process.env.TEST_DATABASE_URL ? await createTestDatabase(process.env.TEST_DATABASE_URL) : undefined;
   const temporalPort = await freePort();
+  const uiPort = await freePort();
   const temporalDbFile = resolve(dir, 'temporal.db');
   const stack: StackInfo = {
     temporalAddress: `127.0.0.1:${temporalPort}`,
     temporalPort,
+    webUiUrl: `http://127.0.0.1:${uiPort}`,
     databaseUrl: postgres?.url ?? `file:${resolve(dir, 'platform.db')}`,
     taskQueue: 'sagas-test',
     workflowBundlePath: resolve(dir, 'workflow-bundle.js'),
@@ -68,7 +72,7 @@ export default async function setup(project: TestProject) {
   };
   try {
     const [server] = await Promise.all([
-      startDevServer({ port: temporalPort, dbFile: temporalDbFile }),
+      startDevServer({ port: temporalPort, dbFile: temporalDbFile, uiPort }),
       buildWorkflowBundle(stack.workflowBundlePath, { tracing: false }),
       buildWorkflowBundle(stack.tracedWorkflowBundlePath, { tracing: true }),
     ]);

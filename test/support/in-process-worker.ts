@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import { SAGA_INTERCEPTOR_MODULES } from '../../workers/bundle';
 
 export interface InProcessWorker {
   taskQueue: string;
@@ -23,7 +24,11 @@ export async function startInProcessWorker(name: string, workflowsFile: URL, act
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
-  const { code } = await bundleWorkflowCode({ workflowsPath: fileURLToPath(workflowsFile), logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(workflowsFile),
+    workflowInterceptorModules: SAGA_INTERCEPTOR_MODULES,
+    logger: new DefaultLogger('WARN'),
+  });
   const taskQueue = `${name}-${process.pid}`;
   const connection = await NativeConnection.connect({ address: stack.temporalAddress });
   const worker = await Worker.create({ connection, taskQueue, workflowBundle: { code }, activities });

@@ -61,7 +61,7 @@ export async function connectStack(options: { waitMs?: number; taskQueue?: strin
   const db = await createDb(info.databaseUrl);
   const domains = createDomains(db, { faultsEnabled: true, outbound: TEST_OUTBOUND });
   const temporal = await connectClient({ address: info.temporalAddress, namespace: 'default' });
-  const sagas = createSagaClient(temporal, { taskQueue: options.taskQueue ?? info.taskQueue, waitMs: options.waitMs ?? 10_000 });
+  const sagas = createSagaClient(temporal, { taskQueue: options.taskQueue ?? info.taskQueue, waitMs: options.waitMs ?? 10_000, webUiUrl: info.webUiUrl });
   const logger = pino({ level: 'warn' }, pino.destination({ dest: join(info.dir, 'api-test.log'), sync: true }));
   const app = await buildApp({ db, domains, temporal, sagas, faultsEnabled: true, auth: testAuth(domains), rateLimits: testRateLimits(), healthCheckTimeoutMs: 60_000 }, { loggerInstance: logger });
   const token = (role: Role, sub = `test-${role}`, email = `${role}@test.example`) => app.jwt.sign({ sub, email, role });

@@ -10,6 +10,8 @@ export interface SagaSignal<P extends z.ZodType = z.ZodType> {
    * (another saga only; the API does not offer it).
    */
   from: 'device' | 'workflow';
+  /** Who or what the saga waits for while it takes the signal (shown in the Web UI, e.g. "the car at the gate"). */
+  awaits: string;
 }
 
 /** One saga's facts, written once: the API, the saga client, the workflow and the tests read them here. */
@@ -22,6 +24,12 @@ export interface SagaContract<
 > {
   /** The SagaType search attribute and the state's `type`. */
   type: T;
+  /** What people call it ("Vehicle entry"): the first part of its summary in the Web UI. */
+  title: string;
+  /** What it does, in a sentence: the first line of its details in the Web UI. */
+  description: string;
+  /** The input's facts that tell one saga from another (plate, lot, ...), for its summary in the Web UI. */
+  facts: (input: z.infer<I>) => string[];
   /** The workflow function's name (workflows/index.ts exports it under this name). */
   workflowType: string;
   /** Saga ids are `<idPrefix>-<requestId>`. */

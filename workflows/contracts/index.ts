@@ -9,6 +9,7 @@ import { vehicleExitContract } from './vehicle-exit';
 import { OPERATOR_SIGNALS } from './saga';
 
 export * from './define';
+export * from './describe';
 export * from './saga';
 export * from './search-attributes';
 export { vehicleEntryContract, gatePassedSignal } from './vehicle-entry';

@@ -6,6 +6,9 @@ export const orderContract = defineSaga({
   type: 'Order',
   workflowType: 'order',
   idPrefix: 'order',
+  title: 'Order',
+  description: 'Create the order, reserve stock for every line, take the payment, confirm.',
+  facts: (input) => [`user ${input.userId}`, `${input.items.length} line${input.items.length === 1 ? '' : 's'}`],
   input: z.object({
     /** The ordering user (from the caller's token, not from the body). */
     userId: z.string().min(1).max(100),

@@ -8,6 +8,9 @@ export const reservationContract = defineSaga({
   type: 'Reservation',
   workflowType: 'reservation',
   idPrefix: 'reservation',
+  title: 'Reservation',
+  description: 'Check the plate, record the reservation, hold a space, take the payment; then USED when the car comes, or EXPIRED.',
+  facts: (input) => [input.plate, `lot ${input.lotId}`, `${input.startsAt} → ${input.endsAt}`],
   input: z.object({
     /** The booking user (from the caller's token, not from the body). */
     userId: z.string().min(1).max(100),
@@ -31,7 +34,7 @@ export const reservationContract = defineSaga({
   keys: (input) => ({ LotId: input.lotId, UserId: input.userId }),
   signals: {
     /** The vehicle entry saga tells the reservation saga that the car took its held space. */
-    vehicleArrived: { payload: z.object({ entrySagaId: z.string(), stayId: z.string() }), from: 'workflow' },
+    vehicleArrived: { payload: z.object({ entrySagaId: z.string(), stayId: z.string() }), from: 'workflow', awaits: "the car's arrival" },
   },
   record: { key: 'ReservationId', field: 'reservationId', cancelledStatus: 'CANCELLED' },
 });

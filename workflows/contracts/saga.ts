@@ -21,6 +21,14 @@ export type OperatorInput = z.infer<typeof operatorInput>;
 export const OPERATOR_SIGNALS = ['compensate', 'retryStep', 'retryCompensation', 'skipCompensation'] as const;
 export type OperatorSignal = (typeof OPERATOR_SIGNALS)[number];
 
+/** What each operator signal does, as the Web UI shows it next to its name. */
+export const OPERATOR_SIGNAL_MEANINGS: Record<OperatorSignal, string> = {
+  compensate: 'roll back what the saga did',
+  retryStep: 'try the failed step again',
+  retryCompensation: 'try the failed compensation again',
+  skipCompensation: 'give up on the failed compensation (needs a reason; the saga ends FAILED)',
+};
+
 /** Roll back what the saga completed (a running saga, or one waiting for an operator). */
 export const compensateSignal = defineSignal<[OperatorInput?]>('compensate');
 /** Try the step that ran out of retries again. */

@@ -7,6 +7,9 @@ export const vehicleEntryContract = defineSaga({
   type: 'VehicleEntry',
   workflowType: 'vehicleEntry',
   idPrefix: 'entry',
+  title: 'Vehicle entry',
+  description: 'Verify the plate, allocate a space, record the entry (and wait at the gate when the lot asks).',
+  facts: (input) => [input.plate, `lot ${input.lotId}`],
   // The shape only; the plate rules belong to the plate domain (a REJECTED INVALID_PLATE).
   input: z.object({ lotId: z.string().min(1).max(100), plate: z.string().min(1).max(20) }),
   result: z.object({
@@ -20,7 +23,7 @@ export const vehicleEntryContract = defineSaga({
   keys: (input) => ({ LotId: input.lotId }),
   signals: {
     /** The gate saw the car go through (lots that require gate confirmation). */
-    gatePassed: { payload: operatorInput.optional(), from: 'device' },
+    gatePassed: { payload: operatorInput.optional(), from: 'device', awaits: 'the car at the gate' },
   },
 });
 

@@ -1,4 +1,5 @@
 import type { StepResult } from '../../shared/saga-contract';
+import { withActivitySummary } from './activity-summaries';
 import { describeFailure } from './failures';
 import type { OperatorDesk } from './operator';
 import type { SagaRecord } from './record';
@@ -45,8 +46,9 @@ export class Compensations {
     const { metrics, state } = this.record;
     for (;;) {
       step.compensation = 'RUNNING';
+      this.record.showDetails();
       try {
-        const result = await run({ reason: state.reason ?? 'COMPENSATED' });
+        const result = await withActivitySummary(`compensation of ${step.name}`, () => run({ reason: state.reason ?? 'COMPENSATED' }));
         step.compensationAttempts += result.attempt;
         step.compensation = 'COMPENSATED';
         delete step.compensationError;

@@ -1,5 +1,6 @@
 import { CancellationScope, log } from '@temporalio/workflow';
 import type { StepFallbacks, StepResult } from '../../shared/saga-contract';
+import { withActivitySummary } from './activity-summaries';
 import type { Compensations } from './compensation';
 import { describeFailure, SagaAbort } from './failures';
 import type { OperatorDesk } from './operator';
@@ -55,9 +56,12 @@ export async function runStep<T>(
   };
   for (;;) {
     step.status = 'RUNNING';
+    record.showDetails();
     try {
       // A step in flight finishes even when the saga is cancelled; the rollback follows it.
-      const result = await CancellationScope.nonCancellable(() => definition.run(key, definition.fallbacks ?? {}));
+      const result = await CancellationScope.nonCancellable(() =>
+        withActivitySummary(name, () => definition.run(key, definition.fallbacks ?? {})),
+      );
       step.attempts += result.attempt;
       if (result.via !== undefined) step.via = result.via;
       step.status = 'COMPLETED';

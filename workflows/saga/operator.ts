@@ -1,4 +1,5 @@
 import { CancellationScope, condition, isCancellation, log, setHandler } from '@temporalio/workflow';
+import { OPERATOR_SIGNAL_MEANINGS } from '../contracts/saga';
 import type { SagaRecord } from './record';
 import {
   answerUpdate,
@@ -29,10 +30,12 @@ export class OperatorDesk {
       await condition(() => this.hasAnswer());
       return record.state as SagaState;
     });
-    setHandler(compensateSignal, (input) => this.onCompensate(input));
-    setHandler(retryStepSignal, (input) => this.onDecision('retryStep', input));
-    setHandler(retryCompensationSignal, (input) => this.onDecision('retryCompensation', input));
-    setHandler(skipCompensationSignal, (input) => this.onDecision('skipCompensation', input));
+    // The descriptions show in the Web UI's Send a Signal dialog.
+    const described = (signal: OperatorSignal) => ({ description: OPERATOR_SIGNAL_MEANINGS[signal] });
+    setHandler(compensateSignal, (input) => this.onCompensate(input), described('compensate'));
+    setHandler(retryStepSignal, (input) => this.onDecision('retryStep', input), described('retryStep'));
+    setHandler(retryCompensationSignal, (input) => this.onDecision('retryCompensation', input), described('retryCompensation'));
+    setHandler(skipCompensationSignal, (input) => this.onDecision('skipCompensation', input), described('skipCompensation'));
     // A cancel from the CLI or the Web UI rolls the saga back instead of abandoning it.
     CancellationScope.current().cancelRequested.catch(() => {
       this.cancelled = true;
@@ -88,6 +91,7 @@ export class OperatorDesk {
       state.awaiting = forward ? ['compensate'] : [];
       this.record.setStatus(forward ? 'RUNNING' : 'COMPENSATING');
     }
+    this.record.showDetails();
     return this.decisionAfter(seen, accepted) ?? 'compensate';
   }
 

@@ -1,4 +1,5 @@
-import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { currentDetails } from './details';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { SagaAbort, type StopRequest } from './failures';
 import { createSagaMetrics, type SagaMetrics } from './metrics';
@@ -41,6 +42,7 @@ export class SagaRecord<I, R> {
       ...keyPairs(keys),
     ]);
     this.rememberKeys(keys);
+    this.showDetails();
   }
 
   setKeys(keys: BusinessKeys): void {
@@ -49,9 +51,20 @@ export class SagaRecord<I, R> {
   }
 
   setStatus(status: SagaStatus): void {
-    if (this.state.status === status) return;
-    this.state.status = status;
-    upsertSearchAttributes([{ key: SagaStatusKey, value: status }]);
+    if (this.state.status !== status) {
+      this.state.status = status;
+      upsertSearchAttributes([{ key: SagaStatusKey, value: status }]);
+    }
+    this.showDetails();
+  }
+
+  /**
+   * Shows the state's status, step in progress and awaited signals as the workflow's current
+   * details (the Web UI's saga page). Call after changing any of them: it adds no command to the
+   * history, so it is free of replay concerns.
+   */
+  showDetails(): void {
+    setCurrentDetails(currentDetails(this.state as SagaState));
   }
 
   throwIfStopRequested(): void {
@@ -63,6 +76,7 @@ export class SagaRecord<I, R> {
   recordEnd(): void {
     this.state.awaiting = [];
     this.state.endedAt = new Date().toISOString();
+    this.showDetails();
     const outcome = this.state.status.toLowerCase();
     this.metrics.outcomes.add(1, { outcome });
     this.metrics.duration.record(Date.parse(this.state.endedAt) - Date.parse(this.state.startedAt), { outcome });

@@ -17,6 +17,7 @@ export async function waitFor(
   const { state } = record;
   const before = state.awaiting;
   state.awaiting = [signal, 'compensate'];
+  record.showDetails();
   try {
     const met = await condition(() => !busy() && (done() || record.stopRequest !== undefined), timeoutMs);
     record.throwIfStopRequested();
@@ -26,5 +27,6 @@ export async function waitFor(
     throw err;
   } finally {
     state.awaiting = before;
+    record.showDetails();
   }
 }
