@@ -22,8 +22,13 @@ const servicesFile = () => join(inject('stack').dir, 'instances-services.json');
 beforeAll(async () => {
   worker = await startOwnWorker('instances', {}, {
     configure: (config) => {
+      const anpr = config.services.anpr!;
       // Two passed probes before a new instance takes calls.
-      config.services.anpr!.healthCheck.healthyThreshold = 2;
+      anpr.healthCheck.healthyThreshold = 2;
+      // This file is about rotation, not about slow vendors: the instances answer at once, and a
+      // loaded machine must not make a probe or a call look failed (and send sagas to the backup).
+      anpr.timeoutMs = 30_000;
+      anpr.healthCheck.timeoutMs = 30_000;
     },
   });
   third = await startSimulator('anpr', { port: 0, name: 'anpr-3' });
