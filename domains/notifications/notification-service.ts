@@ -162,7 +162,9 @@ export function createNotificationService({ db, faults, subscribers, endpoints }
     if (!row.orderKey) return false;
     const head = await headOf(row);
     if (!head) return false;
-    const until = head.nextAttemptAt > now ? head.nextAttemptAt : new Date(now.getTime() + backoffBaseMs);
+    // Until the head's next try, at most a backoff away (a head in flight holds a lease that long).
+    const soonest = now.getTime() + backoffBaseMs;
+    const until = new Date(Math.max(soonest, Math.min(head.nextAttemptAt.getTime(), now.getTime() + backoffMaxMs)));
     await db.notificationOutbox.updateMany({ where: { id: row.id, attempts: row.attempts, deliveredAt: null }, data: { nextAttemptAt: until } });
     return true;
   }
