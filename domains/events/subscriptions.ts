@@ -69,7 +69,7 @@ export function createSubscriptionService({ db, policy = STRICT_OUTBOUND }: { db
         return tx.eventSubscription.create({
           data: { url, secret, types: JSON.stringify(types), fromPosition: counter.last, createdBy: input.createdBy },
         });
-      });
+      }, { maxWait: 10_000, timeout: 30_000 }); // may wait behind a sequencer's numbering
       return { ...view(row), secret };
     },
 
