@@ -8,6 +8,7 @@ import { openapi } from './plugins/openapi';
 import { rateLimits } from './plugins/rate-limits';
 import { tracing } from './plugins/tracing';
 import { wellFormedText } from './plugins/well-formed-text';
+import { eventRoutes } from './routes/events';
 import { faultRoutes } from './routes/faults';
 import { healthRoutes } from './routes/health';
 import { instanceRoutes } from './routes/instances';
@@ -53,6 +54,7 @@ export async function app(fastify: FastifyInstance, deps: AppDeps): Promise<void
   await fastify.register(orderRoutes, deps);
   await fastify.register(reservationRoutes, deps);
   await fastify.register(reservationChangeRoutes, deps);
+  await fastify.register(eventRoutes, deps);
   await fastify.register(searchRoutes, deps);
   if (deps.faultsEnabled) await fastify.register(faultRoutes, deps);
 }

@@ -5,6 +5,7 @@ import { createStepFences } from './fences';
 import { createParkingService } from './parking';
 import { createPlateService, type PlateRecognition } from './plates';
 import { createCatalogService } from './catalog';
+import { createEventLog, createSubscriptionService } from './events';
 import { createInventoryService } from './inventory';
 import { createNotificationService, type NotificationOptions } from './notifications';
 import { createOrderService } from './orders';
@@ -33,12 +34,13 @@ export interface DomainOptions {
 /** Wires every domain service to one database. */
 export function createDomains(db: Db, options: DomainOptions) {
   const faults = createFaultSwitches(db, options.faultsEnabled);
+  const commerce = createCommerceDomains(db, faults, options);
   return {
     faults,
     fences: createStepFences({ db }),
     parking: createParkingService({ db, faults }),
-    plates: createPlateService({ db, faults, ...(options.recognition && { recognition: options.recognition }) }),
-    ...createCommerceDomains(db, faults, options),
+    plates: createPlateService({ db, faults, events: commerce.events, ...(options.recognition && { recognition: options.recognition }) }),
+    ...commerce,
   };
 }
 
@@ -46,18 +48,23 @@ export function createDomains(db: Db, options: DomainOptions) {
 function createCommerceDomains(db: Db, faults: ReturnType<typeof createFaultSwitches>, options: DomainOptions) {
   const catalog = createCatalogService({ db }, { ...(options.catalogCacheTtlMs !== undefined && { cacheTtlMs: options.catalogCacheTtlMs }) });
   const users = createUserService({ db, ...(options.outbound && { webhookPolicy: options.outbound }) });
-  const notifications = createNotificationService({ db, faults, subscribers: users }, options.notifications ?? {});
+  const subscriptions = createSubscriptionService({ db, ...(options.outbound && { policy: options.outbound }) });
+  const notifications = createNotificationService({ db, faults, subscribers: users, endpoints: subscriptions }, options.notifications ?? {});
+  // The sequencer hands each numbered event to the subscriptions of its type, in its own transaction.
+  const events = createEventLog({ db }, { onSequenced: (tx, numbered) => subscriptions.fanOut(tx, numbered, notifications.stageDeliveries) });
   return {
     catalog,
     users,
     notifications,
-    inventory: createInventoryService({ db, faults, catalog }),
-    orders: createOrderService({ db, faults, catalog, outbox: notifications }),
+    events,
+    subscriptions,
+    inventory: createInventoryService({ db, faults, catalog, events }),
+    orders: createOrderService({ db, faults, catalog, outbox: notifications, events }),
     payments: createPaymentService(
-      { db, faults, gateway: options.paymentGateway ?? UNCONFIGURED_PAYMENT_GATEWAY },
+      { db, faults, gateway: options.paymentGateway ?? UNCONFIGURED_PAYMENT_GATEWAY, events },
       { ...(options.paymentCurrency && { currency: options.paymentCurrency }) },
     ),
-    reservations: createReservationService({ db, faults, ...(options.reservationPolicy && { policy: options.reservationPolicy }) }),
+    reservations: createReservationService({ db, faults, events, ...(options.reservationPolicy && { policy: options.reservationPolicy }) }),
   };
 }
 

@@ -78,6 +78,7 @@ export function composeWorker(settings: Settings, db: Db, logger: Logger) {
         intervalMs: settings.NOTIFY_INTERVAL_MS,
         timeoutMs: settings.NOTIFY_TIMEOUT_MS,
         policy: outboundPolicyOf(settings),
+        sequence: () => domains.events.sequence(),
       });
     },
     async stop() {

@@ -40,10 +40,11 @@ export async function postWebhook(url: string, message: NotificationMessage, opt
     if (lookupOptions.all) callback(null, [{ address: address!, family }]);
     else callback(null, address!, family);
   };
-  const body = JSON.stringify(message);
+  // A subscription's delivery is its CloudEvent alone (structured mode); a user's webhook gets the message.
+  const body = JSON.stringify(message.body ?? message);
   const timestamp = Math.floor((options.now?.() ?? new Date()).getTime() / 1000);
   const headers: Record<string, string> = {
-    'content-type': 'application/json',
+    'content-type': message.body ? 'application/cloudevents+json' : 'application/json',
     'content-length': String(Buffer.byteLength(body)),
     'x-event-key': message.eventKey,
     'x-webhook-id': message.id,
@@ -69,6 +70,8 @@ export interface DispatcherOptions {
   /** Each subscriber's time to answer. */
   timeoutMs: number;
   policy: OutboundPolicy;
+  /** Numbers the domain events committed since the last pass (and queues their deliveries): EventLog.sequence. */
+  sequence?: () => Promise<number>;
 }
 
 /**
@@ -86,6 +89,10 @@ export function startNotificationDispatcher(notifications: NotificationService, 
     if (passes >= MAX_PASSES) return;
     passes++;
     try {
+      // Numbering first: the deliveries it queues go out in this same pass.
+      if (options.sequence) {
+        await options.sequence().catch((err: unknown) => logger.warn({ err, event: 'events.sequence_failed' }, 'could not number the domain events'));
+      }
       const report = await notifications.deliverDue({
         send: (url, message, secret) => postWebhook(url, message, { secret, timeoutMs: options.timeoutMs, policy: options.policy }),
       });

@@ -31,6 +31,7 @@ const FIELD_REJECTIONS: Record<string, string> = {
   WEAK_PASSWORD: 'password',
   INVALID_PASSWORD: 'password',
   INVALID_WEBHOOK_URL: 'url',
+  INVALID_EVENT_TYPES: 'types',
   INVALID_ROLE: 'role',
   INVALID_SKU: 'sku',
   INVALID_NAME: 'name',

@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client';
+import type { EventType, EventWriter } from '../events';
 import { BusinessRejection, NotFoundError, isUniqueViolation } from '../errors';
 import type { FaultSwitches } from '../faults/fault-switch';
 
@@ -39,6 +40,8 @@ export interface InventoryServiceDeps {
   faults: FaultSwitches;
   /** When given, admin stock changes for unknown products answer NotFoundError. */
   catalog?: ProductDirectory;
+  /** The domain event log (stock.reserved, .committed, .released), written with the reservation's status. */
+  events: EventWriter;
 }
 
 /**
@@ -49,7 +52,38 @@ export interface InventoryServiceDeps {
  * failing its guard rolls both back). So a line is taken at most once, given back at
  * most once, and a retry or an undo always knows exactly what moved.
  */
-export function createInventoryService({ db, faults, catalog }: InventoryServiceDeps) {
+export function createInventoryService({ db, faults, catalog, events }: InventoryServiceDeps) {
+  const HEADER_EVENTS: Partial<Record<StockReservationStatus, EventType>> = { RESERVED: 'stock.reserved', COMMITTED: 'stock.committed', RELEASED: 'stock.released' };
+
+  /**
+   * Moves reservation `key`'s header from `from` to `to` with its domain event, in one
+   * transaction; false when the header was not in `from` (nothing written).
+   */
+  async function moveHeader(key: string, from: StockReservationStatus, to: StockReservationStatus, reason?: string): Promise<boolean> {
+    const type = HEADER_EVENTS[to];
+    const update = db.stockReservation.update({ where: { key, status: from }, data: { status: to, ...(reason !== undefined && { reason }) } });
+    try {
+      if (!type) {
+        await update;
+        return true;
+      }
+      const header = await db.stockReservation.findUniqueOrThrow({ where: { key } });
+      await db.$transaction([
+        update,
+        events.stage({
+          type,
+          key,
+          subject: `stock/${key}`,
+          data: { reservationKey: key, orderId: header.orderId, lines: JSON.parse(header.lines) as unknown, previousStatus: from },
+        }),
+      ]);
+      return true;
+    } catch (err) {
+      if (isRecordNotFound(err)) return false;
+      throw err;
+    }
+  }
+
   async function requireProduct(productId: string) {
     if (!catalog) return;
     const found = await catalog.getProducts([productId], { fresh: true });
@@ -234,10 +268,10 @@ export function createInventoryService({ db, faults, catalog }: InventoryService
         if (await takeLine(input.key, line)) continue;
         const { available } = await stockOf(line.productId);
         const reason = `product ${line.productId} is out of stock: ${line.quantity} wanted, ${available} available`;
-        await db.stockReservation.updateMany({ where: { key: input.key, status: 'PENDING' }, data: { status: 'REJECTED', reason } });
+        await moveHeader(input.key, 'PENDING', 'REJECTED', reason);
         return settle(input.key, await db.stockReservation.findUniqueOrThrow({ where: { key: input.key } }));
       }
-      await db.stockReservation.updateMany({ where: { key: input.key, status: 'PENDING' }, data: { status: 'RESERVED' } });
+      await moveHeader(input.key, 'PENDING', 'RESERVED');
       return settle(input.key, await db.stockReservation.findUniqueOrThrow({ where: { key: input.key } }));
     },
 
@@ -247,20 +281,21 @@ export function createInventoryService({ db, faults, catalog }: InventoryService
      * late reserve attempt under the key moves nothing for good), half happened, or was undone.
      */
     async releaseStock(key: string): Promise<void> {
-      const updated = await db.stockReservation.updateMany({
-        where: { key, status: { in: ['PENDING', 'RESERVED', 'COMMITTED'] } },
-        data: { status: 'RELEASED' },
-      });
-      if (updated.count === 0 && !(await db.stockReservation.findUnique({ where: { key } }))) {
-        try {
-          await db.stockReservation.create({ data: { key, orderId: '', lines: '[]', status: 'RELEASED' } });
-        } catch (err) {
-          if (!isUniqueViolation(err)) throw err;
-          await db.stockReservation.updateMany({
-            where: { key, status: { in: ['PENDING', 'RESERVED', 'COMMITTED'] } },
-            data: { status: 'RELEASED' },
-          });
+      for (;;) {
+        const header = await db.stockReservation.findUnique({ where: { key } });
+        if (!header) {
+          try {
+            await db.stockReservation.create({ data: { key, orderId: '', lines: '[]', status: 'RELEASED' } });
+            break;
+          } catch (err) {
+            if (!isUniqueViolation(err)) throw err;
+            continue; // a concurrent reserve made it: release that
+          }
         }
+        const status = header.status as StockReservationStatus;
+        if (status === 'RELEASED' || status === 'REJECTED') break;
+        if (await moveHeader(key, status, 'RELEASED')) break;
+        // Its status moved under us: look again.
       }
       await undoMovements(key);
     },
@@ -293,7 +328,7 @@ export function createInventoryService({ db, faults, catalog }: InventoryService
             if (!isRecordNotFound(err)) throw err; // committed by a twin, or released meanwhile
           }
         }
-        await db.stockReservation.updateMany({ where: { key, status: 'RESERVED' }, data: { status: 'COMMITTED' } });
+        await moveHeader(key, 'RESERVED', 'COMMITTED');
       }
       const view = await reservationView(key);
       if (view.status !== 'COMMITTED') throw new BusinessRejection('STOCK_NOT_RESERVED', `stock under ${key} was released`);

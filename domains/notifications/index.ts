@@ -1,6 +1,8 @@
 export {
   createNotificationService,
   type DeliveryReport,
+  type EndpointDirectory,
+  type EventDeliveryRow,
   type NotificationEvent,
   type NotificationMessage,
   type NotificationOptions,

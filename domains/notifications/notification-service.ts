@@ -21,6 +21,8 @@ export interface NotificationMessage {
   payload: Record<string, unknown>;
   createdAt: string;
   attempt: number;
+  /** What the endpoint receives instead of this message: a subscription's CloudEvent (structured JSON). */
+  body?: Record<string, unknown>;
 }
 
 /**
@@ -34,10 +36,22 @@ export interface SubscriberDirectory {
   webhookOf(userId: string): Promise<{ url: string; secret: string | null } | null>;
 }
 
+/** The port that tells an event subscription's endpoint and secret, null once it is deleted (the events domain implements it). */
+export interface EndpointDirectory {
+  endpointOf(subscriptionId: string): Promise<{ url: string; secret: string } | null>;
+}
+
+/** A domain event to deliver to one subscription (see stageDeliveries). */
+export interface EventDeliveryRow {
+  subscriptionId: string;
+  event: { id: string; type: string; subject: string; position: number };
+}
+
 export interface NotificationServiceDeps {
   db: Db;
   faults: FaultSwitches;
   subscribers?: SubscriberDirectory;
+  endpoints?: EndpointDirectory;
 }
 
 export interface NotificationOptions {
@@ -90,7 +104,7 @@ export interface OutboxEntryView {
  */
 type OutboxRow = NonNullable<Awaited<ReturnType<Db['notificationOutbox']['findUnique']>>>;
 
-export function createNotificationService({ db, faults, subscribers }: NotificationServiceDeps, options: NotificationOptions = {}) {
+export function createNotificationService({ db, faults, subscribers, endpoints }: NotificationServiceDeps, options: NotificationOptions = {}) {
   const backoffBaseMs = options.backoffBaseMs ?? 1_000;
   const backoffMaxMs = options.backoffMaxMs ?? 60_000;
   const leaseMs = options.leaseMs ?? 30_000;
@@ -109,7 +123,13 @@ export function createNotificationService({ db, faults, subscribers }: Notificat
     return Math.min(backoffMaxMs, backoffBaseMs * 2 ** Math.max(0, Math.min(attempts - 1, 30)));
   }
 
-  async function targetsOf(userId: string | null): Promise<Array<{ url: string; secret: string | null }>> {
+  async function targetsOf(row: OutboxRow): Promise<Array<{ url: string; secret: string | null }>> {
+    // A subscription's delivery goes to its endpoint alone; none once the subscription is deleted.
+    if (row.subscriptionId) {
+      const endpoint = await endpoints?.endpointOf(row.subscriptionId);
+      return endpoint ? [endpoint] : [];
+    }
+    const userId = row.userId;
     const targets: Array<{ url: string; secret: string | null }> = [];
     if (userId && subscribers) {
       const webhook = await subscribers.webhookOf(userId);
@@ -121,8 +141,47 @@ export function createNotificationService({ db, faults, subscribers }: Notificat
     return targets;
   }
 
+  /**
+   * Rows with an orderKey (a subscription and an event subject) go out one at a time, in
+   * position order: the earliest row of the key not delivered nor dead, or null.
+   */
+  function headOf(row: OutboxRow) {
+    return db.notificationOutbox.findFirst({
+      where: { orderKey: row.orderKey, position: { lt: row.position ?? 0 }, deliveredAt: null, deadAt: null },
+      orderBy: { position: 'asc' },
+      select: { nextAttemptAt: true },
+    });
+  }
+
+  /**
+   * A row waiting behind an earlier one of its key is put off until that one is due again (it
+   * takes no attempt and no batch room meanwhile); when the earlier one is done, wakeNext makes
+   * it due at once.
+   */
+  async function deferBehind(row: OutboxRow, now: Date): Promise<boolean> {
+    if (!row.orderKey) return false;
+    const head = await headOf(row);
+    if (!head) return false;
+    // Until the head's next try, at most a backoff away (a head in flight holds a lease that long).
+    const soonest = now.getTime() + backoffBaseMs;
+    const until = new Date(Math.max(soonest, Math.min(head.nextAttemptAt.getTime(), now.getTime() + backoffMaxMs)));
+    await db.notificationOutbox.updateMany({ where: { id: row.id, attempts: row.attempts, deliveredAt: null }, data: { nextAttemptAt: until } });
+    return true;
+  }
+
+  async function wakeNext(row: OutboxRow, now: Date): Promise<void> {
+    if (!row.orderKey) return;
+    const next = await db.notificationOutbox.findFirst({
+      where: { orderKey: row.orderKey, position: { gt: row.position ?? 0 }, deliveredAt: null, deadAt: null },
+      orderBy: { position: 'asc' },
+      select: { id: true },
+    });
+    if (next) await db.notificationOutbox.updateMany({ where: { id: next.id, nextAttemptAt: { gt: now } }, data: { nextAttemptAt: now } });
+  }
+
   /** One claimed row: sent to every subscriber not reached yet, all at once; then recorded. */
   async function deliverRow(row: OutboxRow, now: Date, send: SendNotification, report: DeliveryReport): Promise<void> {
+    if (await deferBehind(row, now)) return;
     const attempt = row.attempts + 1;
     const claim = await db.notificationOutbox.updateMany({
       where: { id: row.id, deliveredAt: null, deadAt: null, attempts: row.attempts, nextAttemptAt: { lte: now } },
@@ -133,17 +192,19 @@ export function createNotificationService({ db, faults, subscribers }: Notificat
     const deliveredTo = parseList(row.deliveredTo);
     const errors: string[] = [];
     try {
+      const payload = JSON.parse(row.payload) as Record<string, unknown>;
       const message: NotificationMessage = {
         id: row.id,
         eventKey: row.eventKey,
         type: row.type,
         userId: row.userId,
-        payload: JSON.parse(row.payload) as Record<string, unknown>,
+        payload,
         createdAt: row.createdAt.toISOString(),
         attempt,
+        ...(row.subscriptionId && { body: payload }),
       };
       // Subscribers do not wait on each other: a slow one costs only its own timeout.
-      const pending = (await targetsOf(row.userId)).filter((t) => !deliveredTo.includes(t.url));
+      const pending = (await targetsOf(row)).filter((t) => !deliveredTo.includes(t.url));
       await Promise.all(
         pending.map(async (target) => {
           try {
@@ -164,12 +225,14 @@ export function createNotificationService({ db, faults, subscribers }: Notificat
         data: { deliveredAt: now, lastError: null, deliveredTo: JSON.stringify(deliveredTo) },
       });
       report.delivered++;
+      await wakeNext(row, now);
       return;
     }
     const lastError = errors.join('; ').slice(0, 1000);
     if (now.getTime() - row.createdAt.getTime() >= giveUpAfterMs) {
       await db.notificationOutbox.updateMany({ where: mine, data: { deadAt: now, lastError, deliveredTo: JSON.stringify(deliveredTo) } });
       report.dead++;
+      await wakeNext(row, now);
       return;
     }
     await db.notificationOutbox.updateMany({
@@ -188,6 +251,24 @@ export function createNotificationService({ db, faults, subscribers }: Notificat
      */
     stage(event: NotificationEvent): Prisma.PrismaPromise<unknown> {
       return db.notificationOutbox.upsert({ where: { eventKey: event.eventKey }, create: data(event), update: {} });
+    },
+
+    /**
+     * Queues the deliveries of domain events to subscriptions, inside the transaction that
+     * numbers the events (the events domain's sequencer), so that none is lost in between.
+     */
+    async stageDeliveries(tx: Prisma.TransactionClient, deliveries: EventDeliveryRow[]): Promise<void> {
+      await tx.notificationOutbox.createMany({
+        data: deliveries.map(({ subscriptionId, event }) => ({
+          eventKey: `event:${subscriptionId}:${event.id}`,
+          type: event.type,
+          userId: null,
+          payload: JSON.stringify(event),
+          subscriptionId,
+          orderKey: `${subscriptionId}|${event.subject}`,
+          position: event.position,
+        })),
+      });
     },
 
     /** Queues `event` once per eventKey; true when this call queued it. */

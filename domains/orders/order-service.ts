@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Prisma } from '@prisma/client';
 import type { Db } from '../../db/client';
+import type { EventType, EventWriter } from '../events';
 import { BusinessRejection, NotFoundError, isUniqueViolation } from '../errors';
 import type { FaultSwitches } from '../faults/fault-switch';
 
@@ -47,16 +48,18 @@ export interface OrderServiceDeps {
   faults: FaultSwitches;
   catalog: OrderCatalog;
   outbox: OrderEventOutbox;
+  /** The domain event log (order.created, .confirmed, .cancelled), written in the same transaction. */
+  events: EventWriter;
 }
 
 export const MAX_ORDER_LINES = 100;
 export const MAX_LINE_QUANTITY = 10_000;
 
-const EVENT_TYPES: Record<OrderStatus, string> = {
+const EVENT_TYPES = {
   PENDING: 'order.created',
   CONFIRMED: 'order.confirmed',
   CANCELLED: 'order.cancelled',
-};
+} as const satisfies Record<OrderStatus, EventType>;
 
 type OrderRow = Prisma.OrderGetPayload<{ include: { lines: true } }>;
 
@@ -65,7 +68,7 @@ type OrderRow = Prisma.OrderGetPayload<{ include: { lines: true } }>;
  * saga's compensation). Every status change, creation included, queues a notification
  * in the same transaction (a batch of the guarded order update and the outbox insert).
  */
-export function createOrderService({ db, faults, catalog, outbox }: OrderServiceDeps) {
+export function createOrderService({ db, faults, catalog, outbox, events }: OrderServiceDeps) {
   const view = (o: OrderRow): OrderView => ({
     id: o.id,
     key: o.key,
@@ -80,13 +83,21 @@ export function createOrderService({ db, faults, catalog, outbox }: OrderService
     updatedAt: o.updatedAt.toISOString(),
   });
 
-  const event = (o: { id: string; userId: string; total: number }, status: OrderStatus, extra: Record<string, unknown> = {}) =>
+  /** The writes that tell of a status change: the owner's notification and the domain event. */
+  const event = (o: { id: string; key: string; userId: string; total: number }, status: OrderStatus, extra: Record<string, unknown> = {}) => [
     outbox.stage({
       eventKey: `order:${o.id}:${status}`,
       type: EVENT_TYPES[status],
       userId: o.userId,
       payload: { orderId: o.id, status, total: o.total, ...extra },
-    });
+    }),
+    events.stage({
+      type: EVENT_TYPES[status],
+      key: o.key,
+      subject: `order/${o.id}`,
+      data: { orderId: o.id, userId: o.userId, status, total: o.total, ...extra },
+    }),
+  ];
 
   const findById = (id: string) => db.order.findUnique({ where: { id }, include: { lines: true } });
   const findByKey = (key: string) => db.order.findUnique({ where: { key }, include: { lines: true } });
@@ -108,7 +119,7 @@ export function createOrderService({ db, faults, catalog, outbox }: OrderService
       try {
         await db.$transaction([
           db.order.update({ where: { id: orderId, status: order.status }, data: { status: to, ...data } }),
-          event(order, to, { previousStatus: order.status, ...(data.cancelReason ? { reason: data.cancelReason } : {}) }),
+          ...event(order, to, { previousStatus: order.status, ...(data.cancelReason ? { reason: data.cancelReason } : {}) }),
         ]);
       } catch (err) {
         if (!isRecordNotFound(err)) throw err;
@@ -165,7 +176,7 @@ export function createOrderService({ db, faults, catalog, outbox }: OrderService
       try {
         await db.$transaction([
           db.order.create({ data: { id, key: input.key, userId: input.userId, total, lines: { create: lines } } }),
-          event({ id, userId: input.userId, total }, 'PENDING', { lines }),
+          ...event({ id, key: input.key, userId: input.userId, total }, 'PENDING', { lines }),
         ]);
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { Prisma } from '@prisma/client';
 import type { Db } from '../../db/client';
+import type { EventType, EventWriter } from '../events';
 import { BusinessRejection, NotFoundError, isUniqueViolation } from '../errors';
 import type { FaultSwitches } from '../faults/fault-switch';
 import type { GatewayPayment, GatewayTransition, PaymentGateway, PaymentPurpose } from './payment-gateway-port';
@@ -32,7 +34,17 @@ export interface PaymentServiceDeps {
   db: Db;
   faults: FaultSwitches;
   gateway: PaymentGateway;
+  /** The domain event log (payment.authorized, .captured, .declined, .voided, .refunded), written with each status. */
+  events: EventWriter;
 }
+
+const STATUS_EVENTS: Partial<Record<PaymentStatus, EventType>> = {
+  AUTHORIZED: 'payment.authorized',
+  CAPTURED: 'payment.captured',
+  DECLINED: 'payment.declined',
+  VOIDED: 'payment.voided',
+  REFUNDED: 'payment.refunded',
+};
 
 export interface PaymentOptions {
   /** ISO 4217 code sent to the gateway (default TRY). */
@@ -59,8 +71,42 @@ type Row = NonNullable<Awaited<ReturnType<Db['payment']['findUnique']>>>;
  * idempotent by the payment's key and is one step of the state machine
  *   PENDING → AUTHORIZED → CAPTURED → REFUNDED,  AUTHORIZED → VOIDED,  PENDING → DECLINED.
  */
-export function createPaymentService({ db, faults, gateway }: PaymentServiceDeps, options: PaymentOptions = {}) {
+export function createPaymentService({ db, faults, gateway, events }: PaymentServiceDeps, options: PaymentOptions = {}) {
   const currency = options.currency ?? 'TRY';
+
+  /**
+   * Moves the payment from the status it has in `row` to data.status, with its domain event in
+   * the same transaction; nothing when it moved meanwhile (the caller reads it again).
+   */
+  async function move(row: Row, data: Omit<Prisma.PaymentUpdateInput, 'status'> & { status: PaymentStatus }): Promise<void> {
+    const type = STATUS_EVENTS[data.status];
+    const writes: Prisma.PrismaPromise<unknown>[] = [db.payment.update({ where: { key: row.key, status: row.status }, data })];
+    if (type) {
+      writes.push(
+        events.stage({
+          type,
+          key: row.key,
+          subject: `payment/${row.key}`,
+          data: {
+            paymentKey: row.key,
+            purpose: row.purpose,
+            reference: row.reference,
+            amount: row.amount,
+            currency: row.currency,
+            status: data.status,
+            previousStatus: row.status,
+            ...(data.status === 'DECLINED' && { reason: data.declineReason }),
+            ...(data.status === 'REFUNDED' && { refundedAmount: data.refundedAmount }),
+          },
+        }),
+      );
+    }
+    try {
+      await db.$transaction(writes);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'P2025') throw err;
+    }
+  }
 
   const view = (row: Row): PaymentView => ({
     id: row.id,
@@ -91,14 +137,14 @@ export function createPaymentService({ db, faults, gateway }: PaymentServiceDeps
     const now = new Date();
     const data =
       payment.status === 'AUTHORIZED'
-        ? { status: 'AUTHORIZED', authorizedAt: now }
+        ? ({ status: 'AUTHORIZED', authorizedAt: now } as const)
         : payment.status === 'CAPTURED'
-          ? { status: 'CAPTURED', capturedAt: now }
+          ? ({ status: 'CAPTURED', capturedAt: now } as const)
           : payment.status === 'VOIDED'
-            ? { status: 'VOIDED', voidedAt: now }
-            : { status: 'REFUNDED', refundedAt: now, refundedAmount: payment.refundedAmount ?? row.amount };
+            ? ({ status: 'VOIDED', voidedAt: now } as const)
+            : ({ status: 'REFUNDED', refundedAt: now, refundedAmount: payment.refundedAmount ?? row.amount } as const);
     if (data.status !== row.status) {
-      await db.payment.updateMany({ where: { key: row.key, status: row.status }, data: { ...data, via } });
+      await move(row, { ...data, via });
     }
     return reread(row.key);
   }
@@ -114,15 +160,9 @@ export function createPaymentService({ db, faults, gateway }: PaymentServiceDeps
       reference: row.reference,
     });
     if (value.outcome === 'AUTHORIZED') {
-      await db.payment.updateMany({
-        where: { key: row.key, status: 'PENDING' },
-        data: { status: 'AUTHORIZED', gatewayPaymentId: value.payment.paymentId, via, authorizedAt: new Date() },
-      });
+      await move(row, { status: 'AUTHORIZED', gatewayPaymentId: value.payment.paymentId, via, authorizedAt: new Date() });
     } else {
-      await db.payment.updateMany({
-        where: { key: row.key, status: 'PENDING' },
-        data: { status: 'DECLINED', declineReason: value.reason, via },
-      });
+      await move(row, { status: 'DECLINED', declineReason: value.reason, via });
     }
     return reread(row.key);
   }

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/client';
+import type { EventType, EventWriter } from '../events';
 import { BusinessRejection, isUniqueViolation } from '../errors';
 import type { FaultSwitches } from '../faults/fault-switch';
 import { isValidPlate, normalizePlate, withNormalizedPlates } from './plate-number';
@@ -52,13 +54,35 @@ export interface ExitRecordView {
 
 export interface PlateServiceDeps {
   db: Db;
+  /** The domain event log (vehicle.entered, .exited and their cancellations), written with each record. */
+  events: EventWriter;
   faults: FaultSwitches;
   /** The plate-recognition engine; without it, plates are checked by the rules and the blocklist only. */
   recognition?: PlateRecognition;
 }
 
 /** The plate domain: plate rules, the blocklist, and entry and exit records. */
-export function createPlateService({ db, faults, recognition }: PlateServiceDeps) {
+export function createPlateService({ db, faults, recognition, events }: PlateServiceDeps) {
+  type RecordRow = { id: string; key: string; plate: string; lotId: string };
+  const recordEvent = (type: EventType, row: RecordRow, data: Record<string, unknown>) =>
+    events.stage({ type, key: row.key, subject: `vehicle/${row.plate}`, data: { plate: row.plate, lotId: row.lotId, recordId: row.id, ...data } });
+
+  /** Cancels the ACTIVE record under `key` with its event, in one transaction; a no-op otherwise. */
+  async function cancelRecord(kind: 'entry' | 'exit', key: string): Promise<void> {
+    const row = kind === 'entry' ? await db.entryRecord.findUnique({ where: { key } }) : await db.exitRecord.findUnique({ where: { key } });
+    if (!row || row.status !== 'ACTIVE') return;
+    const data = { status: 'CANCELLED', cancelledAt: new Date() };
+    const where = { key, status: 'ACTIVE' };
+    try {
+      await db.$transaction([
+        kind === 'entry' ? db.entryRecord.update({ where, data }) : db.exitRecord.update({ where, data }),
+        recordEvent(kind === 'entry' ? 'vehicle.entry_cancelled' : 'vehicle.exit_cancelled', row, {}),
+      ]);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'P2025') throw err; // cancelled by a twin meanwhile
+    }
+  }
+
   async function checkRules(rawPlate: string, plate: string): Promise<VerifiedPlate> {
     if (!isValidPlate(plate)) throw new BusinessRejection('INVALID_PLATE', `"${rawPlate}" is not a valid Turkish plate`);
     const blocked = await db.blockedPlate.findUnique({ where: { plate } });
@@ -100,7 +124,11 @@ export function createPlateService({ db, faults, recognition }: PlateServiceDeps
     /** Creates the entry record once per key; a retry gets the same record. */
     async createEntryRecord(input: { key: string; plate: string; lotId: string; spaceId: string }): Promise<EntryRecordView> {
       return createOnce(
-        () => db.entryRecord.create({ data: input }),
+        async () => {
+          const data = { id: randomUUID(), ...input };
+          const [row] = await db.$transaction([db.entryRecord.create({ data }), recordEvent('vehicle.entered', data, { spaceId: input.spaceId })]);
+          return row;
+        },
         () => db.entryRecord.findUniqueOrThrow({ where: { key: input.key } }),
         () => db.entryRecord.findUnique({ where: { key: input.key } }),
       );
@@ -108,10 +136,7 @@ export function createPlateService({ db, faults, recognition }: PlateServiceDeps
 
     /** Cancels the entry record made under `key`; a no-op when there is none or it is cancelled. */
     async cancelEntryRecord(key: string): Promise<void> {
-      await db.entryRecord.updateMany({
-        where: { key, status: 'ACTIVE' },
-        data: { status: 'CANCELLED', cancelledAt: new Date() },
-      });
+      await cancelRecord('entry', key);
     },
 
     /** Creates the exit record once per key, with the stay's duration in whole seconds. */
@@ -125,17 +150,18 @@ export function createPlateService({ db, faults, recognition }: PlateServiceDeps
       const durationSeconds = Math.max(0, Math.round((input.exitedAt.getTime() - input.enteredAt.getTime()) / 1000));
       const data = { key: input.key, plate: input.plate, lotId: input.lotId, durationSeconds };
       return createOnce(
-        () => db.exitRecord.create({ data }),
+        async () => {
+          const row = { id: randomUUID(), ...data };
+          const [created] = await db.$transaction([db.exitRecord.create({ data: row }), recordEvent('vehicle.exited', row, { durationSeconds })]);
+          return created;
+        },
         () => db.exitRecord.findUniqueOrThrow({ where: { key: input.key } }),
         () => db.exitRecord.findUnique({ where: { key: input.key } }),
       );
     },
 
     async cancelExitRecord(key: string): Promise<void> {
-      await db.exitRecord.updateMany({
-        where: { key, status: 'ACTIVE' },
-        data: { status: 'CANCELLED', cancelledAt: new Date() },
-      });
+      await cancelRecord('exit', key);
     },
   },
   {

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/client';
+import type { EventType, EventWriter } from '../events';
 import { BusinessRejection, NotFoundError, isUniqueViolation } from '../errors';
 import type { FaultSwitches } from '../faults/fault-switch';
 import { isValidPlate, normalizePlate, withNormalizedPlates } from '../plates';
@@ -54,7 +56,17 @@ export interface ReservationServiceDeps {
   faults: FaultSwitches;
   now?: () => Date;
   policy?: ReservationPolicy;
+  /** The domain event log (reservation.created, .completed, .cancelled, .used, .expired), written with each status. */
+  events: EventWriter;
 }
+
+const STATUS_EVENTS: Record<ReservationStatus, EventType> = {
+  PENDING: 'reservation.created',
+  COMPLETED: 'reservation.completed',
+  CANCELLED: 'reservation.cancelled',
+  USED: 'reservation.used',
+  EXPIRED: 'reservation.expired',
+};
 
 /** A new reservation as the API checks it before starting its saga. */
 export interface ReservationRequest {
@@ -82,7 +94,30 @@ const STATUSES = Object.keys(TRANSITIONS) as ReservationStatus[];
 type ReservationRow = NonNullable<Awaited<ReturnType<Db['reservation']['findUnique']>>>;
 
 /** Vehicles (the registry reservations need) and parking reservations. */
-export function createReservationService({ db, faults, now = () => new Date(), policy = DEFAULT_RESERVATION_POLICY }: ReservationServiceDeps) {
+export function createReservationService({ db, faults, events, now = () => new Date(), policy = DEFAULT_RESERVATION_POLICY }: ReservationServiceDeps) {
+  /** The domain event of reservation `r` reaching `status`, for the transaction that moves it there. */
+  const eventOf = (
+    r: { id: string; key: string; userId: string; lotId: string; plate: string; amount: number; startsAt: Date; endsAt: Date },
+    status: ReservationStatus,
+    extra: Record<string, unknown> = {},
+  ) =>
+    events.stage({
+      type: STATUS_EVENTS[status],
+      key: r.key,
+      subject: `reservation/${r.id}`,
+      data: {
+        reservationId: r.id,
+        userId: r.userId,
+        lotId: r.lotId,
+        plate: r.plate,
+        amount: r.amount,
+        startsAt: r.startsAt.toISOString(),
+        endsAt: r.endsAt.toISOString(),
+        status,
+        ...extra,
+      },
+    });
+
   const vehicleView = (v: { plate: string; ownerName: string; ownerUserId: string | null; blocked: boolean; createdAt: Date }): VehicleView => ({
     plate: v.plate,
     ownerName: v.ownerName,
@@ -149,17 +184,28 @@ export function createReservationService({ db, faults, now = () => new Date(), p
       if (!TRANSITIONS[from]?.includes(to)) {
         throw new BusinessRejection('INVALID_RESERVATION_TRANSITION', `reservation ${current.id} is ${from}; it cannot become ${to}`);
       }
-      const { count } = await db.reservation.updateMany({
-        where: { id: current.id, status: from },
-        data: {
-          status: to,
-          ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
-          ...(extra.spaceId !== undefined ? { spaceId: extra.spaceId } : {}),
-          ...(extra.holdKey !== undefined ? { holdKey: extra.holdKey } : {}),
-        },
-      });
-      if (count === 1) return db.reservation.findUniqueOrThrow({ where: { id: current.id } });
-      // It moved under us: decide again.
+      try {
+        await db.$transaction([
+          db.reservation.update({
+            where: { id: current.id, status: from },
+            data: {
+              status: to,
+              ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
+              ...(extra.spaceId !== undefined ? { spaceId: extra.spaceId } : {}),
+              ...(extra.holdKey !== undefined ? { holdKey: extra.holdKey } : {}),
+            },
+          }),
+          eventOf(current, to, {
+            previousStatus: from,
+            ...(extra.reason !== undefined && { reason: extra.reason }),
+            ...(extra.spaceId !== undefined && { spaceId: extra.spaceId }),
+          }),
+        ]);
+        return db.reservation.findUniqueOrThrow({ where: { id: current.id } });
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== 'P2025') throw err;
+        // It moved under us: decide again.
+      }
     }
   }
 
@@ -285,11 +331,9 @@ export function createReservationService({ db, faults, now = () => new Date(), p
       }
       await checkHoldings(input.userId, plate, startsAt, endsAt, input.key);
       try {
-        return view(
-          await db.reservation.create({
-            data: { key: input.key, userId: input.userId, lotId: input.lotId, plate, amount: input.amount, startsAt, endsAt },
-          }),
-        );
+        const data = { id: randomUUID(), key: input.key, userId: input.userId, lotId: input.lotId, plate, amount: input.amount, startsAt, endsAt };
+        await db.$transaction([db.reservation.create({ data }), eventOf(data, 'PENDING')]);
+        return view(await db.reservation.findUniqueOrThrow({ where: { id: data.id } }));
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
         return answer(await db.reservation.findUniqueOrThrow({ where: { key: input.key } }));

@@ -3,6 +3,7 @@ import type { Db } from '../../db/client';
 import { createCatalogService } from '../../domains/catalog';
 import { BusinessRejection, NotFoundError } from '../../domains/errors';
 import { createFaultSwitches } from '../../domains/faults/fault-switch';
+import { createEventLog } from '../../domains/events';
 import { createInventoryService, type InventoryService } from '../../domains/inventory';
 import { connectDb, rejectionOf, uid } from './helpers';
 
@@ -14,7 +15,7 @@ describe('inventory', () => {
   beforeAll(async () => {
     db = await connectDb();
     catalog = createCatalogService({ db });
-    inventory = createInventoryService({ db, faults: createFaultSwitches(db, true), catalog });
+    inventory = createInventoryService({ db, faults: createFaultSwitches(db, true), catalog, events: createEventLog({ db }) });
   });
   afterAll(async () => {
     await db.$disconnect();

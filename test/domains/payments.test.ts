@@ -4,6 +4,7 @@ import { parseExternalServicesConfig } from '../../config/external-services';
 import type { Db } from '../../db/client';
 import { BusinessRejection, NotFoundError } from '../../domains/errors';
 import { createFaultSwitches } from '../../domains/faults/fault-switch';
+import { createEventLog } from '../../domains/events';
 import { createPaymentService, gatewayKey, type PaymentGateway } from '../../domains/payments';
 import { ResilienceRegistry } from '../../resilience/registry';
 import { createPaymentLedger } from '../../simulators/payment-gateway';
@@ -51,7 +52,7 @@ describe('payments against the payment gateway simulators (primary ×2 + backup,
     });
     registry = new ResilienceRegistry({ config, logger: pino({ level: 'silent' }) });
     gateway = createRegistryPaymentGateway(registry);
-    payments = createPaymentService({ db, faults: createFaultSwitches(db, true), gateway }, { currency: 'TRY' });
+    payments = createPaymentService({ db, faults: createFaultSwitches(db, true), gateway, events: createEventLog({ db }) }, { currency: 'TRY' });
   });
   afterEach(() => {
     for (const sim of sims) sim.faults.reset();
@@ -162,7 +163,7 @@ describe('payments against the payment gateway simulators (primary ×2 + backup,
         return answer;
       },
     };
-    const flakyPayments = createPaymentService({ db, faults: createFaultSwitches(db, true), gateway: flaky });
+    const flakyPayments = createPaymentService({ db, faults: createFaultSwitches(db, true), gateway: flaky, events: createEventLog({ db }) });
     expect((await rejectionOf(flakyPayments.authorize(input))).message).toBe('worker died');
     expect((await payments.getPayment(key)).status).toBe('PENDING');
 

@@ -245,6 +245,37 @@ CREATE TABLE "NotificationOutbox" (
     "lastError" TEXT,
     "deliveredTo" TEXT NOT NULL DEFAULT '[]',
     "deadAt" DATETIME,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "subscriptionId" TEXT,
+    "orderKey" TEXT,
+    "position" INTEGER
+);
+
+-- CreateTable
+CREATE TABLE "DomainEvent" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "type" TEXT NOT NULL,
+    "source" TEXT NOT NULL,
+    "subject" TEXT NOT NULL,
+    "time" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "data" TEXT NOT NULL,
+    "position" INTEGER
+);
+
+-- CreateTable
+CREATE TABLE "EventSequence" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "last" INTEGER NOT NULL DEFAULT 0
+);
+
+-- CreateTable
+CREATE TABLE "EventSubscription" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "url" TEXT NOT NULL,
+    "secret" TEXT NOT NULL,
+    "types" TEXT NOT NULL,
+    "fromPosition" INTEGER NOT NULL,
+    "createdBy" TEXT NOT NULL,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
@@ -328,4 +359,16 @@ CREATE UNIQUE INDEX "NotificationOutbox_eventKey_key" ON "NotificationOutbox"("e
 
 -- CreateIndex
 CREATE INDEX "NotificationOutbox_deliveredAt_nextAttemptAt_idx" ON "NotificationOutbox"("deliveredAt", "nextAttemptAt");
+
+-- CreateIndex
+CREATE INDEX "NotificationOutbox_orderKey_position_idx" ON "NotificationOutbox"("orderKey", "position");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "DomainEvent_position_key" ON "DomainEvent"("position");
+
+-- CreateIndex
+CREATE INDEX "DomainEvent_type_position_idx" ON "DomainEvent"("type", "position");
+
+-- CreateIndex
+CREATE INDEX "DomainEvent_subject_position_idx" ON "DomainEvent"("subject", "position");
 

@@ -286,8 +286,45 @@ CREATE TABLE "NotificationOutbox" (
     "deliveredTo" TEXT NOT NULL DEFAULT '[]',
     "deadAt" TIMESTAMP(3),
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "subscriptionId" TEXT,
+    "orderKey" TEXT,
+    "position" INTEGER,
 
     CONSTRAINT "NotificationOutbox_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "DomainEvent" (
+    "id" TEXT NOT NULL,
+    "type" TEXT NOT NULL,
+    "source" TEXT NOT NULL,
+    "subject" TEXT NOT NULL,
+    "time" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "data" TEXT NOT NULL,
+    "position" INTEGER,
+
+    CONSTRAINT "DomainEvent_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "EventSequence" (
+    "id" INTEGER NOT NULL,
+    "last" INTEGER NOT NULL DEFAULT 0,
+
+    CONSTRAINT "EventSequence_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "EventSubscription" (
+    "id" TEXT NOT NULL,
+    "url" TEXT NOT NULL,
+    "secret" TEXT NOT NULL,
+    "types" TEXT NOT NULL,
+    "fromPosition" INTEGER NOT NULL,
+    "createdBy" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "EventSubscription_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateIndex
@@ -370,6 +407,18 @@ CREATE UNIQUE INDEX "NotificationOutbox_eventKey_key" ON "NotificationOutbox"("e
 
 -- CreateIndex
 CREATE INDEX "NotificationOutbox_deliveredAt_nextAttemptAt_idx" ON "NotificationOutbox"("deliveredAt", "nextAttemptAt");
+
+-- CreateIndex
+CREATE INDEX "NotificationOutbox_orderKey_position_idx" ON "NotificationOutbox"("orderKey", "position");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "DomainEvent_position_key" ON "DomainEvent"("position");
+
+-- CreateIndex
+CREATE INDEX "DomainEvent_type_position_idx" ON "DomainEvent"("type", "position");
+
+-- CreateIndex
+CREATE INDEX "DomainEvent_subject_position_idx" ON "DomainEvent"("subject", "position");
 
 -- AddForeignKey
 ALTER TABLE "Space" ADD CONSTRAINT "Space_lotId_fkey" FOREIGN KEY ("lotId") REFERENCES "Lot"("id") ON DELETE RESTRICT ON UPDATE CASCADE;

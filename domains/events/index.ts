@@ -1,0 +1,10 @@
+export { EVENT_SOURCE, EVENT_TYPES, isEventType, type EventType } from './event-catalogue';
+export { cloudEventOf, createEventLog, eventId, type CloudEvent, type EventLog, type EventWriter, type NewDomainEvent, type OnSequenced } from './event-log';
+export {
+  MAX_SUBSCRIPTIONS,
+  createSubscriptionService,
+  type EventDelivery,
+  type StageDeliveries,
+  type SubscriptionService,
+  type SubscriptionView,
+} from './subscriptions';
