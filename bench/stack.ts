@@ -12,6 +12,7 @@ import { freePort, isPortOpen, stopProcess } from '../scripts/processes';
 import { devServerArgs } from '../scripts/temporal-dev-server';
 import { buildWorkflowBundle } from '../workers/bundle';
 import { buildOrdinaryActivitiesBundle } from './variants/bundle';
+import type { StatementCount } from '../db/statement-count';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { temporal } = proto;
@@ -37,6 +38,8 @@ export interface StackOptions {
   runtime: 'tsx' | 'js';
   /** Components to CPU-profile (node --cpu-prof): worker, api, baseline-worker; profiles in <dir>/profiles/<name>. */
   profile: string[];
+  /** The API and the saga worker count their database statements (DB_STATEMENT_COUNT_FILE). */
+  countStatements?: boolean;
 }
 
 export interface Component {
@@ -59,6 +62,8 @@ export interface Stack {
   /** The workers' Prometheus endpoints, by component name. */
   metricsUrls: Record<string, string>;
   pids(): Record<string, number>;
+  /** The statements the API and the saga worker sent so far (empty unless countStatements). */
+  statementCounts(): Record<string, StatementCount>;
   /** Sizes of the databases (MiB), main file plus WAL. */
   databaseSizes(): Record<string, number>;
   stop(): Promise<void>;
@@ -198,6 +203,8 @@ export async function startStack(options: StackOptions, log: (line: string) => v
     const sagaTaskQueue = 'bench-sagas';
     const baselineTaskQueue = 'bench-baseline';
     const common = { TEMPORAL_ADDRESS: temporalAddress, DATABASE_URL: databaseUrl, NODE_ENV: 'development' };
+    const statementFiles = options.countStatements ? { api: join(dir, 'api.statements.json'), worker: join(dir, 'worker.statements.json') } : undefined;
+    const countTo = (name: 'api' | 'worker'): Record<string, string> => (statementFiles ? { DB_STATEMENT_COUNT_FILE: statementFiles[name] } : {});
     const worker = spawnLogged('worker', process.execPath, nodeArgs('worker', 'workers/main.ts', js?.worker), {
       ...common,
       ...vendors,
@@ -206,6 +213,7 @@ export async function startStack(options: StackOptions, log: (line: string) => v
       WORKER_METRICS_PORT: String(workerMetricsPort),
       FAULTS_ENABLED: 'true',
       LOG_LEVEL: 'info',
+      ...countTo('worker'),
       ...options.workerEnv,
     });
     const baseline = spawnLogged('baseline-worker', process.execPath, nodeArgs('baseline-worker', 'bench/baseline-worker.ts'), {
@@ -213,6 +221,8 @@ export async function startStack(options: StackOptions, log: (line: string) => v
       WORKER_METRICS_PORT: String(baselineMetricsPort),
       TEMPORAL_TASK_QUEUE: baselineTaskQueue,
       WORKFLOW_BUNDLE_PATH: baselineBundle,
+      // The fair baselines' vendor step: a payment simulator that answers at once.
+      BASELINE_VENDOR_URL: `${url(vendorPorts[3])}/health`,
       ...options.workerEnv,
     });
     const api = spawnLogged('api', process.execPath, nodeArgs('api', 'api/server.ts', js?.api), {
@@ -224,6 +234,7 @@ export async function startStack(options: StackOptions, log: (line: string) => v
       SAGA_WAIT_MS: '60000',
       FAULTS_ENABLED: 'true',
       LOG_LEVEL: 'info',
+      ...countTo('api'),
       ...options.apiEnv,
     });
     // A worker is ready when its pollers show on its task queue (whatever its log level).
@@ -261,6 +272,12 @@ export async function startStack(options: StackOptions, log: (line: string) => v
         'baseline-worker': `http://127.0.0.1:${baselineMetricsPort}/metrics`,
       },
       pids: () => Object.fromEntries(components.map((c) => [c.name, c.process.pid!])),
+      statementCounts: () =>
+        Object.fromEntries(
+          Object.entries(statementFiles ?? {})
+            .filter(([, file]) => existsSync(file))
+            .map(([name, file]) => [name, JSON.parse(readFileSync(file, 'utf8')) as StatementCount]),
+        ),
       databaseSizes: () => ({
         temporal: Math.round(10 * (fileMiB(join(dir, 'temporal.db')) + fileMiB(join(dir, 'temporal.db-wal')))) / 10,
         platform: Math.round(10 * (fileMiB(join(dir, 'platform.db')) + fileMiB(join(dir, 'platform.db-wal')))) / 10,
