@@ -215,14 +215,13 @@ export function createInventoryService({ db, faults, catalog }: InventoryService
     async reserveStock(input: { key: string; orderId: string; lines: StockLine[] }): Promise<StockReservationView> {
       const lines = normaliseLines(input.lines);
       const fingerprint = JSON.stringify(lines);
-      let header = await db.stockReservation.findUnique({ where: { key: input.key } });
-      if (!header) {
-        try {
-          header = await db.stockReservation.create({ data: { key: input.key, orderId: input.orderId, lines: fingerprint } });
-        } catch (err) {
-          if (!isUniqueViolation(err)) throw err;
-          header = await db.stockReservation.findUniqueOrThrow({ where: { key: input.key } });
-        }
+      // The first attempt creates the header; a retry (or an undo that came first) meets the one there.
+      let header;
+      try {
+        header = await db.stockReservation.create({ data: { key: input.key, orderId: input.orderId, lines: fingerprint } });
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        header = await db.stockReservation.findUniqueOrThrow({ where: { key: input.key } });
       }
       if (header.status === 'RELEASED') return settle(input.key, header);
       if (header.lines !== fingerprint || header.orderId !== input.orderId) {
@@ -237,7 +236,9 @@ export function createInventoryService({ db, faults, catalog }: InventoryService
         await db.stockReservation.updateMany({ where: { key: input.key, status: 'PENDING' }, data: { status: 'REJECTED', reason } });
         return settle(input.key, await db.stockReservation.findUniqueOrThrow({ where: { key: input.key } }));
       }
-      await db.stockReservation.updateMany({ where: { key: input.key, status: 'PENDING' }, data: { status: 'RESERVED' } });
+      const reserved = await db.stockReservation.updateMany({ where: { key: input.key, status: 'PENDING' }, data: { status: 'RESERVED' } });
+      // Still PENDING until now, so no undo had begun (it marks the header first): every line is TAKEN.
+      if (reserved.count === 1) return { key: input.key, orderId: input.orderId, status: 'RESERVED', lines: lines.map((l) => ({ ...l, status: 'TAKEN' })) };
       return settle(input.key, await db.stockReservation.findUniqueOrThrow({ where: { key: input.key } }));
     },
 
@@ -293,7 +294,12 @@ export function createInventoryService({ db, faults, catalog }: InventoryService
             if (!isRecordNotFound(err)) throw err; // committed by a twin, or released meanwhile
           }
         }
-        await db.stockReservation.updateMany({ where: { key, status: 'RESERVED' }, data: { status: 'COMMITTED' } });
+        const committed = await db.stockReservation.updateMany({ where: { key, status: 'RESERVED' }, data: { status: 'COMMITTED' } });
+        // RESERVED until now, so no undo had begun (it marks the header first): every line is COMMITTED.
+        if (committed.count === 1) {
+          const lines = JSON.parse(header.lines) as StockLine[];
+          return { key, orderId: header.orderId, status: 'COMMITTED', lines: lines.map((l) => ({ ...l, status: 'COMMITTED' })) };
+        }
       }
       const view = await reservationView(key);
       if (view.status !== 'COMMITTED') throw new BusinessRejection('STOCK_NOT_RESERVED', `stock under ${key} was released`);
