@@ -22,6 +22,6 @@ export const FAIR_PLANS = {
   entry: { type: 'FairVehicleEntry', steps: ['vendor', 'local', 'local', 'local', 'local'] },
   /** verifyPlate (ANPR) → releaseSpace, createExitRecord, vacateSpace (local steps). */
   exit: { type: 'FairVehicleExit', steps: ['vendor', 'local', 'local', 'local'] },
-  /** createOrder, reserveStock → authorizePayment, capturePayment (gateway) → confirmOrder. */
-  order: { type: 'FairOrder', steps: ['activity', 'activity', 'vendor', 'vendor', 'activity'] },
+  /** createOrder, reserveStock (local steps) → authorizePayment, capturePayment (gateway) → confirmOrder (local step). */
+  order: { type: 'FairOrder', steps: ['local', 'local', 'vendor', 'vendor', 'local'] },
 } as const satisfies Record<string, FairPlan>;

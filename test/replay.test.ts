@@ -19,10 +19,12 @@ import { armFault, useStack, createLot, disarmFault, uniquePlate, waitForSaga, t
  * `<scenario>.local-steps.json` from after it (where its shape differs: the entry and exit sagas),
  * `<scenario>.exit-frees-space-last.json` from after that patch (the exit saga's new last step),
  * `<scenario>.cancellation-policy.json` from after `reservation-cancellation-policy` (a reservation's
- * payment is undone by refundReservation, which keeps a late cancellation's fee).
+ * payment is undone by refundReservation, which keeps a late cancellation's fee),
+ * `<scenario>.order-local-steps.json` from after `order-local-steps` (the order saga's database steps
+ * local, the search attributes its start set not upserted again).
  */
 const FIXTURES = 'test/fixtures/histories';
-const GENERATION = '.cancellation-policy';
+const GENERATION = '.order-local-steps';
 
 /**
  * How each scenario ends, whichever code generation recorded it: the saga state its workflow
