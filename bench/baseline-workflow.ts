@@ -1,4 +1,4 @@
-import { condition, defineUpdate, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, defineUpdate, proxyActivities, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import { asLocalStep, databaseStep, vendorStep } from '../workflows/policies';
 import { LotIdKey, PlateKey, SagaStatusKey, SagaTypeKey } from '../workflows/saga/search-attributes';
 import type { BaselineActivities } from './baseline-activities';
@@ -56,6 +56,8 @@ export interface FairBaselineInput {
   id: string;
   /** The saga's steps, in order (bench/fair-baselines.ts). */
   steps: FairStep[];
+  /** After the answer, stay open this long on a timer (as a reservation waits for its car). */
+  holdMs?: number;
 }
 
 const localSteps = proxyLocalActivities<BaselineActivities>(asLocalStep(databaseStep));
@@ -77,5 +79,6 @@ export async function baselineSteps(input: FairBaselineInput): Promise<BaselineR
     value = step === 'local' ? await localSteps.noop(value) : step === 'activity' ? await steps.noop(value) : await vendorCalls.vendorRoundTrip(value);
   }
   result = { id: input.id, steps: input.steps.length };
+  if (input.holdMs) await sleep(input.holdMs);
   return result;
 }

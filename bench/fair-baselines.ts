@@ -15,6 +15,8 @@ export interface FairPlan {
   /** The saga type it stands for (the type column of its records). */
   type: string;
   steps: FairStep[];
+  /** After its answer the workflow stays open this long, on a timer (a reservation waits for its car). */
+  holdMs?: number;
 }
 
 export const FAIR_PLANS = {
@@ -24,4 +26,12 @@ export const FAIR_PLANS = {
   exit: { type: 'FairVehicleExit', steps: ['vendor', 'local', 'local', 'local'] },
   /** createOrder, reserveStock (local steps) → authorizePayment, capturePayment (gateway) → confirmOrder (local step). */
   order: { type: 'FairOrder', steps: ['local', 'local', 'vendor', 'vendor', 'local'] },
+  /**
+   * checkPlate, createReservation, holdSpace → authorizePayment, capturePayment (gateway) →
+   * completeReservation; answered, then waiting for the car until the end (RESERVATION_HOLD_MS).
+   */
+  reservation: { type: 'FairReservation', steps: ['activity', 'activity', 'activity', 'vendor', 'vendor', 'activity'], holdMs: 3_600_000 },
 } as const satisfies Record<string, FairPlan>;
+
+/** How long a bench reservation lasts from now: its saga waits that long for the car. */
+export const RESERVATION_HOLD_MS = FAIR_PLANS.reservation.holdMs;

@@ -11,12 +11,12 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { createApiClient, type ApiClient } from '../client';
 import { PLATE_LETTERS } from '../domains/plates';
 import { connectClient, temporalSecurity } from '../temporal/connection';
-import { FINAL_STATUSES, SagaStatusKey, SagaTypeKey, orderContract, vehicleEntryContract, vehicleExitContract } from '../workflows/contracts';
+import { FINAL_STATUSES, SagaStatusKey, SagaTypeKey, orderContract, reservationContract, vehicleEntryContract, vehicleExitContract } from '../workflows/contracts';
 import { baselineActivities } from './baseline-activities';
 import { baselineAnswer } from './baseline-workflow';
-import { FAIR_PLANS, type FairPlan } from './fair-baselines';
+import { FAIR_PLANS, RESERVATION_HOLD_MS, type FairPlan } from './fair-baselines';
 
-export type SagaWorkload = 'entry' | 'entry-exit' | 'order' | 'mix';
+export type SagaWorkload = 'entry' | 'entry-exit' | 'order' | 'reservation' | 'mix';
 /** A saga workload's fair baseline: the engine running the same steps (bench/fair-baselines.ts). */
 export type FairWorkload = `fair-${SagaWorkload}`;
 export type Workload = 'baseline' | 'baseline-sa' | 'baseline-eager' | SagaWorkload | FairWorkload;
@@ -30,6 +30,9 @@ export interface InitMessage {
   deviceKey: string;
   adminToken: string;
   userToken: string;
+  /** Users who book the reservations, each up to `reservationsPerUser` at a time. */
+  reservationUserTokens: string[];
+  reservationsPerUser: number;
   temporalAddress: string;
   baselineTaskQueue: string;
   /** The baseline's workflow bundle, for the in-process worker of baseline-eager. */
@@ -107,7 +110,8 @@ interface SagaRecord {
 const FINAL = new Set<string>(FINAL_STATUSES);
 let init: InitMessage;
 /** The API, through the typed client (fetch keeps its connections alive). */
-let api: { device: ApiClient; user: ApiClient; admin: ApiClient };
+let api: { device: ApiClient; user: ApiClient; admin: ApiClient; bookers: ApiClient[] };
+let reservationsMade = 0;
 let temporal: Client | undefined;
 let counter = 0;
 
@@ -168,7 +172,7 @@ async function baselineSaga(mode: RunMessage['baselineMode'], taskQueue: string,
   const workflowId = requestId(plan ? 'fair' : 'baseline');
   const type = plan?.type ?? 'Baseline';
   const workflowType = plan ? 'baselineSteps' : 'baselineEntry';
-  const args = [plan ? { id: workflowId, steps: plan.steps } : { id: workflowId, searchAttributes }];
+  const args = [plan ? { id: workflowId, steps: plan.steps, ...(plan.holdMs && { holdMs: plan.holdMs }) } : { id: workflowId, searchAttributes }];
   // As the API starts sagas: type and status set at the start (baseline-sa only).
   const typedSearchAttributes = searchAttributes
     ? [
@@ -251,6 +255,21 @@ function operation(run: RunMessage, slot: number, iteration: number): () => Prom
     return entered.outcome === 'ok' ? [entered, await fair(FAIR_PLANS.exit)] : [entered];
   };
   const fairOrder = async () => [await fair(FAIR_PLANS.order)];
+  // A fresh plate, registered to its user first (not timed), books a space on the lot from a
+  // minute ago for an hour: answered once paid (the saga then waits for the car).
+  const reservation = async () => {
+    const booker = api.bookers[Math.floor(reservationsMade++ / init.reservationsPerUser)];
+    if (!booker) throw new Error('the bench ran out of reservation users: raise their number in bench/run.ts');
+    const plate = freshPlate();
+    const start = performance.now();
+    const registered = await booker.POST('/vehicles', { body: { plate, ownerName: 'Bench' } }).catch((err: unknown) => ({ response: { ok: false, status: String(err) } }));
+    if (!registered.response.ok) {
+      return [{ type: reservationContract.type, start, end: performance.now(), outcome: 'error' as const, status: String(registered.response.status), error: `POST /vehicles answered ${registered.response.status}` }];
+    }
+    const now = Date.now();
+    const body = { lotId: lot, plate, startsAt: new Date(now - 60_000).toISOString(), endsAt: new Date(now + RESERVATION_HOLD_MS).toISOString(), requestId: requestId('r') };
+    return [await sagaRequest(reservationContract.type, (signal) => booker.POST('/reservations', { body, signal }), run.timeoutMs)];
+  };
   const order = async () => {
     const productId = run.products[(slot + iteration) % run.products.length]!;
     const body = { items: [{ productId, quantity: 1 }], requestId: requestId('o') };
@@ -276,6 +295,10 @@ function operation(run: RunMessage, slot: number, iteration: number): () => Prom
       return fairPair;
     case 'fair-order':
       return fairOrder;
+    case 'reservation':
+      return reservation;
+    case 'fair-reservation':
+      return async () => [await fair(FAIR_PLANS.reservation)];
     case 'fair-mix':
       return (slot + iteration) % 2 === 0 ? fairPair : fairOrder;
   }
@@ -378,6 +401,7 @@ process.on('message', (message: InitMessage | RunMessage) => {
           device: createApiClient({ baseUrl, deviceKey: message.deviceKey }),
           user: createApiClient({ baseUrl, token: message.userToken }),
           admin: createApiClient({ baseUrl, token: message.adminToken }),
+          bookers: message.reservationUserTokens.map((token) => createApiClient({ baseUrl, token })),
         };
         temporal = await connectClient({ address: message.temporalAddress, namespace: 'default' });
         process.send!({ type: 'ready' });

@@ -210,7 +210,7 @@ export function markdownTable(steps: Step[]): string {
   return lines.join('\n');
 }
 
-const BASE_COLORS: Record<string, string> = { baseline: '#555555', entry: '#d62728', 'entry-exit': '#1f77b4', order: '#2ca02c', mix: '#9467bd' };
+const BASE_COLORS: Record<string, string> = { baseline: '#555555', entry: '#d62728', 'entry-exit': '#1f77b4', order: '#2ca02c', reservation: '#ff7f0e', mix: '#9467bd' };
 /** A fair baseline is drawn dashed in its saga workload's colour. */
 const COLORS = new Proxy(BASE_COLORS, { get: (t, w: string) => t[w.replace(/^fair-/, '')] });
 const dashed = (w: string) => w === 'baseline' || w.startsWith('fair-');

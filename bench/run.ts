@@ -13,6 +13,7 @@
  *   entry        POST /vehicle-entries with a fresh plate (the vehicle entry saga, 4 activities)
  *   entry-exit   a fresh plate enters, then exits (two sagas)
  *   order        POST /orders of one product in stock (the order saga)
+ *   reservation  POST /reservations of a fresh plate, for an hour (answered once paid; the saga then waits)
  *   mix          entry-exit pairs and orders, alternating
  *
  * then each workload once more, open loop, at half its peak rate (latency at half the peak).
@@ -22,7 +23,7 @@
  * a run with the default ladder and knobs also writes bench/chart.svg). Everything it starts is
  * stopped at the end, on an error and on Ctrl-C.
  *
- *   npm run bench                                   # default ladder 1,8,32,128, 15 s per step (about 9 min)
+ *   npm run bench                                   # default ladder 1,8,32,128, 15 s per step (about 16 min)
  *   npm run bench -- --concurrency 8,32 --duration 10 --workloads baseline,entry
  *   npm run bench -- --worker-env WORKER_MAX_CONCURRENT_ACTIVITIES=200   # knobs: see --help
  */
@@ -40,11 +41,13 @@ import { formatSummary, summariseProfile } from './profile-summary';
 import { chartSvg, cpuTable, halfPeakTable, markdownTable, summarize, table, type Step, type WorkloadSummary } from './report';
 import type { StatementCount } from '../db/statement-count';
 import { stopProcess } from '../scripts/processes';
-import { startStack, type Stack, type StackOptions } from './stack';
+import { RESERVATIONS_PER_USER, startStack, type Stack, type StackOptions } from './stack';
 import { difference, scrape } from './worker-metrics';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const ALL_WORKLOADS: Workload[] = ['baseline', 'entry', 'entry-exit', 'order', 'mix'];
+const ALL_WORKLOADS: Workload[] = ['baseline', 'entry', 'entry-exit', 'order', 'reservation', 'mix'];
+/** Users who book the reservation workload's reservations (RESERVATIONS_PER_USER each at most). */
+const RESERVATION_USERS = 20;
 /** Not in the default run: the baseline plus the saga kit's search attribute updates; the baseline with eager start (plain start + result). */
 const EXTRA_WORKLOADS: Workload[] = ['baseline-sa', 'baseline-eager'];
 
@@ -177,6 +180,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const user = { email: `bench-${runId}@example.com`, password: 'bench-password' };
     await api(stack, 'POST', '/users/register', user);
     const { token: userToken } = await api<{ token: string }>(stack, 'POST', '/users/login', user);
+    const reservationUserTokens: string[] = [];
+    if (options.workloads.includes('reservation')) {
+      for (let i = 0; i < RESERVATION_USERS; i++) {
+        const booker = { email: `bench-${runId}-r${i}@example.com`, password: 'bench-password' };
+        await api(stack, 'POST', '/users/register', booker);
+        reservationUserTokens.push((await api<{ token: string }>(stack, 'POST', '/users/login', booker)).token);
+      }
+    }
     const products: string[] = [];
     for (let i = 0; i < 8; i++) {
       const p = await api<{ id: string }>(stack, 'POST', '/products', { sku: `BENCH-${runId}-${i}`, name: `Bench product ${i}`, price: 100 + 50 * i }, adminToken);
@@ -186,7 +197,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const newLots = async (count: number, capacity: number) => {
       const ids: string[] = [];
       for (let i = 0; i < count; i++) {
-        ids.push((await api<{ id: string }>(stack!, 'POST', '/lots', { name: `bench ${i}`, capacity: Math.min(10_000, Math.max(1, Math.ceil(capacity))) }, adminToken)).id);
+        // 250 an hour: a reservation of 61 minutes costs 500, which the payment simulator takes.
+        const lot = { name: `bench ${i}`, capacity: Math.min(10_000, Math.max(1, Math.ceil(capacity))), tariffPerHour: 250 };
+        ids.push((await api<{ id: string }>(stack!, 'POST', '/lots', lot, adminToken)).id);
       }
       return ids;
     };
@@ -199,6 +212,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       deviceKey: DEV_DEFAULTS.DEVICE_KEYS,
       adminToken,
       userToken,
+      reservationUserTokens,
+      reservationsPerUser: RESERVATIONS_PER_USER,
       temporalAddress: stack.temporalAddress,
       baselineTaskQueue: stack.baselineTaskQueue,
       baselineBundlePath: stack.baselineBundlePath,
@@ -212,7 +227,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const lotsFor = async (workload: Workload, gates: number, sagasPerS: number, seconds: number) => {
       if (workload.startsWith('fair-')) return [];
       const count = Math.max(1, Math.ceil(gates / 8));
-      if (workload === 'entry') return newLots(count, (1.5 * sagasPerS * seconds) / count + 50);
+      if (workload === 'entry' || workload === 'reservation') return newLots(count, (1.5 * sagasPerS * seconds) / count + 50);
       if (workload === 'entry-exit' || workload === 'mix') return newLots(count, 2 * Math.ceil(gates / count) + 20);
       return [];
     };
@@ -509,7 +524,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 
 /** The ladder's workloads at each concurrency: each saga workload after its fair baseline. */
 function ladderOf(options: BenchOptions): Workload[] {
-  const sagas: Workload[] = ['entry', 'entry-exit', 'order', 'mix'];
+  const sagas: Workload[] = ['entry', 'entry-exit', 'order', 'reservation', 'mix'];
   return options.workloads.flatMap((w) => (options.fair && sagas.includes(w) ? [fairOf(w as SagaWorkload), w] : [w]));
 }
 
