@@ -11,7 +11,7 @@ import { buildApp } from './app';
 const settings = loadSettings();
 const logger = createLogger('api', settings.LOG_LEVEL);
 const tracing = setUpTracing('saga-api', settings.OTEL_EXPORTER_OTLP_ENDPOINT);
-const db = await createDb(settings.DATABASE_URL);
+const db = await createDb(settings.DATABASE_URL, { statementCountFile: settings.DB_STATEMENT_COUNT_FILE });
 const temporal = await connectClient({ address: settings.TEMPORAL_ADDRESS, namespace: settings.TEMPORAL_NAMESPACE });
 const domains = createDomains(db, {
   faultsEnabled: settings.FAULTS_ENABLED,

@@ -12,6 +12,25 @@ export const baselineActivities = {
   async createEntryRecord(id: string): Promise<string> {
     return id;
   },
+  /** A fair baseline's database step (local or ordinary): nothing. */
+  async noop(id: string): Promise<string> {
+    return id;
+  },
 };
 
-export type BaselineActivities = typeof baselineActivities;
+/**
+ * A fair baseline's vendor step: one HTTP round trip to a simulator that answers at once
+ * (BASELINE_VENDOR_URL, the payment simulator's /health in the bench).
+ */
+export function createVendorActivity(url: string) {
+  return {
+    async vendorRoundTrip(id: string): Promise<string> {
+      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      await res.arrayBuffer();
+      if (!res.ok) throw new Error(`vendor answered ${res.status}`);
+      return id;
+    },
+  };
+}
+
+export type BaselineActivities = typeof baselineActivities & ReturnType<typeof createVendorActivity>;

@@ -11,11 +11,18 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { createApiClient, type ApiClient } from '../client';
 import { PLATE_LETTERS } from '../domains/plates';
 import { connectClient, temporalSecurity } from '../temporal/connection';
-import { FINAL_STATUSES, SagaStatusKey, SagaTypeKey, orderContract, vehicleEntryContract, vehicleExitContract } from '../workflows/contracts';
+import { FINAL_STATUSES, SagaStatusKey, SagaTypeKey, orderContract, reservationContract, vehicleEntryContract, vehicleExitContract } from '../workflows/contracts';
 import { baselineActivities } from './baseline-activities';
 import { baselineAnswer } from './baseline-workflow';
+import { FAIR_PLANS, RESERVATION_HOLD_MS, type FairPlan } from './fair-baselines';
 
-export type Workload = 'baseline' | 'baseline-sa' | 'baseline-eager' | 'entry' | 'entry-exit' | 'order' | 'mix';
+export type SagaWorkload = 'entry' | 'entry-exit' | 'order' | 'reservation' | 'mix';
+/** A saga workload's fair baseline: the engine running the same steps (bench/fair-baselines.ts). */
+export type FairWorkload = `fair-${SagaWorkload}`;
+export type Workload = 'baseline' | 'baseline-sa' | 'baseline-eager' | SagaWorkload | FairWorkload;
+
+/** The fair baseline of a saga workload. */
+export const fairOf = (workload: SagaWorkload): FairWorkload => `fair-${workload}`;
 
 export interface InitMessage {
   type: 'init';
@@ -23,6 +30,9 @@ export interface InitMessage {
   deviceKey: string;
   adminToken: string;
   userToken: string;
+  /** Users who book the reservations, each up to `reservationsPerUser` at a time. */
+  reservationUserTokens: string[];
+  reservationsPerUser: number;
   temporalAddress: string;
   baselineTaskQueue: string;
   /** The baseline's workflow bundle, for the in-process worker of baseline-eager. */
@@ -100,7 +110,8 @@ interface SagaRecord {
 const FINAL = new Set<string>(FINAL_STATUSES);
 let init: InitMessage;
 /** The API, through the typed client (fetch keeps its connections alive). */
-let api: { device: ApiClient; user: ApiClient; admin: ApiClient };
+let api: { device: ApiClient; user: ApiClient; admin: ApiClient; bookers: ApiClient[] };
+let reservationsMade = 0;
 let temporal: Client | undefined;
 let counter = 0;
 
@@ -152,10 +163,16 @@ async function sagaRequest(type: string, post: SagaPost, timeoutMs: number): Pro
   }
 }
 
-async function baselineSaga(mode: RunMessage['baselineMode'], taskQueue: string, timeoutMs: number, searchAttributes: boolean): Promise<SagaRecord> {
+/**
+ * Today's baseline (`baselineEntry`, 4 no-op activities), or with `plan` a fair baseline
+ * (`baselineSteps`): started and answered like the API starts a saga.
+ */
+async function baselineSaga(mode: RunMessage['baselineMode'], taskQueue: string, timeoutMs: number, searchAttributes: boolean, plan?: FairPlan): Promise<SagaRecord> {
   const start = performance.now();
-  const workflowId = requestId('baseline');
-  const args = [{ id: workflowId, searchAttributes }];
+  const workflowId = requestId(plan ? 'fair' : 'baseline');
+  const type = plan?.type ?? 'Baseline';
+  const workflowType = plan ? 'baselineSteps' : 'baselineEntry';
+  const args = [plan ? { id: workflowId, steps: plan.steps, ...(plan.holdMs && { holdMs: plan.holdMs }) } : { id: workflowId, searchAttributes }];
   // As the API starts sagas: type and status set at the start (baseline-sa only).
   const typedSearchAttributes = searchAttributes
     ? [
@@ -168,9 +185,9 @@ async function baselineSaga(mode: RunMessage['baselineMode'], taskQueue: string,
   try {
     const client = temporal!;
     if (mode === 'execute') {
-      await client.workflow.execute('baselineEntry', { taskQueue, workflowId, args, typedSearchAttributes });
+      await client.workflow.execute(workflowType, { taskQueue, workflowId, args, typedSearchAttributes });
     } else {
-      const startWorkflowOperation = new WithStartWorkflowOperation('baselineEntry', {
+      const startWorkflowOperation = new WithStartWorkflowOperation(workflowType, {
         taskQueue,
         workflowId,
         args,
@@ -179,10 +196,10 @@ async function baselineSaga(mode: RunMessage['baselineMode'], taskQueue: string,
       });
       await client.withAbortSignal(stop.signal, () => client.workflow.executeUpdateWithStart(baselineAnswer, { startWorkflowOperation }));
     }
-    return { type: 'Baseline', id: workflowId, start, end: performance.now(), outcome: 'ok', status: 'grpc-ok' };
+    return { type, id: workflowId, start, end: performance.now(), outcome: 'ok', status: 'grpc-ok' };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    return { type: 'Baseline', start, end: performance.now(), outcome: 'error', status: stop.signal.aborted ? 'timeout' : 'grpc-error', error: message };
+    return { type, start, end: performance.now(), outcome: 'error', status: stop.signal.aborted ? 'timeout' : 'grpc-error', error: message };
   } finally {
     clearTimeout(timer);
   }
@@ -232,6 +249,27 @@ function operation(run: RunMessage, slot: number, iteration: number): () => Prom
     const entered = await entry(plate);
     return entered.outcome === 'ok' ? [entered, await exit(plate)] : [entered];
   };
+  const fair = (plan: FairPlan) => baselineSaga(run.baselineMode, init.baselineTaskQueue, run.timeoutMs, false, plan);
+  const fairPair = async () => {
+    const entered = await fair(FAIR_PLANS.entry);
+    return entered.outcome === 'ok' ? [entered, await fair(FAIR_PLANS.exit)] : [entered];
+  };
+  const fairOrder = async () => [await fair(FAIR_PLANS.order)];
+  // A fresh plate, registered to its user first (not timed), books a space on the lot from a
+  // minute ago for an hour: answered once paid (the saga then waits for the car).
+  const reservation = async () => {
+    const booker = api.bookers[Math.floor(reservationsMade++ / init.reservationsPerUser)];
+    if (!booker) throw new Error('the bench ran out of reservation users: raise their number in bench/run.ts');
+    const plate = freshPlate();
+    const start = performance.now();
+    const registered = await booker.POST('/vehicles', { body: { plate, ownerName: 'Bench' } }).catch((err: unknown) => ({ response: { ok: false, status: String(err) } }));
+    if (!registered.response.ok) {
+      return [{ type: reservationContract.type, start, end: performance.now(), outcome: 'error' as const, status: String(registered.response.status), error: `POST /vehicles answered ${registered.response.status}` }];
+    }
+    const now = Date.now();
+    const body = { lotId: lot, plate, startsAt: new Date(now - 60_000).toISOString(), endsAt: new Date(now + RESERVATION_HOLD_MS).toISOString(), requestId: requestId('r') };
+    return [await sagaRequest(reservationContract.type, (signal) => booker.POST('/reservations', { body, signal }), run.timeoutMs)];
+  };
   const order = async () => {
     const productId = run.products[(slot + iteration) % run.products.length]!;
     const body = { items: [{ productId, quantity: 1 }], requestId: requestId('o') };
@@ -251,6 +289,18 @@ function operation(run: RunMessage, slot: number, iteration: number): () => Prom
       return order;
     case 'mix':
       return (slot + iteration) % 2 === 0 ? pair : order;
+    case 'fair-entry':
+      return async () => [await fair(FAIR_PLANS.entry)];
+    case 'fair-entry-exit':
+      return fairPair;
+    case 'fair-order':
+      return fairOrder;
+    case 'reservation':
+      return reservation;
+    case 'fair-reservation':
+      return async () => [await fair(FAIR_PLANS.reservation)];
+    case 'fair-mix':
+      return (slot + iteration) % 2 === 0 ? fairPair : fairOrder;
   }
 }
 
@@ -276,7 +326,7 @@ async function runLoad(run: RunMessage): Promise<LoadResult> {
   if (run.rate) {
     // Open loop: arrivals on a fixed schedule, whatever the answers do; latency counts from the
     // scheduled arrival, so that a late loop shows up as latency, not as fewer requests.
-    const sagasPerOp = run.workload === 'entry-exit' ? 2 : run.workload === 'mix' ? 1.5 : 1;
+    const sagasPerOp = run.workload.endsWith('entry-exit') ? 2 : run.workload.endsWith('mix') ? 1.5 : 1;
     const interval = (1000 * sagasPerOp) / run.rate;
     const inFlight = new Set<Promise<void>>();
     for (let k = 0; ; k++) {
@@ -351,6 +401,7 @@ process.on('message', (message: InitMessage | RunMessage) => {
           device: createApiClient({ baseUrl, deviceKey: message.deviceKey }),
           user: createApiClient({ baseUrl, token: message.userToken }),
           admin: createApiClient({ baseUrl, token: message.adminToken }),
+          bookers: message.reservationUserTokens.map((token) => createApiClient({ baseUrl, token })),
         };
         temporal = await connectClient({ address: message.temporalAddress, namespace: 'default' });
         process.send!({ type: 'ready' });

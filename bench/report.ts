@@ -1,3 +1,4 @@
+import type { StatementCount } from '../db/statement-count';
 import type { LoadResult, Workload } from './loadgen';
 import type { Anatomy } from './anatomy';
 import type { UsageReport } from './proc';
@@ -10,6 +11,10 @@ export interface Step {
   usage: UsageReport;
   /** Throughput ÷ the baseline's at the same concurrency (ladder steps of sagas). */
   ratioToBaseline?: number;
+  /** Throughput ÷ the fair baseline's (same steps, engine only) at the same concurrency. */
+  ratioToFair?: number;
+  /** Database statements per answered saga, by process (--count-statements). */
+  statementsPerSaga?: Record<string, StatementCount>;
   /** Where the time goes, by saga type (ladder steps), from a sample of histories. */
   anatomy?: Record<string, Anatomy>;
   /** The SDK's metrics of the worker that ran the step. */
@@ -26,6 +31,8 @@ export interface WorkloadSummary {
   kneeConcurrency: number;
   /** Peak ÷ the baseline's peak. */
   peakRatioToBaseline?: number;
+  /** Peak ÷ its fair baseline's peak. */
+  peakRatioToFair?: number;
   /** The open-loop step at half the peak rate. */
   halfPeak?: { rate: number; achieved: number; p50: number; p95: number; p99: number; errors: number };
   errors: number;
@@ -41,12 +48,14 @@ export function summarize(steps: Step[]): WorkloadSummary[] {
     const knee = ladder.filter((s) => s.result.throughput >= 0.9 * peak.result.throughput).sort((a, b) => a.result.concurrency! - b.result.concurrency!)[0]!;
     const half = steps.find((s) => s.kind === 'half-peak' && s.result.workload === workload);
     const all = steps.filter((s) => s.result.workload === workload);
+    const fairPeak = Math.max(0, ...steps.filter((s) => s.kind === 'ladder' && s.result.workload === `fair-${workload}`).map((s) => s.result.throughput));
     return {
       workload,
       peakThroughput: peak.result.throughput,
       peakConcurrency: peak.result.concurrency!,
       kneeConcurrency: knee.result.concurrency!,
-      ...(workload !== 'baseline' && baselinePeak > 0 && { peakRatioToBaseline: round2(peak.result.throughput / baselinePeak) }),
+      ...(workload !== 'baseline' && !workload.startsWith('fair-') && baselinePeak > 0 && { peakRatioToBaseline: round2(peak.result.throughput / baselinePeak) }),
+      ...(fairPeak > 0 && { peakRatioToFair: round2(peak.result.throughput / fairPeak) }),
       ...(half && {
         halfPeak: {
           rate: half.result.rate!,
@@ -65,6 +74,76 @@ export function summarize(steps: Step[]): WorkloadSummary[] {
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
 
+/** The fair baseline step of a saga step: same kind, same concurrency (or, open loop, the fair workload's own half-peak step). */
+function fairStepOf(steps: Step[], s: Step): Step | undefined {
+  const fair = `fair-${s.result.workload}`;
+  return steps.find((f) => f.kind === s.kind && f.result.workload === fair && (s.kind === 'half-peak' || f.result.concurrency === s.result.concurrency));
+}
+
+const ms = (v: number | undefined) => (v === undefined ? '' : v.toFixed(1));
+const times = (a: number | undefined, b: number | undefined) => (a === undefined || !b ? '' : (a / b).toFixed(2));
+
+/**
+ * The headline: CPU milliseconds per saga by process (API, saga worker, Temporal server) for
+ * each saga ladder step, beside its fair baseline's (baseline worker, server), then the
+ * throughputs and their ratios. CPU per saga moves little with what else runs on the machine.
+ */
+export function cpuTable(steps: Step[]): string {
+  const header = ['workload', 'C', 'api', 'wrk', 'fair wrk', 'wrk ÷ fair', 'srv', 'fair srv', 'all', 'fair all', 'all ÷ fair', 'sagas/s', 'fair/s', '÷ fair', '÷ baseline'];
+  const sum = (c: Record<string, number> | undefined, names: string[]) => (c ? names.reduce((t, n) => t + (c[n] ?? 0), 0) : undefined);
+  const rows = steps
+    .filter((s) => s.kind === 'ladder' && s.result.workload !== 'baseline' && !s.result.workload.startsWith('fair-') && !s.result.workload.startsWith('baseline-'))
+    .map((s) => {
+      const c = s.cpuMsPerSaga ?? {};
+      const fair = fairStepOf(steps, s);
+      const f = fair?.cpuMsPerSaga;
+      const all = sum(c, ['api', 'worker', 'temporal', 'simulators']);
+      const fairAll = sum(f, ['baseline-worker', 'temporal', 'simulators']);
+      return [
+        s.result.workload,
+        String(s.result.concurrency),
+        ms(c.api),
+        ms(c.worker),
+        ms(f?.['baseline-worker']),
+        times(c.worker, f?.['baseline-worker']),
+        ms(c.temporal),
+        ms(f?.temporal),
+        ms(all),
+        ms(fairAll),
+        times(all, fairAll),
+        s.result.throughput.toFixed(1),
+        fair ? fair.result.throughput.toFixed(1) : '',
+        s.ratioToFair?.toFixed(2) ?? '',
+        s.ratioToBaseline?.toFixed(2) ?? '',
+      ];
+    });
+  return formatTable(header, rows);
+}
+
+/** Latency at half of each workload's peak rate (open loop), each saga workload beside its fair baseline's at its own half peak. */
+export function halfPeakTable(steps: Step[]): string {
+  const header = ['workload', 'rate/s', 'p50', 'p95', 'p99', 'fair rate/s', 'fair p50', 'fair p95', 'p95 ÷ fair', 'errors'];
+  const rows = steps
+    .filter((s) => s.kind === 'half-peak' && !s.result.workload.startsWith('fair-'))
+    .map((s) => {
+      const fair = fairStepOf(steps, s);
+      const l = s.result.latency;
+      return [
+        s.result.workload,
+        String(s.result.rate),
+        l.p50.toFixed(0),
+        l.p95.toFixed(0),
+        l.p99.toFixed(0),
+        fair ? String(fair.result.rate) : '',
+        fair ? fair.result.latency.p50.toFixed(0) : '',
+        fair ? fair.result.latency.p95.toFixed(0) : '',
+        times(l.p95, fair?.result.latency.p95),
+        String(s.result.errors),
+      ];
+    });
+  return formatTable(header, rows);
+}
+
 /** The result table, one row per step, plain text. */
 export function table(steps: Step[], processNames: string[]): string {
   const short: Record<string, string> = { temporal: 'srv', worker: 'wrk', 'baseline-worker': 'bwrk', api: 'api', simulators: 'sim', loadgen: 'load' };
@@ -73,6 +152,7 @@ export function table(steps: Step[], processNames: string[]): string {
     'C / rate',
     'sagas/s',
     'ratio',
+    '÷ fair',
     'p50 ms',
     'p95 ms',
     'p99 ms',
@@ -91,6 +171,7 @@ export function table(steps: Step[], processNames: string[]): string {
       s.kind === 'ladder' ? `C=${r.concurrency}` : `${r.rate}/s open`,
       r.throughput.toFixed(1),
       s.ratioToBaseline === undefined ? '' : s.ratioToBaseline.toFixed(2),
+      s.ratioToFair === undefined ? '' : s.ratioToFair.toFixed(2),
       r.latency.p50.toFixed(0),
       r.latency.p95.toFixed(0),
       r.latency.p99.toFixed(0),
@@ -114,22 +195,25 @@ export function formatTable(header: string[], rows: string[][]): string {
 /** Markdown version of the per-step table, for the README. */
 export function markdownTable(steps: Step[]): string {
   const lines = [
-    '| workload | clients | sagas/s | × baseline | p50 ms | p95 ms | p99 ms | errors | server CPU | worker CPU | API CPU | loadgen CPU | others\' CPU | worker RSS MiB |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| workload | clients | sagas/s | × baseline | × fair | p50 ms | p95 ms | p99 ms | errors | server CPU | worker CPU | API CPU | loadgen CPU | others\' CPU | worker RSS MiB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const s of steps.filter((x) => x.kind === 'ladder')) {
     const r = s.result;
     const p = s.usage.processes;
     const pct = (n: string) => (p[n] ? `${p[n].cpuPercent.toFixed(0)} %` : '');
-    const workerName = r.workload === 'baseline' ? 'baseline-worker' : 'worker';
+    const workerName = r.workload === 'baseline' || r.workload.startsWith('fair-') ? 'baseline-worker' : 'worker';
     lines.push(
-      `| ${r.workload} | ${r.concurrency} | ${r.throughput.toFixed(1)} | ${s.ratioToBaseline?.toFixed(2) ?? '—'} | ${r.latency.p50.toFixed(0)} | ${r.latency.p95.toFixed(0)} | ${r.latency.p99.toFixed(0)} | ${r.errors + Object.values(r.rejections).reduce((a, b) => a + b, 0)} | ${pct('temporal')} | ${pct(workerName)} | ${pct('api')} | ${pct('loadgen')} | ${s.usage.otherCpuPercent.toFixed(0)} % | ${p[workerName]?.peakRssMiB.toFixed(0) ?? ''} |`,
+      `| ${r.workload} | ${r.concurrency} | ${r.throughput.toFixed(1)} | ${s.ratioToBaseline?.toFixed(2) ?? '—'} | ${s.ratioToFair?.toFixed(2) ?? '—'} | ${r.latency.p50.toFixed(0)} | ${r.latency.p95.toFixed(0)} | ${r.latency.p99.toFixed(0)} | ${r.errors + Object.values(r.rejections).reduce((a, b) => a + b, 0)} | ${pct('temporal')} | ${pct(workerName)} | ${pct('api')} | ${pct('loadgen')} | ${s.usage.otherCpuPercent.toFixed(0)} % | ${p[workerName]?.peakRssMiB.toFixed(0) ?? ''} |`,
     );
   }
   return lines.join('\n');
 }
 
-const COLORS: Record<string, string> = { baseline: '#555555', entry: '#d62728', 'entry-exit': '#1f77b4', order: '#2ca02c', mix: '#9467bd' };
+const BASE_COLORS: Record<string, string> = { baseline: '#555555', entry: '#d62728', 'entry-exit': '#1f77b4', order: '#2ca02c', reservation: '#ff7f0e', mix: '#9467bd' };
+/** A fair baseline is drawn dashed in its saga workload's colour. */
+const COLORS = new Proxy(BASE_COLORS, { get: (t, w: string) => t[w.replace(/^fair-/, '')] });
+const dashed = (w: string) => w === 'baseline' || w.startsWith('fair-');
 
 /**
  * The chart: throughput (left) and p95 latency (right) against concurrency, one line per
@@ -175,7 +259,7 @@ export function chartSvg(steps: Step[], title: string): string {
         .sort((a, b) => a.result.concurrency! - b.result.concurrency!)
         .map((s) => [xOf(s.result.concurrency!), yOf(value(s))] as const);
       const color = COLORS[w] ?? '#000';
-      const dash = w === 'baseline' ? ' stroke-dasharray="5,3"' : '';
+      const dash = dashed(w) ? ' stroke-dasharray="5,3"' : '';
       out.push(`<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`);
       for (const [x, y] of pts) out.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3" fill="${color}"/>`);
     }
@@ -185,8 +269,8 @@ export function chartSvg(steps: Step[], title: string): string {
 
   const legend = workloads
     .map((w, i) => {
-      const x = 70 + i * 130;
-      return `<line x1="${x}" x2="${x + 24}" y1="${H + 22}" y2="${H + 22}" stroke="${COLORS[w] ?? '#000'}" stroke-width="3"${w === 'baseline' ? ' stroke-dasharray="5,3"' : ''}/><text x="${x + 30}" y="${H + 26}" font-size="12">${esc(w)}</text>`;
+      const x = 20 + i * 100;
+      return `<line x1="${x}" x2="${x + 24}" y1="${H + 22}" y2="${H + 22}" stroke="${COLORS[w] ?? '#000'}" stroke-width="3"${dashed(w) ? ' stroke-dasharray="5,3"' : ''}/><text x="${x + 30}" y="${H + 26}" font-size="12">${esc(w)}</text>`;
     })
     .join('\n');
   return [

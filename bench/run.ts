@@ -8,17 +8,22 @@
  *
  *   baseline     the engine alone: a bare workflow with the entry saga's 4 activities, no-ops,
  *                started with update-with-start through the Temporal client (bench/baseline-workflow.ts)
+ *   fair-<w>     before each saga workload w, its fair baseline: the engine running the same
+ *                number and kinds of steps as w's sagas (bench/fair-baselines.ts)
  *   entry        POST /vehicle-entries with a fresh plate (the vehicle entry saga, 4 activities)
  *   entry-exit   a fresh plate enters, then exits (two sagas)
  *   order        POST /orders of one product in stock (the order saga)
+ *   reservation  POST /reservations of a fresh plate, for an hour (answered once paid; the saga then waits)
  *   mix          entry-exit pairs and orders, alternating
  *
  * then each workload once more, open loop, at half its peak rate (latency at half the peak).
+ * The report leads with CPU milliseconds per saga per process, each saga workload beside its
+ * fair baseline; then throughput and latency.
  * Prints a table, writes bench/results/<timestamp>.json and a chart (bench/results/latest.svg;
  * a run with the default ladder and knobs also writes bench/chart.svg). Everything it starts is
  * stopped at the end, on an error and on Ctrl-C.
  *
- *   npm run bench                                   # default ladder 1,8,32,128, 15 s per step (about 9 min)
+ *   npm run bench                                   # default ladder 1,8,32,128, 15 s per step (about 16 min)
  *   npm run bench -- --concurrency 8,32 --duration 10 --workloads baseline,entry
  *   npm run bench -- --worker-env WORKER_MAX_CONCURRENT_ACTIVITIES=200   # knobs: see --help
  */
@@ -30,16 +35,19 @@ import { parseArgs } from 'node:util';
 import { DEV_DEFAULTS } from '../config/settings';
 import { anatomyOf } from './anatomy';
 import { connectClient } from '../temporal/connection';
-import type { InitMessage, LoadResult, RunMessage, Workload } from './loadgen';
+import { fairOf, type InitMessage, type LoadResult, type RunMessage, type SagaWorkload, type Workload } from './loadgen';
 import { describeMachine, UsageWindow } from './proc';
 import { formatSummary, summariseProfile } from './profile-summary';
-import { chartSvg, markdownTable, summarize, table, type Step, type WorkloadSummary } from './report';
+import { chartSvg, cpuTable, halfPeakTable, markdownTable, summarize, table, type Step, type WorkloadSummary } from './report';
+import type { StatementCount } from '../db/statement-count';
 import { stopProcess } from '../scripts/processes';
-import { startStack, type Stack, type StackOptions } from './stack';
+import { RESERVATIONS_PER_USER, startStack, type Stack, type StackOptions } from './stack';
 import { difference, scrape } from './worker-metrics';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const ALL_WORKLOADS: Workload[] = ['baseline', 'entry', 'entry-exit', 'order', 'mix'];
+const ALL_WORKLOADS: Workload[] = ['baseline', 'entry', 'entry-exit', 'order', 'reservation', 'mix'];
+/** Users who book the reservation workload's reservations (RESERVATIONS_PER_USER each at most). */
+const RESERVATION_USERS = 20;
 /** Not in the default run: the baseline plus the saga kit's search attribute updates; the baseline with eager start (plain start + result). */
 const EXTRA_WORKLOADS: Workload[] = ['baseline-sa', 'baseline-eager'];
 
@@ -48,6 +56,8 @@ export interface BenchOptions {
   durationS: number;
   warmupS: number;
   workloads: Workload[];
+  /** Run each saga workload's fair baseline before it (bench/fair-baselines.ts). */
+  fair: boolean;
   halfPeak: boolean;
   baselineMode: 'update-with-start' | 'execute';
   label: string;
@@ -69,7 +79,15 @@ export interface BenchResult {
   startup: Record<string, number>;
   steps: Step[];
   summary: WorkloadSummary[];
-  goals: { entryRatioAtLeast08: boolean | undefined; p95Under100msAtHalfPeak: boolean | undefined; noErrors: boolean };
+  goals: {
+    entryRatioAtLeast08: boolean | undefined;
+    /** Every saga workload at ≥ 0.9× its fair baseline's throughput at each concurrency. */
+    throughputAtLeast09xOfFair: boolean | undefined;
+    /** Saga worker CPU per saga ≤ 1.2× its fair baseline's worker CPU, at each concurrency. */
+    workerCpuAtMost12xOfFair: boolean | undefined;
+    p95Under100msAtHalfPeak: boolean | undefined;
+    noErrors: boolean;
+  };
   databaseSizesMiB: Record<string, number>;
 }
 
@@ -162,6 +180,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const user = { email: `bench-${runId}@example.com`, password: 'bench-password' };
     await api(stack, 'POST', '/users/register', user);
     const { token: userToken } = await api<{ token: string }>(stack, 'POST', '/users/login', user);
+    const reservationUserTokens: string[] = [];
+    if (options.workloads.includes('reservation')) {
+      for (let i = 0; i < RESERVATION_USERS; i++) {
+        const booker = { email: `bench-${runId}-r${i}@example.com`, password: 'bench-password' };
+        await api(stack, 'POST', '/users/register', booker);
+        reservationUserTokens.push((await api<{ token: string }>(stack, 'POST', '/users/login', booker)).token);
+      }
+    }
     const products: string[] = [];
     for (let i = 0; i < 8; i++) {
       const p = await api<{ id: string }>(stack, 'POST', '/products', { sku: `BENCH-${runId}-${i}`, name: `Bench product ${i}`, price: 100 + 50 * i }, adminToken);
@@ -171,7 +197,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const newLots = async (count: number, capacity: number) => {
       const ids: string[] = [];
       for (let i = 0; i < count; i++) {
-        ids.push((await api<{ id: string }>(stack!, 'POST', '/lots', { name: `bench ${i}`, capacity: Math.min(10_000, Math.max(1, Math.ceil(capacity))) }, adminToken)).id);
+        // 250 an hour: a reservation of 61 minutes costs 500, which the payment simulator takes.
+        const lot = { name: `bench ${i}`, capacity: Math.min(10_000, Math.max(1, Math.ceil(capacity))), tariffPerHour: 250 };
+        ids.push((await api<{ id: string }>(stack!, 'POST', '/lots', lot, adminToken)).id);
       }
       return ids;
     };
@@ -184,6 +212,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       deviceKey: DEV_DEFAULTS.DEVICE_KEYS,
       adminToken,
       userToken,
+      reservationUserTokens,
+      reservationsPerUser: RESERVATIONS_PER_USER,
       temporalAddress: stack.temporalAddress,
       baselineTaskQueue: stack.baselineTaskQueue,
       baselineBundlePath: stack.baselineBundlePath,
@@ -195,16 +225,18 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     // Lots for a step: one per 8 gates (clients); entries-only lots big enough for the step.
     let lastBaselineRate = 300;
     const lotsFor = async (workload: Workload, gates: number, sagasPerS: number, seconds: number) => {
+      if (workload.startsWith('fair-')) return [];
       const count = Math.max(1, Math.ceil(gates / 8));
-      if (workload === 'entry') return newLots(count, (1.5 * sagasPerS * seconds) / count + 50);
+      if (workload === 'entry' || workload === 'reservation') return newLots(count, (1.5 * sagasPerS * seconds) / count + 50);
       if (workload === 'entry-exit' || workload === 'mix') return newLots(count, 2 * Math.ceil(gates / count) + 20);
       return [];
     };
     const runStep = async (kind: Step['kind'], workload: Workload, load: { concurrency?: number; rate?: number }, seconds: number, lots: string[]) => {
-      const workerName = workload.startsWith('baseline') ? 'baseline-worker' : 'worker';
+      const workerName = workload.startsWith('baseline') || workload.startsWith('fair-') ? 'baseline-worker' : 'worker';
       // baseline-eager runs its worker inside the load generator: no separate metrics.
       const metricsUrl = workload === 'baseline-eager' ? undefined : stack!.metricsUrls[workerName];
       const metricsBefore = metricsUrl ? await scrape(metricsUrl) : undefined;
+      const statementsBefore = stack!.statementCounts();
       const usage = new UsageWindow(pids());
       const result = await generator.run({
         type: 'run',
@@ -217,6 +249,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         timeoutMs: options.timeoutMs,
       });
       const step: Step = { kind, result, usage: usage.stop() };
+      if (options.stack.countStatements) {
+        // Counts are flushed every 200 ms: wait for the last ones of the step.
+        await new Promise((r) => setTimeout(r, 500));
+        step.statementsPerSaga = perSaga(statementsBefore, stack!.statementCounts(), Math.max(1, result.latency.count));
+      }
       const metrics = difference(metricsBefore, metricsUrl ? await scrape(metricsUrl) : undefined);
       if (metrics) step.workerMetrics = metrics;
       // CPU milliseconds each process spent per answered saga (the drain after the window included).
@@ -241,7 +278,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     let warmingUp = true;
     if (options.warmupS > 0) {
       log(`warming up: each workload for ${options.warmupS} s at 8 clients (not recorded)`);
-      for (const workload of options.workloads) {
+      for (const workload of ladderOf(options)) {
         await runStep('ladder', workload, { concurrency: 8 }, options.warmupS, await lotsFor(workload, 8, 400, options.warmupS));
       }
     }
@@ -253,10 +290,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       const p = s.usage.processes;
       log(
         `${r.workload.padEnd(10)} ${(s.kind === 'ladder' ? `C=${r.concurrency}` : `${r.rate}/s open`).padEnd(12)} ${r.throughput.toFixed(1).padStart(7)} sagas/s` +
-          `${s.ratioToBaseline === undefined ? '' : ` (×${s.ratioToBaseline.toFixed(2)})`}  p50 ${r.latency.p50} p95 ${r.latency.p95} p99 ${r.latency.p99} ms` +
+          `${s.ratioToBaseline === undefined ? '' : ` (×${s.ratioToBaseline.toFixed(2)})`}${s.ratioToFair === undefined ? '' : ` (×${s.ratioToFair.toFixed(2)} of fair)`}  p50 ${r.latency.p50} p95 ${r.latency.p95} p99 ${r.latency.p99} ms` +
           `  err ${r.errors} 409 ${Object.values(r.rejections).reduce((a, b) => a + b, 0)} 202 ${r.followUps}` +
           `  cpu% srv ${p.temporal?.cpuPercent} wrk ${p.worker?.cpuPercent} bwrk ${p['baseline-worker']?.cpuPercent} api ${p.api?.cpuPercent} load ${p.loadgen?.cpuPercent} other ${s.usage.otherCpuPercent}` +
           `\n    cpu ms/saga: ${Object.entries(s.cpuMsPerSaga ?? {}).map(([n, v]) => `${n} ${v}`).join(', ')}` +
+          (s.statementsPerSaga
+            ? `\n    statements/saga: ${Object.entries(s.statementsPerSaga).map(([n, c]) => `${n} ${c.total} (${Object.entries(c.byKind).map(([k, v]) => `${k} ${v}`).join(', ')})`).join('; ')}`
+            : '') +
           (s.workerMetrics
             ? `\n    worker: wft exec ${s.workerMetrics.workflowTaskExecutionMs} ms, wft sched→start ${s.workerMetrics.workflowTaskScheduleToStartMs} ms, act exec ${s.workerMetrics.activityExecutionMs} ms, act sched→start ${s.workerMetrics.activityScheduleToStartMs} ms, local act ${s.workerMetrics.localActivityExecutionMs ?? '-'} ms; sticky hit/miss ${s.workerMetrics.stickyCacheHits}/${s.workerMetrics.stickyCacheMisses}, evictions ${s.workerMetrics.forcedEvictions}, failed wft ${s.workerMetrics.failedWorkflowTasks}`
             : '') +
@@ -271,18 +311,21 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       );
     };
     // Interleaved by concurrency, so that every workload at a given C meets the server's databases at about the same size.
+    const ratio = (a: number, b: number) => Math.round((100 * a) / b) / 100;
     for (const concurrency of options.concurrency) {
       let baselineAtC: number | undefined;
-      for (const workload of options.workloads) {
+      for (const workload of ladderOf(options)) {
         if (interrupted) throw new Error('interrupted');
         const lots = await lotsFor(workload, concurrency, lastBaselineRate, options.durationS);
         const step = await runStep('ladder', workload, { concurrency }, options.durationS, lots);
         if (workload === 'baseline') {
           baselineAtC = step.result.throughput;
           lastBaselineRate = Math.max(50, baselineAtC);
-        } else if (baselineAtC) {
-          step.ratioToBaseline = Math.round((100 * step.result.throughput) / baselineAtC) / 100;
+        } else if (baselineAtC && !workload.startsWith('fair-')) {
+          step.ratioToBaseline = ratio(step.result.throughput, baselineAtC);
         }
+        const fair = steps.find((s) => s.kind === 'ladder' && s.result.concurrency === concurrency && s.result.workload === fairOf(workload as SagaWorkload));
+        if (fair && fair.result.throughput > 0) step.ratioToFair = ratio(step.result.throughput, fair.result.throughput);
         steps.push(step);
         show(step);
       }
@@ -300,7 +343,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
 
     const summary = summarize(steps);
     const entry = summary.find((s) => s.workload === 'entry');
-    const sagaSummaries = summary.filter((s) => s.workload !== 'baseline');
+    const sagaSummaries = summary.filter((s) => s.workload !== 'baseline' && !s.workload.startsWith('fair-'));
+    const withFair = steps.filter((s) => s.kind === 'ladder' && s.ratioToFair !== undefined);
+    const fairWorkerCpu = (s: Step) =>
+      steps.find((f) => f.kind === 'ladder' && f.result.concurrency === s.result.concurrency && f.result.workload === fairOf(s.result.workload as SagaWorkload))
+        ?.cpuMsPerSaga?.['baseline-worker'];
     const result: BenchResult = {
       label: options.label,
       startedAt: startedAt.toISOString(),
@@ -312,6 +359,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       summary,
       goals: {
         entryRatioAtLeast08: entry?.peakRatioToBaseline === undefined ? undefined : entry.peakRatioToBaseline >= 0.8,
+        throughputAtLeast09xOfFair: withFair.length === 0 ? undefined : withFair.every((s) => s.ratioToFair! >= 0.9),
+        workerCpuAtMost12xOfFair:
+          withFair.length === 0 ? undefined : withFair.every((s) => (s.cpuMsPerSaga?.worker ?? Infinity) <= 1.2 * (fairWorkerCpu(s) ?? 0)),
         p95Under100msAtHalfPeak: options.halfPeak ? sagaSummaries.every((s) => (s.halfPeak?.p95 ?? Infinity) < 100) : undefined,
         noErrors: summary.every((s) => s.errors === 0 && s.rejections === 0),
       },
@@ -322,11 +372,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       // The server's own metrics (Prometheus text), for digging into its latencies afterwards.
       await writeFile(join(stack.dir, 'server-metrics.txt'), await (await fetch(stack.metricsUrls.temporal!)).text()).catch(() => undefined);
     }
-    console.log(`\n${table(steps, processNames)}\n`);
+    console.log(`\nCPU milliseconds per saga, by process: each saga workload beside its fair baseline\n${cpuTable(steps)}\n`);
+    if (options.halfPeak) console.log(`Latency at half of each workload's peak rate (open loop)\n${halfPeakTable(steps)}\n`);
+    console.log(`Every step\n${table(steps, processNames)}\n`);
     for (const s of summary) {
       console.log(
         `${s.workload.padEnd(10)} peak ${s.peakThroughput} sagas/s at C=${s.peakConcurrency}, knee C=${s.kneeConcurrency}` +
           (s.peakRatioToBaseline !== undefined ? `, ×${s.peakRatioToBaseline} of the baseline's peak` : '') +
+          (s.peakRatioToFair !== undefined ? `, ×${s.peakRatioToFair} of its fair baseline's peak` : '') +
           (s.halfPeak ? `; at half the peak (${s.halfPeak.rate}/s): p50 ${s.halfPeak.p50} p95 ${s.halfPeak.p95} p99 ${s.halfPeak.p99} ms` : '') +
           `; errors ${s.errors}, 409s ${s.rejections}`,
       );
@@ -368,6 +421,8 @@ const HELP = `npm run bench -- [options]
   --duration 15                seconds per step
   --warmup 4                   seconds of unrecorded warm-up per workload (0: none)
   --workloads ${ALL_WORKLOADS.join(',')}   (also: ${EXTRA_WORKLOADS.join(', ')})
+  --no-fair                    skip the fair baselines (fair-<workload>: the engine running each saga's steps) run before each saga workload
+  --count-statements           count the database statements of the API and the saga worker (Prisma query events), per saga
   --no-half-peak               skip the open-loop steps at half of each workload's peak
   --baseline-mode update-with-start|execute   how the baseline workflows are started and awaited
   Knobs:
@@ -391,6 +446,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       warmup: { type: 'string', default: '4' },
       workloads: { type: 'string', default: ALL_WORKLOADS.join(',') },
       'no-half-peak': { type: 'boolean', default: false },
+      'no-fair': { type: 'boolean', default: false },
+      'count-statements': { type: 'boolean', default: false },
       'baseline-mode': { type: 'string', default: 'update-with-start' },
       'worker-env': { type: 'string', multiple: true, default: [] },
       'api-env': { type: 'string', multiple: true, default: [] },
@@ -434,12 +491,15 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     values.runtime === 'tsx' &&
     values['baseline-mode'] === 'update-with-start' &&
     !values['no-half-peak'] &&
+    !values['no-fair'] &&
+    !values['count-statements'] &&
     profile.length === 0;
   return {
     concurrency,
     durationS: Number(values.duration),
     warmupS: Number(values.warmup),
     workloads,
+    fair: !values['no-fair'],
     halfPeak: !values['no-half-peak'],
     baselineMode: values['baseline-mode'] as BenchOptions['baselineMode'],
     label: values.label ?? (isDefault ? 'default' : 'custom'),
@@ -457,8 +517,27 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       withWorkflowOtel: values['with-workflow-otel'],
       runtime: values.runtime as 'tsx' | 'js',
       profile,
+      countStatements: values['count-statements'],
     },
   };
+}
+
+/** The ladder's workloads at each concurrency: each saga workload after its fair baseline. */
+function ladderOf(options: BenchOptions): Workload[] {
+  const sagas: Workload[] = ['entry', 'entry-exit', 'order', 'reservation', 'mix'];
+  return options.workloads.flatMap((w) => (options.fair && sagas.includes(w) ? [fairOf(w as SagaWorkload), w] : [w]));
+}
+
+/** Statements per answered saga, by process, between two readings of the counts. */
+function perSaga(before: Record<string, StatementCount>, after: Record<string, StatementCount>, sagas: number): Record<string, StatementCount> {
+  const round = (v: number) => Math.round((10 * v) / sagas) / 10;
+  return Object.fromEntries(
+    Object.entries(after).map(([name, a]) => {
+      const b = before[name] ?? { total: 0, byKind: {} };
+      const byKind = Object.fromEntries(Object.entries(a.byKind).map(([k, v]) => [k, round(v - (b.byKind[k] ?? 0))]).filter(([, v]) => v !== 0));
+      return [name, { total: round(a.total - b.total), byKind }];
+    }),
+  );
 }
 
 const entry = process.argv[1];

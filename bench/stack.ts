@@ -12,8 +12,11 @@ import { freePort, isPortOpen, stopProcess } from '../scripts/processes';
 import { devServerArgs } from '../scripts/temporal-dev-server';
 import { buildWorkflowBundle } from '../workers/bundle';
 import { buildOrdinaryActivitiesBundle } from './variants/bundle';
+import type { StatementCount } from '../db/statement-count';
 
 const ROOT = resolve(import.meta.dirname, '..');
+/** Each bench user may hold this many reservations at once (RESERVATION_MAX_ACTIVE_PER_USER of the API and the worker). */
+export const RESERVATIONS_PER_USER = 1000;
 const { temporal } = proto;
 
 export interface StackOptions {
@@ -37,6 +40,8 @@ export interface StackOptions {
   runtime: 'tsx' | 'js';
   /** Components to CPU-profile (node --cpu-prof): worker, api, baseline-worker; profiles in <dir>/profiles/<name>. */
   profile: string[];
+  /** The API and the saga worker count their database statements (DB_STATEMENT_COUNT_FILE). */
+  countStatements?: boolean;
 }
 
 export interface Component {
@@ -59,6 +64,8 @@ export interface Stack {
   /** The workers' Prometheus endpoints, by component name. */
   metricsUrls: Record<string, string>;
   pids(): Record<string, number>;
+  /** The statements the API and the saga worker sent so far (empty unless countStatements). */
+  statementCounts(): Record<string, StatementCount>;
   /** Sizes of the databases (MiB), main file plus WAL. */
   databaseSizes(): Record<string, number>;
   stop(): Promise<void>;
@@ -197,7 +204,9 @@ export async function startStack(options: StackOptions, log: (line: string) => v
 
     const sagaTaskQueue = 'bench-sagas';
     const baselineTaskQueue = 'bench-baseline';
-    const common = { TEMPORAL_ADDRESS: temporalAddress, DATABASE_URL: databaseUrl, NODE_ENV: 'development' };
+    const common = { TEMPORAL_ADDRESS: temporalAddress, DATABASE_URL: databaseUrl, NODE_ENV: 'development', RESERVATION_MAX_ACTIVE_PER_USER: String(RESERVATIONS_PER_USER) };
+    const statementFiles = options.countStatements ? { api: join(dir, 'api.statements.json'), worker: join(dir, 'worker.statements.json') } : undefined;
+    const countTo = (name: 'api' | 'worker'): Record<string, string> => (statementFiles ? { DB_STATEMENT_COUNT_FILE: statementFiles[name] } : {});
     const worker = spawnLogged('worker', process.execPath, nodeArgs('worker', 'workers/main.ts', js?.worker), {
       ...common,
       ...vendors,
@@ -206,6 +215,7 @@ export async function startStack(options: StackOptions, log: (line: string) => v
       WORKER_METRICS_PORT: String(workerMetricsPort),
       FAULTS_ENABLED: 'true',
       LOG_LEVEL: 'info',
+      ...countTo('worker'),
       ...options.workerEnv,
     });
     const baseline = spawnLogged('baseline-worker', process.execPath, nodeArgs('baseline-worker', 'bench/baseline-worker.ts'), {
@@ -213,6 +223,8 @@ export async function startStack(options: StackOptions, log: (line: string) => v
       WORKER_METRICS_PORT: String(baselineMetricsPort),
       TEMPORAL_TASK_QUEUE: baselineTaskQueue,
       WORKFLOW_BUNDLE_PATH: baselineBundle,
+      // The fair baselines' vendor step: a payment simulator that answers at once.
+      BASELINE_VENDOR_URL: `${url(vendorPorts[3])}/health`,
       ...options.workerEnv,
     });
     const api = spawnLogged('api', process.execPath, nodeArgs('api', 'api/server.ts', js?.api), {
@@ -222,8 +234,14 @@ export async function startStack(options: StackOptions, log: (line: string) => v
       TEMPORAL_TASK_QUEUE: sagaTaskQueue,
       // The answer always comes in the POST: a 202 would only mean the wait ran out.
       SAGA_WAIT_MS: '60000',
+      // The load comes from a few users on one address, far above a person's rate: the abuse
+      // guards (orders and reservations per user, registrations and logins per address) stay out of the way.
+      SAGA_START_RATE_LIMIT: '1000000',
+      REGISTER_RATE_LIMIT: '1000',
+      LOGIN_RATE_LIMIT: '1000',
       FAULTS_ENABLED: 'true',
       LOG_LEVEL: 'info',
+      ...countTo('api'),
       ...options.apiEnv,
     });
     // A worker is ready when its pollers show on its task queue (whatever its log level).
@@ -261,6 +279,12 @@ export async function startStack(options: StackOptions, log: (line: string) => v
         'baseline-worker': `http://127.0.0.1:${baselineMetricsPort}/metrics`,
       },
       pids: () => Object.fromEntries(components.map((c) => [c.name, c.process.pid!])),
+      statementCounts: () =>
+        Object.fromEntries(
+          Object.entries(statementFiles ?? {})
+            .filter(([, file]) => existsSync(file))
+            .map(([name, file]) => [name, JSON.parse(readFileSync(file, 'utf8')) as StatementCount]),
+        ),
       databaseSizes: () => ({
         temporal: Math.round(10 * (fileMiB(join(dir, 'temporal.db')) + fileMiB(join(dir, 'temporal.db-wal')))) / 10,
         platform: Math.round(10 * (fileMiB(join(dir, 'platform.db')) + fileMiB(join(dir, 'platform.db-wal')))) / 10,

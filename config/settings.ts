@@ -100,6 +100,8 @@ const settingsSchema = z.object({
     .string()
     .default('false')
     .transform((v): boolean | string => (v === 'true' ? true : v === 'false' ? false : v)),
+  /** A file where the process keeps its count of database statements (the benchmark's --count-statements); unset: not counted. */
+  DB_STATEMENT_COUNT_FILE: z.string().min(1).optional(),
   /** The worker's Prometheus endpoint (SDK, saga and resilience metrics); 0 turns it off. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** The worker's health endpoint (GET /health/live, /health/ready: ready once it polls); 0 turns it off. */

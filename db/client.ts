@@ -2,6 +2,7 @@ import { PrismaClient } from '@prisma/client';
 import type { PrismaClient as PostgresPrismaClient } from './generated/postgres';
 import { SqliteAdapterFactory } from './sqlite-adapter';
 import { postgresAdapter } from './postgres-adapter';
+import { countStatementsTo } from './statement-count';
 import { databaseKind } from './url';
 
 /**
@@ -26,14 +27,19 @@ export type Db = PrismaClient;
  * the SQLite type is the common ground: code that type-checks against it runs on both. The
  * cast below is the one place that relies on it; PostgresClientMatches below checks it at compile time.
  */
-export async function createDb(url: string): Promise<Db> {
+export async function createDb(url: string, options: { statementCountFile?: string } = {}): Promise<Db> {
+  // Query events only when asked for (the benchmark's statement count): they cost a little per statement.
+  const log = options.statementCountFile ? [{ emit: 'event' as const, level: 'query' as const }] : [];
+  const count = options.statementCountFile ? countStatementsTo(options.statementCountFile) : undefined;
   if (databaseKind(url) === 'postgres') {
     // Loaded only when used: a SQLite-only setup needs no PostgreSQL client on disk to run.
     const { PrismaClient: PostgresClient } = await import('./generated/postgres');
-    const db: PostgresPrismaClient = new PostgresClient({ adapter: postgresAdapter(url) });
-    return db as unknown as Db;
+    const db = new PostgresClient({ adapter: postgresAdapter(url), log });
+    if (count) db.$on('query', count);
+    return db as PostgresPrismaClient as unknown as Db;
   }
-  const db = new PrismaClient({ adapter: new SqliteAdapterFactory({ url }) });
+  const db = new PrismaClient({ adapter: new SqliteAdapterFactory({ url }), log });
+  if (count) db.$on('query', count);
   await db.$queryRawUnsafe('PRAGMA journal_mode = WAL'); // persistent: stored in the file
   return db;
 }

@@ -21,10 +21,12 @@ import { armFault, useStack, createLot, disarmFault, uniquePlate, waitForSaga, t
  * `<scenario>.cancellation-policy.json` from after `reservation-cancellation-policy` (a reservation's
  * payment is undone by refundReservation, which keeps a late cancellation's fee),
  * `<scenario>.reservation-changes.json` from after `reservation-changes` (a booked reservation
- * waits for its car, its end or a changeReservation update).
+ * waits for its car, its end or a changeReservation update),
+ * `<scenario>.order-local-steps.json` from after `order-local-steps` (the order saga's database steps
+ * local, the search attributes its start set not upserted again).
  */
 const FIXTURES = 'test/fixtures/histories';
-const GENERATION = '.reservation-changes';
+const GENERATION = '.order-local-steps';
 
 /**
  * How each scenario ends, whichever code generation recorded it: the saga state its workflow

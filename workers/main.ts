@@ -19,7 +19,7 @@ const logger = createLogger('worker', settings.LOG_LEVEL);
 installRuntime(logger, { metricsPort: settings.WORKER_METRICS_PORT, metricsHost: settings.WORKER_METRICS_HOST });
 
 const tracing = setUpTracing('saga-worker', settings.OTEL_EXPORTER_OTLP_ENDPOINT);
-const db = await createDb(settings.DATABASE_URL);
+const db = await createDb(settings.DATABASE_URL, { statementCountFile: settings.DB_STATEMENT_COUNT_FILE });
 const graph = composeWorker(settings, db, logger);
 const connection = await NativeConnection.connect({ address: settings.TEMPORAL_ADDRESS, ...temporalSecurity() });
 const worker = await Worker.create({

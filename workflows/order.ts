@@ -1,5 +1,6 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { databaseSteps } from './database-steps';
 import { compensationStep, databaseStep, paymentFallbacks, vendorStep } from './policies';
 import { orderContract as contract, type SagaInput, type SagaResult } from './contracts';
 import { Saga, type SagaState } from './saga';
@@ -7,7 +8,6 @@ import { Saga, type SagaState } from './saga';
 export type OrderInput = SagaInput<typeof contract>;
 export type OrderResult = SagaResult<typeof contract>;
 
-const steps = proxyActivities<Activities>(databaseStep);
 const payments = proxyActivities<Activities>(vendorStep);
 const compensations = proxyActivities<Activities>(compensationStep);
 
@@ -16,15 +16,25 @@ const compensations = proxyActivities<Activities>(compensationStep);
  * stock for every line, all or nothing → authorize and capture the payment → confirm.
  * Rolling back releases the stock, voids or refunds the payment and cancels the order
  * with the reason (OUT_OF_STOCK, PAYMENT_DECLINED, ...), all three at once.
+ *
+ * Patch `order-local-steps`: the three database steps (createOrder, reserveStock, confirmOrder)
+ * run as local activities, as the entry and exit sagas' do (short writes to our own database),
+ * and the search attributes the API set at the start are not upserted again. One patch for
+ * both: each costs a marker and a search attribute upsert of its own. The payment steps call
+ * the gateway, which may be slow: ordinary activities, so that the saga answers queries
+ * meanwhile. Compensations stay ordinary activities too. Sagas started before replay as they ran.
  */
 export async function order(input: OrderInput): Promise<SagaState<OrderInput, OrderResult>> {
+  const localSteps = patched('order-local-steps');
   // Releasing stock, voiding the payment and cancelling the order do not depend on each other.
   const saga = new Saga<OrderInput, OrderResult>({
     type: contract.type,
     input,
     keys: contract.keys(input),
     compensationOrder: 'parallel',
+    searchAttributesFromStart: localSteps,
   });
+  const steps = databaseSteps(databaseStep, localSteps);
 
   return saga.run(async () => {
     const created = await saga.step('createOrder', {

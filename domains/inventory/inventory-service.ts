@@ -249,14 +249,13 @@ export function createInventoryService({ db, faults, catalog, events }: Inventor
     async reserveStock(input: { key: string; orderId: string; lines: StockLine[] }): Promise<StockReservationView> {
       const lines = normaliseLines(input.lines);
       const fingerprint = JSON.stringify(lines);
-      let header = await db.stockReservation.findUnique({ where: { key: input.key } });
-      if (!header) {
-        try {
-          header = await db.stockReservation.create({ data: { key: input.key, orderId: input.orderId, lines: fingerprint } });
-        } catch (err) {
-          if (!isUniqueViolation(err)) throw err;
-          header = await db.stockReservation.findUniqueOrThrow({ where: { key: input.key } });
-        }
+      // The first attempt creates the header; a retry (or an undo that came first) meets the one there.
+      let header;
+      try {
+        header = await db.stockReservation.create({ data: { key: input.key, orderId: input.orderId, lines: fingerprint } });
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        header = await db.stockReservation.findUniqueOrThrow({ where: { key: input.key } });
       }
       if (header.status === 'RELEASED') return settle(input.key, header);
       if (header.lines !== fingerprint || header.orderId !== input.orderId) {
@@ -271,7 +270,8 @@ export function createInventoryService({ db, faults, catalog, events }: Inventor
         await moveHeader(input.key, 'PENDING', 'REJECTED', reason);
         return settle(input.key, await db.stockReservation.findUniqueOrThrow({ where: { key: input.key } }));
       }
-      await moveHeader(input.key, 'PENDING', 'RESERVED');
+      // Still PENDING until now, so no undo had begun (it marks the header first): every line is TAKEN.
+      if (await moveHeader(input.key, 'PENDING', 'RESERVED')) return { key: input.key, orderId: input.orderId, status: 'RESERVED', lines: lines.map((l) => ({ ...l, status: 'TAKEN' })) };
       return settle(input.key, await db.stockReservation.findUniqueOrThrow({ where: { key: input.key } }));
     },
 
@@ -328,7 +328,11 @@ export function createInventoryService({ db, faults, catalog, events }: Inventor
             if (!isRecordNotFound(err)) throw err; // committed by a twin, or released meanwhile
           }
         }
-        await moveHeader(key, 'RESERVED', 'COMMITTED');
+        // RESERVED until now, so no undo had begun (it marks the header first): every line is COMMITTED.
+        if (await moveHeader(key, 'RESERVED', 'COMMITTED')) {
+          const lines = JSON.parse(header.lines) as StockLine[];
+          return { key, orderId: header.orderId, status: 'COMMITTED', lines: lines.map((l) => ({ ...l, status: 'COMMITTED' })) };
+        }
       }
       const view = await reservationView(key);
       if (view.status !== 'COMMITTED') throw new BusinessRejection('STOCK_NOT_RESERVED', `stock under ${key} was released`);

@@ -250,7 +250,9 @@ export function createNotificationService({ db, faults, subscribers, endpoints }
      * eventKey: a second stage of the same key changes nothing.
      */
     stage(event: NotificationEvent): Prisma.PrismaPromise<unknown> {
-      return db.notificationOutbox.upsert({ where: { eventKey: event.eventKey }, create: data(event), update: {} });
+      // `update` sets the key to itself (a no-op): with an empty update Prisma reads, inserts and
+      // reads again; with this one it sends a single INSERT ... ON CONFLICT.
+      return db.notificationOutbox.upsert({ where: { eventKey: event.eventKey }, create: data(event), update: { eventKey: event.eventKey } });
     },
 
     /**

@@ -117,10 +117,12 @@ export function createOrderService({ db, faults, catalog, outbox, events }: Orde
       if (!order) throw new NotFoundError(`order ${orderId} does not exist`);
       if (decide(order) === 'done') return view(order);
       try {
-        await db.$transaction([
+        const [updated] = await db.$transaction([
           db.order.update({ where: { id: orderId, status: order.status }, data: { status: to, ...data } }),
           ...event(order, to, { previousStatus: order.status, ...(data.cancelReason ? { reason: data.cancelReason } : {}) }),
         ]);
+        // The update answers the row as it now is; its lines never change.
+        return view({ ...updated, lines: order.lines });
       } catch (err) {
         if (!isRecordNotFound(err)) throw err;
         // The status moved under us: decide again.
@@ -173,9 +175,11 @@ export function createOrderService({ db, faults, catalog, outbox, events }: Orde
       if (!Number.isSafeInteger(total)) throw new BusinessRejection('ORDER_TOO_LARGE', 'the order total is too large');
 
       const id = randomUUID();
+      // Timestamps set here rather than by Prisma, so that the answer needs no second read.
+      const now = new Date();
       try {
         await db.$transaction([
-          db.order.create({ data: { id, key: input.key, userId: input.userId, total, lines: { create: lines } } }),
+          db.order.create({ data: { id, key: input.key, userId: input.userId, total, createdAt: now, updatedAt: now, lines: { create: lines } } }),
           ...event({ id, key: input.key, userId: input.userId, total }, 'PENDING', { lines }),
         ]);
       } catch (err) {
@@ -187,7 +191,7 @@ export function createOrderService({ db, faults, catalog, outbox, events }: Orde
         }
         return view(twin);
       }
-      return view((await findById(id))!);
+      return view({ id, key: input.key, userId: input.userId, status: 'PENDING', cancelReason: null, total, createdAt: now, updatedAt: now, lines: lines.map((l) => ({ ...l, id: '', orderId: id })) });
     },
 
     /** PENDING → CONFIRMED; confirming a confirmed order answers it; ORDER_CANCELLED for a cancelled one. */

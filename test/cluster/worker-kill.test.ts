@@ -37,11 +37,11 @@ describe('one of two workers killed mid-burst on the cluster', () => {
     expect((await probe('live')).status).toBe(200);
     const load = new Load(world, injectHttp(world), { lots: 2, lotCapacity: 12, stockPerProduct: 200 });
     await load.setup();
-    await world.domains.faults.arm('orders.confirmOrder', { delayMs: 3000 });
+    await world.domains.faults.arm('payments.capture', { delayMs: 3000 });
     await world.domains.faults.arm('plates.createEntryRecord', { delayMs: 3000 });
     const burst = Promise.all([...Array.from({ length: 8 }, () => load.enter()), ...Array.from({ length: 8 }, () => load.order())]);
 
-    // Kill a worker once it holds an order's confirmation (worker identities are "pid@host").
+    // Kill a worker once it holds an order's payment capture, an ordinary activity (worker identities are "pid@host").
     const workers = [survivor, world.worker!];
     const orders = () => load.requests.filter((r) => r.kind === 'order').map((r) => r.sagaId);
     let seen: string[] = [];
@@ -51,7 +51,7 @@ describe('one of two workers killed mid-burst on the cluster', () => {
         const { raw } = await world.temporal.workflow.getHandle(id).describe().catch(() => ({ raw: { pendingActivities: [] } }));
         for (const a of raw.pendingActivities ?? []) {
           seen.push(`${id}:${a.activityType?.name}:${a.state}:${a.lastWorkerIdentity}`);
-          if (a.activityType?.name !== 'confirmOrder' || a.state !== STARTED) continue;
+          if (a.activityType?.name !== 'capturePayment' || a.state !== STARTED) continue;
           const found = workers.find((w) => a.lastWorkerIdentity?.startsWith(`${w.pid}@`));
           if (found) return found;
         }
@@ -59,7 +59,7 @@ describe('one of two workers killed mid-burst on the cluster', () => {
       return undefined;
     };
     let victim: ChildProcess | undefined;
-    await waitUntil('a worker to hold an order confirmation', async () => (victim = await holder()) !== undefined, 90_000).catch((err: Error) => {
+    await waitUntil('a worker to hold an order capture', async () => (victim = await holder()) !== undefined, 90_000).catch((err: Error) => {
       throw new Error(`${err.message}; pending activities seen last: ${seen.join(', ')}`);
     });
     await stopProcess(victim, 'SIGKILL');
@@ -78,8 +78,8 @@ describe('one of two workers killed mid-burst on the cluster', () => {
     expect(verdict.violations).toEqual([]);
     expect(load.badAnswers).toEqual([]);
     for (const r of load.requests.filter((q) => q.kind === 'entry')) expect(verdict.sagas.get(r.sagaId)?.state?.status, r.sagaId).toBe('COMPLETED');
-    // The kill did hit: a confirmation lost with the victim was done again, by the survivor.
-    const attempts = orders().map((id) => verdict.sagas.get(id)?.state?.steps.find((s) => s.name === 'confirmOrder')?.attempts ?? 0);
+    // The kill did hit: a capture lost with the victim was done again, by the survivor.
+    const attempts = orders().map((id) => verdict.sagas.get(id)?.state?.steps.find((s) => s.name === 'capturePayment')?.attempts ?? 0);
     expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
   });
 });

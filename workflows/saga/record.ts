@@ -34,13 +34,20 @@ export class SagaRecord<I, R> {
     };
   }
 
-  /** Sets the saga's type, status and first business keys as search attributes. */
-  publishStart(keys: BusinessKeys): void {
-    upsertSearchAttributes([
+  /**
+   * Sets the saga's type, status and first business keys as search attributes. With
+   * `setAtStart` (the API starts sagas with them: temporal/saga-client.ts) only those the start
+   * did not carry are upserted: each upsert is one more command, history event and visibility write.
+   */
+  publishStart(keys: BusinessKeys, setAtStart = false): void {
+    const pairs: SearchAttributeUpdatePair[] = [
       { key: SagaTypeKey, value: this.state.type },
       { key: SagaStatusKey, value: 'RUNNING' },
       ...keyPairs(keys),
-    ]);
+    ];
+    const atStart = workflowInfo().typedSearchAttributes;
+    const missing = setAtStart ? pairs.filter((p) => atStart.get(p.key) !== p.value) : pairs;
+    if (missing.length > 0) upsertSearchAttributes(missing);
     this.rememberKeys(keys);
     this.showDetails();
   }

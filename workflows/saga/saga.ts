@@ -20,6 +20,11 @@ export interface SagaOptions<I> {
   keys?: BusinessKeys;
   /** Compensations run in reverse order by default; "parallel" runs them all at once. */
   compensationOrder?: CompensationOrder;
+  /**
+   * Upsert only the search attributes the start did not set (type, status, keys). A saga turns
+   * it on behind a patch of its own: sagas started before replay with the upsert of them all.
+   */
+  searchAttributesFromStart?: boolean;
 }
 
 /**
@@ -50,7 +55,7 @@ export class Saga<I, R> {
     this.state = this.record.state;
     this.desk = new OperatorDesk(this.record);
     this.compensations = new Compensations(this.record, this.desk, options.compensationOrder ?? 'reverse');
-    this.record.publishStart(options.keys ?? {});
+    this.record.publishStart(options.keys ?? {}, options.searchAttributesFromStart ?? false);
   }
 
   /** The idempotency key of one of this saga's steps (e.g. to capture the payment authorized earlier). */
