@@ -79,6 +79,14 @@ const TRANSITIONS: Record<ReservationStatus, readonly ReservationStatus[]> = {
 const STATUSES = Object.keys(TRANSITIONS) as ReservationStatus[];
 
 type ReservationRow = NonNullable<Awaited<ReturnType<Db['reservation']['findUnique']>>>;
+/** A transaction's client (what db.$transaction hands its callback). */
+type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
+
+/**
+ * A booking's transaction waits for the bookings of the same user or plate ahead of it (and, on
+ * SQLite, for every other writer): a burst queues for longer than Prisma's defaults (2 s to start, 5 s to run).
+ */
+const BOOKING_TRANSACTION = { maxWait: 10_000, timeout: 10_000 } as const;
 
 /** Vehicles (the registry reservations need) and parking reservations. */
 export function createReservationService({ db, faults, now = () => new Date(), policy = DEFAULT_RESERVATION_POLICY }: ReservationServiceDeps) {
@@ -122,16 +130,33 @@ export function createReservationService({ db, faults, now = () => new Date(), p
    * allowed), PLATE_ALREADY_RESERVED (the plate has a reservation overlapping the period).
    * `exceptKey` leaves out the reservation being made (a retried step).
    */
-  async function checkHoldings(userId: string, plate: string, startsAt: Date, endsAt: Date, exceptKey?: string): Promise<void> {
+  async function checkHoldings(tx: Tx, userId: string, plate: string, startsAt: Date, endsAt: Date, exceptKey?: string): Promise<void> {
     const notThis = exceptKey ? { key: { not: exceptKey } } : {};
-    const held = await db.reservation.count({ where: { userId, status: { in: ACTIVE }, endsAt: { gt: now() }, ...notThis } });
+    const held = await tx.reservation.count({ where: { userId, status: { in: ACTIVE }, endsAt: { gt: now() }, ...notThis } });
     if (held >= policy.maxActivePerUser) {
       throw new BusinessRejection('TOO_MANY_RESERVATIONS', `a user holds at most ${policy.maxActivePerUser} active reservations`);
     }
-    const overlapping = await db.reservation.count({
+    const overlapping = await tx.reservation.count({
       where: { plate, status: { in: ACTIVE }, startsAt: { lt: endsAt }, endsAt: { gt: startsAt }, ...notThis },
     });
     if (overlapping > 0) throw new BusinessRejection('PLATE_ALREADY_RESERVED', `${plate} already has a reservation in that period`);
+  }
+
+  /**
+   * Takes the booking lock of `key` ("user:<id>", "plate:<plate>") until `tx` ends: an upsert of
+   * its ReservationLock row, the same SQL on both databases. Why a lock and not a counter of active
+   * reservations: "active" depends on the clock (endsAt > now), so a counter would drift from the
+   * rows as reservations end unseen; with the lock the reservation rows stay the one fact, and the
+   * count and the insert run as one step per user and per plate. On PostgreSQL the upsert's row
+   * lock makes a second booking wait until the first commits, and its count (READ COMMITTED, one
+   * snapshot per statement) then sees the first one's row. On SQLite a transaction holds the
+   * database's write lock from its start (BEGIN IMMEDIATE, db/sqlite-adapter.ts), so writing
+   * transactions run one at a time; the upsert changes nothing there but keeps one code path.
+   * Locks are always taken user first, then plate: no two bookings wait on each other in a circle.
+   */
+  async function lockForBooking(tx: Tx, key: string): Promise<void> {
+    await tx.$executeRaw`INSERT INTO "ReservationLock" ("key", "bookings") VALUES (${key}, 1)
+      ON CONFLICT ("key") DO UPDATE SET "bookings" = "ReservationLock"."bookings" + 1`;
   }
 
   /** Moves reservation `id` to `to` (no-op when it is there); INVALID_RESERVATION_TRANSITION otherwise. */
@@ -282,13 +307,22 @@ export function createReservationService({ db, faults, now = () => new Date(), p
       if (vehicle.ownerUserId !== null && vehicle.ownerUserId !== input.userId) {
         throw new BusinessRejection('VEHICLE_NOT_OWNED', `${plate} is registered to another user`);
       }
-      await checkHoldings(input.userId, plate, startsAt, endsAt, input.key);
       try {
-        return view(
-          await db.reservation.create({
-            data: { key: input.key, userId: input.userId, lotId: input.lotId, plate, amount: input.amount, startsAt, endsAt },
-          }),
+        // The limits and the insert as one step per user and per plate: see lockForBooking.
+        const created = await db.$transaction(
+          async (tx) => {
+            await lockForBooking(tx, `user:${input.userId}`);
+            await lockForBooking(tx, `plate:${plate}`);
+            const made = await tx.reservation.findUnique({ where: { key: input.key } }); // by a retry of this step meanwhile
+            if (made) return made;
+            await checkHoldings(tx, input.userId, plate, startsAt, endsAt, input.key);
+            return tx.reservation.create({
+              data: { key: input.key, userId: input.userId, lotId: input.lotId, plate, amount: input.amount, startsAt, endsAt },
+            });
+          },
+          BOOKING_TRANSACTION,
         );
+        return answer(created);
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
         return answer(await db.reservation.findUniqueOrThrow({ where: { key: input.key } }));
