@@ -19,10 +19,12 @@ import { armFault, useStack, createLot, disarmFault, uniquePlate, waitForSaga, t
  * `<scenario>.local-steps.json` from after it (where its shape differs: the entry and exit sagas),
  * `<scenario>.exit-frees-space-last.json` from after that patch (the exit saga's new last step),
  * `<scenario>.cancellation-policy.json` from after `reservation-cancellation-policy` (a reservation's
- * payment is undone by refundReservation, which keeps a late cancellation's fee).
+ * payment is undone by refundReservation, which keeps a late cancellation's fee),
+ * `<scenario>.operator-reason-required.json` from after `operator-reason-required` (an operator
+ * signal without a reason is refused by the saga itself).
  */
 const FIXTURES = 'test/fixtures/histories';
-const GENERATION = '.cancellation-policy';
+const GENERATION = '.operator-reason-required';
 
 /**
  * How each scenario ends, whichever code generation recorded it: the saga state its workflow
@@ -40,6 +42,14 @@ const OUTCOMES: Record<string, Partial<SagaState> & Record<string, unknown>> = {
     reason: 'STEP_FAILED',
     actions: [expect.objectContaining({ action: 'retryCompensation', accepted: true })],
     steps: expect.arrayContaining([expect.objectContaining({ name: 'allocateSpace', compensation: 'COMPENSATED' })]),
+  },
+  'entry-reasonless-signal-refused': {
+    status: 'COMPENSATED',
+    reason: 'STEP_FAILED',
+    actions: [
+      expect.objectContaining({ action: 'retryCompensation', accepted: false }),
+      expect.objectContaining({ action: 'retryCompensation', accepted: true, reason: 'replay scenario' }),
+    ],
   },
   'order-confirmed': { status: 'COMPLETED', result: expect.objectContaining({ status: 'CONFIRMED' }) },
   'order-payment-declined': { status: 'REJECTED', reason: 'PAYMENT_DECLINED', steps: expect.arrayContaining([expect.objectContaining({ name: 'reserveStock', compensation: 'COMPENSATED' })]) },
@@ -112,6 +122,21 @@ async function runScenarios(): Promise<Record<string, string>> {
   await disarmFault(stack, 'plates.createEntryRecord', requestId);
   await post(`/sagas/${stuck}/signals/retryCompensation`, { reason: 'replay scenario' });
   ids['entry-compensation-retried'] = stuck;
+
+  // The same, with a retryCompensation signal without a reason sent straight to the workflow first
+  // (as `temporal workflow signal` does): refused on record (patch operator-reason-required).
+  const reasonlessPlate = uniquePlate();
+  const reasonlessRequest = `replay-reasonless-${reasonlessPlate}`;
+  await armFault(stack, 'plates.createEntryRecord', reasonlessRequest);
+  await armFault(stack, 'parking.releaseAllocation', reasonlessRequest);
+  const reasonless = (await post('/vehicle-entries', { lotId: lot.id, plate: reasonlessPlate, requestId: reasonlessRequest })).json().sagaId;
+  await waitForSaga(stack, reasonless, (s) => s.status === 'NEEDS_ATTENTION');
+  await disarmFault(stack, 'parking.releaseAllocation', reasonlessRequest);
+  await disarmFault(stack, 'plates.createEntryRecord', reasonlessRequest);
+  await stack.temporal.workflow.getHandle(reasonless).signal('retryCompensation', {});
+  await waitForSaga(stack, reasonless, (s) => s.actions.length === 1);
+  await post(`/sagas/${reasonless}/signals/retryCompensation`, { reason: 'replay scenario' });
+  ids['entry-reasonless-signal-refused'] = reasonless;
 
   // An order confirmed, and one rolled back (its compensations run in parallel).
   const user = { authorization: `Bearer ${stack.token('user', `replay-${stuckPlate}`)}` };
