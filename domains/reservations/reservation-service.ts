@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client';
+import { lockReservationRow, type Tx } from '../../db/row-lock';
 import { BusinessRejection, NotFoundError, isUniqueViolation } from '../errors';
 import type { FaultSwitches } from '../faults/fault-switch';
 import { isValidPlate, normalizePlate, withNormalizedPlates } from '../plates';
@@ -79,8 +80,6 @@ const TRANSITIONS: Record<ReservationStatus, readonly ReservationStatus[]> = {
 const STATUSES = Object.keys(TRANSITIONS) as ReservationStatus[];
 
 type ReservationRow = NonNullable<Awaited<ReturnType<Db['reservation']['findUnique']>>>;
-/** A transaction's client (what db.$transaction hands its callback). */
-type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
 /**
  * A booking's transaction waits for the bookings of the same user or plate ahead of it (and, on
@@ -143,21 +142,16 @@ export function createReservationService({ db, faults, now = () => new Date(), p
   }
 
   /**
-   * Takes the booking lock of `key` ("user:<id>", "plate:<plate>") until `tx` ends: an upsert of
-   * its ReservationLock row, the same SQL on both databases. Why a lock and not a counter of active
-   * reservations: "active" depends on the clock (endsAt > now), so a counter would drift from the
-   * rows as reservations end unseen; with the lock the reservation rows stay the one fact, and the
-   * count and the insert run as one step per user and per plate. On PostgreSQL the upsert's row
-   * lock makes a second booking wait until the first commits, and its count (READ COMMITTED, one
-   * snapshot per statement) then sees the first one's row. On SQLite a transaction holds the
-   * database's write lock from its start (BEGIN IMMEDIATE, db/sqlite-adapter.ts), so writing
-   * transactions run one at a time; the upsert changes nothing there but keeps one code path.
-   * Locks are always taken user first, then plate: no two bookings wait on each other in a circle.
+   * Takes the booking lock of `key` ("user:<id>", "plate:<plate>") until `tx` ends (db/row-lock.ts).
+   * Why a lock and not a counter of active reservations: "active" depends on the clock (endsAt >
+   * now), so a counter would drift from the rows as reservations end unseen; with the lock the
+   * reservation rows stay the one fact, and the count and the insert run as one step per user and
+   * per plate. On PostgreSQL a second booking waits until the first commits, and its count (READ
+   * COMMITTED, one snapshot per statement) then sees the first one's row; SQLite runs one writing
+   * transaction at a time. Locks are always taken user first, then plate: no two bookings wait on
+   * each other in a circle.
    */
-  async function lockForBooking(tx: Tx, key: string): Promise<void> {
-    await tx.$executeRaw`INSERT INTO "ReservationLock" ("key", "bookings") VALUES (${key}, 1)
-      ON CONFLICT ("key") DO UPDATE SET "bookings" = "ReservationLock"."bookings" + 1`;
-  }
+  const lockForBooking = (tx: Tx, key: string) => lockReservationRow(tx, key);
 
   /** Moves reservation `id` to `to` (no-op when it is there); INVALID_RESERVATION_TRANSITION otherwise. */
   async function moveTo(
