@@ -1,3 +1,4 @@
+import type { Metafile } from 'esbuild';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -9,9 +10,9 @@ const ROOT = resolve(import.meta.dirname, '..');
  * cluster suite and `npm run bench -- --runtime js`.
  *   node --import tsx scripts/build-js.ts OUTDIR
  */
-export async function buildPlatformJs(outdir: string): Promise<{ worker: string; api: string }> {
+export async function buildPlatformJs(outdir: string): Promise<{ worker: string; api: string; metafile: Metafile }> {
   const esbuild = await import('esbuild');
-  await esbuild.build({
+  const { metafile } = await esbuild.build({
     entryPoints: { worker: join(ROOT, 'workers/main.ts'), api: join(ROOT, 'api/server.ts') },
     bundle: true,
     platform: 'node',
@@ -21,6 +22,7 @@ export async function buildPlatformJs(outdir: string): Promise<{ worker: string;
     outdir,
     outExtension: { '.js': '.mjs' },
     logLevel: 'error',
+    metafile: true, // the import graph, for scripts/check-production-build.ts
     plugins: [
       {
         // The PostgreSQL client is generated CommonJS loaded only for postgres:// URLs: leave it out
@@ -35,7 +37,7 @@ export async function buildPlatformJs(outdir: string): Promise<{ worker: string;
       },
     ],
   });
-  return { worker: join(outdir, 'worker.mjs'), api: join(outdir, 'api.mjs') };
+  return { worker: join(outdir, 'worker.mjs'), api: join(outdir, 'api.mjs'), metafile };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -23,10 +23,12 @@ import { armFault, useStack, createLot, disarmFault, uniquePlate, waitForSaga, t
  * `<scenario>.reservation-changes.json` from after `reservation-changes` (a booked reservation
  * waits for its car, its end or a changeReservation update),
  * `<scenario>.order-local-steps.json` from after `order-local-steps` (the order saga's database steps
- * local, the search attributes its start set not upserted again).
+ * local, the search attributes its start set not upserted again),
+ * `<scenario>.operator-reason-required.json` from after `operator-reason-required` (an operator
+ * signal without a reason is refused by the saga itself).
  */
 const FIXTURES = 'test/fixtures/histories';
-const GENERATION = '.order-local-steps';
+const GENERATION = '.operator-reason-required';
 
 /**
  * How each scenario ends, whichever code generation recorded it: the saga state its workflow
@@ -44,6 +46,14 @@ const OUTCOMES: Record<string, Partial<SagaState> & Record<string, unknown>> = {
     reason: 'STEP_FAILED',
     actions: [expect.objectContaining({ action: 'retryCompensation', accepted: true })],
     steps: expect.arrayContaining([expect.objectContaining({ name: 'allocateSpace', compensation: 'COMPENSATED' })]),
+  },
+  'entry-reasonless-signal-refused': {
+    status: 'COMPENSATED',
+    reason: 'STEP_FAILED',
+    actions: [
+      expect.objectContaining({ action: 'retryCompensation', accepted: false }),
+      expect.objectContaining({ action: 'retryCompensation', accepted: true, reason: 'replay scenario' }),
+    ],
   },
   'order-confirmed': { status: 'COMPLETED', result: expect.objectContaining({ status: 'CONFIRMED' }) },
   'order-payment-declined': { status: 'REJECTED', reason: 'PAYMENT_DECLINED', steps: expect.arrayContaining([expect.objectContaining({ name: 'reserveStock', compensation: 'COMPENSATED' })]) },
@@ -121,6 +131,21 @@ async function runScenarios(): Promise<Record<string, string>> {
   await disarmFault(stack, 'plates.createEntryRecord', requestId);
   await post(`/sagas/${stuck}/signals/retryCompensation`, { reason: 'replay scenario' });
   ids['entry-compensation-retried'] = stuck;
+
+  // The same, with a retryCompensation signal without a reason sent straight to the workflow first
+  // (as `temporal workflow signal` does): refused on record (patch operator-reason-required).
+  const reasonlessPlate = uniquePlate();
+  const reasonlessRequest = `replay-reasonless-${reasonlessPlate}`;
+  await armFault(stack, 'plates.createEntryRecord', reasonlessRequest);
+  await armFault(stack, 'parking.releaseAllocation', reasonlessRequest);
+  const reasonless = (await post('/vehicle-entries', { lotId: lot.id, plate: reasonlessPlate, requestId: reasonlessRequest })).json().sagaId;
+  await waitForSaga(stack, reasonless, (s) => s.status === 'NEEDS_ATTENTION');
+  await disarmFault(stack, 'parking.releaseAllocation', reasonlessRequest);
+  await disarmFault(stack, 'plates.createEntryRecord', reasonlessRequest);
+  await stack.temporal.workflow.getHandle(reasonless).signal('retryCompensation', {});
+  await waitForSaga(stack, reasonless, (s) => s.actions.length === 1);
+  await post(`/sagas/${reasonless}/signals/retryCompensation`, { reason: 'replay scenario' });
+  ids['entry-reasonless-signal-refused'] = reasonless;
 
   // An order confirmed, and one rolled back (its compensations run in parallel).
   const user = { authorization: `Bearer ${stack.token('user', `replay-${stuckPlate}`)}` };

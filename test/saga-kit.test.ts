@@ -186,6 +186,46 @@ describe('saga kit: compensation', () => {
     expect(state.steps[0]).toMatchObject({ name: 'a', compensation: 'SKIPPED', compensationAttempts: 2 });
     expect(state.actions.at(-1)).toMatchObject({ action: 'skipCompensation', accepted: true, reason: 'undone by hand', by: 'op-2' });
   });
+
+  it('an operator signal sent straight to the workflow (as the temporal CLI does) without a reason is refused, on record; the saga keeps waiting', async () => {
+    const handle = await startWith({ steps: ['a', 'b'] }, (h) => {
+      script.failingSteps.add(key(h, 'b'));
+      script.failingUndos.add(key(h, 'a'));
+    });
+    const waiting = await waitForState(handle, (s) => s.status === 'NEEDS_ATTENTION');
+    script.failingUndos.delete(key(handle, 'a')); // a decision taken now would finish the rollback
+    // What `temporal workflow signal --name NAME` sends with no --input, an empty one, a blank or a non-text reason.
+    await handle.signal('retryCompensation');
+    await handle.signal('retryCompensation', {});
+    await handle.signal('skipCompensation', { reason: '   ', by: 'op-3' });
+    await handle.signal('retryCompensation', { reason: 5 } as never);
+    const refused = await waitForState(handle, (s) => s.actions.length === 4);
+    expect(refused).toMatchObject({ status: 'NEEDS_ATTENTION', awaiting: waiting.awaiting, attention: waiting.attention });
+    expect(refused.actions).toMatchObject([
+      { action: 'retryCompensation', accepted: false },
+      { action: 'retryCompensation', accepted: false },
+      { action: 'skipCompensation', accepted: false, reason: '   ', by: 'op-3' },
+      { action: 'retryCompensation', accepted: false },
+    ]);
+    expect(refused.steps[0]).toMatchObject({ name: 'a', compensation: 'FAILED', compensationAttempts: waiting.steps[0]!.compensationAttempts });
+
+    await handle.signal('retryCompensation', { reason: 'undo fixed', by: 'op-3' });
+    const state = await waitForState(handle, ended);
+    expect(state).toMatchObject({ status: 'COMPENSATED', attention: [] });
+    expect(state.actions.at(-1)).toMatchObject({ action: 'retryCompensation', accepted: true, reason: 'undo fixed' });
+  });
+
+  it('a compensate signal without a reason is refused while a step waits; with one, the saga rolls back', async () => {
+    const handle = await startWith({ steps: ['a', 'b'], askOperator: ['b'] }, (h) => script.failingSteps.add(key(h, 'b')));
+    await waitForState(handle, (s) => s.status === 'NEEDS_ATTENTION');
+    await handle.signal('compensate');
+    await handle.signal('retryStep', { reason: '' });
+    const refused = await waitForState(handle, (s) => s.actions.length === 2);
+    expect(refused).toMatchObject({ status: 'NEEDS_ATTENTION', actions: [{ action: 'compensate', accepted: false }, { action: 'retryStep', accepted: false }] });
+    expect(undosOf(handle)).toEqual([]);
+    await handle.signal('compensate', { reason: 'give up' });
+    expect(await waitForState(handle, ended)).toMatchObject({ status: 'COMPENSATED', reason: 'OPERATOR', error: 'give up' });
+  });
 });
 
 /** Starts the saga with a workflow id known in advance, so that `prepare` scripts its keys before any step runs. */

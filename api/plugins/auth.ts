@@ -45,6 +45,12 @@ declare module 'fastify' {
     requireRole(...roles: Role[]): Guard;
     /** A hook for gate devices: a known x-device-key, or a token with one of `roles`. */
     requireDeviceOr(...roles: Role[]): Guard;
+    /**
+     * Checks the request's bearer token as the guards do (signature, expiry, token version, one of
+     * `roles` when given): true when it passes; otherwise the 401 or 403 is sent and it answers false.
+     * For routes whose answer depends on the caller but that anyone may call (GET /health).
+     */
+    authenticate(request: FastifyRequest, reply: FastifyReply, roles?: Role[]): Promise<boolean>;
     /** Whether the request may act on lot `lotId`: people always (their role was checked), a device only at its lots. */
     mayActAtLot(request: FastifyRequest, lotId: string | undefined): boolean;
   }
@@ -87,7 +93,7 @@ export const auth = fp(async (app: FastifyInstance, options: AuthOptions) => {
     return found;
   };
 
-  async function verify(request: FastifyRequest, reply: FastifyReply, roles: Role[]): Promise<boolean> {
+  async function verify(request: FastifyRequest, reply: FastifyReply, roles: Role[] = []): Promise<boolean> {
     try {
       await request.jwtVerify();
     } catch {
@@ -106,6 +112,8 @@ export const auth = fp(async (app: FastifyInstance, options: AuthOptions) => {
     request.actor = request.user.email;
     return true;
   }
+
+  app.decorate('authenticate', verify);
 
   app.decorate('requireRole', (...roles: Role[]): Guard =>
     guard({ roles, device: false }, async (request, reply) => {

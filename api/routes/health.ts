@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
@@ -7,18 +7,14 @@ import { readWorkerSnapshots } from '../worker-snapshots';
 
 /**
  * Whether the caller may see the checks' details (errors, vendor URLs, worker identities):
- * operators and admins. Without a token the caller (a load balancer, a probe) gets the overall
- * status only; a token that does not verify is refused as on every other route, rather than
- * quietly answered with less than its holder asked for.
+ * operators and admins, whose token passes the auth plugin's whole check (a token of an account
+ * whose role or password changed since is refused, as on every guarded route). Without a token the
+ * caller (a load balancer, a probe) gets the overall status only; a token that does not pass is
+ * refused (401) rather than quietly answered with less than its holder asked for.
  */
-async function seesDetails(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+async function seesDetails(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
   if (request.headers.authorization === undefined) return false;
-  try {
-    await request.jwtVerify();
-  } catch {
-    await reply.code(401).send({ error: 'Unauthorized', message: 'the bearer token is not valid' });
-    return false;
-  }
+  if (!(await app.authenticate(request, reply))) return false;
   return request.user.role === 'operator' || request.user.role === 'admin';
 }
 
@@ -43,7 +39,7 @@ export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
     }));
 
   app.get('/health', { schema: { response: { 200: healthReply, 503: healthReply } } }, async (request, reply) => {
-    const details = await seesDetails(request, reply);
+    const details = await seesDetails(app, request, reply);
     if (reply.sent) return reply;
     const health = await report();
     reply.code(httpStatus(health.status)).header('cache-control', 'no-store');

@@ -67,10 +67,13 @@ export type OnSequenced = (tx: Prisma.TransactionClient, events: CloudEvent[]) =
  */
 export function createEventLog({ db }: { db: Db }, options: { onSequenced?: OnSequenced } = {}) {
   return {
-    /** The write of `event`, to put in the change's own $transaction([...]) batch. A second stage of the same id changes nothing. */
-    stage(event: NewDomainEvent): Prisma.PrismaPromise<unknown> {
+    /**
+     * The write of `event`, to put in the change's own $transaction([...]) batch (or to await on
+     * `client`, the change's interactive transaction). A second stage of the same id changes nothing.
+     */
+    stage(event: NewDomainEvent, client: EventClient = db): Prisma.PrismaPromise<unknown> {
       const id = eventId(event.key, event.type);
-      return db.domainEvent.upsert({
+      return client.domainEvent.upsert({
         where: { id },
         create: { id, type: event.type, source: EVENT_SOURCE, subject: event.subject, data: JSON.stringify(event.data) },
         update: {},
@@ -130,5 +133,8 @@ export type EventLog = ReturnType<typeof createEventLog>;
 
 /** The port a domain service writes its events through (EventLog implements it). */
 export interface EventWriter {
-  stage(event: NewDomainEvent): Prisma.PrismaPromise<unknown>;
+  stage(event: NewDomainEvent, client?: EventClient): Prisma.PrismaPromise<unknown>;
 }
+
+/** Where an event is written: the database, or a change's interactive transaction. */
+export type EventClient = Pick<Prisma.TransactionClient, 'domainEvent'>;

@@ -1,5 +1,5 @@
 export { EVENT_SOURCE, EVENT_TYPES, isEventType, type EventType } from './event-catalogue';
-export { cloudEventOf, createEventLog, eventId, type CloudEvent, type EventLog, type EventWriter, type NewDomainEvent, type OnSequenced } from './event-log';
+export { cloudEventOf, createEventLog, eventId, type CloudEvent, type EventLog, type EventClient, type EventWriter, type NewDomainEvent, type OnSequenced } from './event-log';
 export {
   MAX_SUBSCRIPTIONS,
   createSubscriptionService,

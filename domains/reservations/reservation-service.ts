@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/client';
-import type { EventType, EventWriter } from '../events';
+import { lockReservationRow, type Tx } from '../../db/row-lock';
+import type { EventClient, EventType, EventWriter } from '../events';
 import { BusinessRejection, NotFoundError, isUniqueViolation } from '../errors';
 import type { FaultSwitches } from '../faults/fault-switch';
 import { isValidPlate, normalizePlate, withNormalizedPlates } from '../plates';
@@ -93,6 +94,12 @@ const STATUSES = Object.keys(TRANSITIONS) as ReservationStatus[];
 
 type ReservationRow = NonNullable<Awaited<ReturnType<Db['reservation']['findUnique']>>>;
 
+/**
+ * A booking's transaction waits for the bookings of the same user or plate ahead of it (and, on
+ * SQLite, for every other writer): a burst queues for longer than Prisma's defaults (2 s to start, 5 s to run).
+ */
+const BOOKING_TRANSACTION = { maxWait: 10_000, timeout: 10_000 } as const;
+
 /** Vehicles (the registry reservations need) and parking reservations. */
 export function createReservationService({ db, faults, events, now = () => new Date(), policy = DEFAULT_RESERVATION_POLICY }: ReservationServiceDeps) {
   /** The domain event of reservation `r` reaching `status`, for the transaction that moves it there. */
@@ -100,6 +107,7 @@ export function createReservationService({ db, faults, events, now = () => new D
     r: { id: string; key: string; userId: string; lotId: string; plate: string; amount: number; startsAt: Date; endsAt: Date },
     status: ReservationStatus,
     extra: Record<string, unknown> = {},
+    client?: EventClient,
   ) =>
     events.stage({
       type: STATUS_EVENTS[status],
@@ -158,17 +166,29 @@ export function createReservationService({ db, faults, events, now = () => new D
    * allowed), PLATE_ALREADY_RESERVED (the plate has a reservation overlapping the period).
    * `exceptKey` leaves out the reservation being made (a retried step).
    */
-  async function checkHoldings(userId: string, plate: string, startsAt: Date, endsAt: Date, exceptKey?: string): Promise<void> {
+  async function checkHoldings(tx: Tx, userId: string, plate: string, startsAt: Date, endsAt: Date, exceptKey?: string): Promise<void> {
     const notThis = exceptKey ? { key: { not: exceptKey } } : {};
-    const held = await db.reservation.count({ where: { userId, status: { in: ACTIVE }, endsAt: { gt: now() }, ...notThis } });
+    const held = await tx.reservation.count({ where: { userId, status: { in: ACTIVE }, endsAt: { gt: now() }, ...notThis } });
     if (held >= policy.maxActivePerUser) {
       throw new BusinessRejection('TOO_MANY_RESERVATIONS', `a user holds at most ${policy.maxActivePerUser} active reservations`);
     }
-    const overlapping = await db.reservation.count({
+    const overlapping = await tx.reservation.count({
       where: { plate, status: { in: ACTIVE }, startsAt: { lt: endsAt }, endsAt: { gt: startsAt }, ...notThis },
     });
     if (overlapping > 0) throw new BusinessRejection('PLATE_ALREADY_RESERVED', `${plate} already has a reservation in that period`);
   }
+
+  /**
+   * Takes the booking lock of `key` ("user:<id>", "plate:<plate>") until `tx` ends (db/row-lock.ts).
+   * Why a lock and not a counter of active reservations: "active" depends on the clock (endsAt >
+   * now), so a counter would drift from the rows as reservations end unseen; with the lock the
+   * reservation rows stay the one fact, and the count and the insert run as one step per user and
+   * per plate. On PostgreSQL a second booking waits until the first commits, and its count (READ
+   * COMMITTED, one snapshot per statement) then sees the first one's row; SQLite runs one writing
+   * transaction at a time. Locks are always taken user first, then plate: no two bookings wait on
+   * each other in a circle.
+   */
+  const lockForBooking = (tx: Tx, key: string) => lockReservationRow(tx, key);
 
   /** Moves reservation `id` to `to` (no-op when it is there); INVALID_RESERVATION_TRANSITION otherwise. */
   async function moveTo(
@@ -329,11 +349,23 @@ export function createReservationService({ db, faults, events, now = () => new D
       if (vehicle.ownerUserId !== null && vehicle.ownerUserId !== input.userId) {
         throw new BusinessRejection('VEHICLE_NOT_OWNED', `${plate} is registered to another user`);
       }
-      await checkHoldings(input.userId, plate, startsAt, endsAt, input.key);
       try {
-        const data = { id: randomUUID(), key: input.key, userId: input.userId, lotId: input.lotId, plate, amount: input.amount, startsAt, endsAt };
-        await db.$transaction([db.reservation.create({ data }), eventOf(data, 'PENDING')]);
-        return view(await db.reservation.findUniqueOrThrow({ where: { id: data.id } }));
+        // The limits and the insert as one step per user and per plate: see lockForBooking.
+        const created = await db.$transaction(
+          async (tx) => {
+            await lockForBooking(tx, `user:${input.userId}`);
+            await lockForBooking(tx, `plate:${plate}`);
+            const made = await tx.reservation.findUnique({ where: { key: input.key } }); // by a retry of this step meanwhile
+            if (made) return made;
+            await checkHoldings(tx, input.userId, plate, startsAt, endsAt, input.key);
+            const data = { id: randomUUID(), key: input.key, userId: input.userId, lotId: input.lotId, plate, amount: input.amount, startsAt, endsAt };
+            const row = await tx.reservation.create({ data });
+            await eventOf(data, 'PENDING', {}, tx);
+            return row;
+          },
+          BOOKING_TRANSACTION,
+        );
+        return answer(created);
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
         return answer(await db.reservation.findUniqueOrThrow({ where: { key: input.key } }));

@@ -74,6 +74,42 @@ describe('vehicles and reservations', () => {
     expect(await book(plates[3]!)).toMatchObject({ status: 'PENDING' });
   });
 
+  it('a concurrent burst by one user, from several processes at once, creates exactly the cap', async () => {
+    // Three clients stand for three worker processes: each has its own connections.
+    const clients = [db, await connectDb(), await connectDb()];
+    try {
+      const services = clients.map((c) => createDomains(c, { faultsEnabled: true }).reservations);
+      const userId = uid('burst-');
+      const plates = Array.from({ length: 9 }, () => uniquePlate());
+      for (const plate of plates) await d.reservations.registerVehicle({ plate, ownerName: 'Ece', ownerUserId: userId });
+      const outcomes = await Promise.allSettled(
+        plates.map((plate, i) => services[i % services.length]!.createReservation({ key: uid(), userId, lotId: uid('lot-'), plate, amount: 400, ...period() })),
+      );
+      const refusals = outcomes.flatMap((o) => (o.status === 'rejected' ? [(o.reason as { code?: string }).code] : []));
+      expect(refusals).toEqual(Array(plates.length - 3).fill('TOO_MANY_RESERVATIONS'));
+      expect(await db.reservation.count({ where: { userId, status: { in: ['PENDING', 'COMPLETED'] } } })).toBe(3);
+    } finally {
+      await Promise.all(clients.slice(1).map((c) => c.$disconnect()));
+    }
+  });
+
+  it('a concurrent burst for one unowned plate by several users books the period once', async () => {
+    const clients = [db, await connectDb(), await connectDb()];
+    try {
+      const services = clients.map((c) => createDomains(c, { faultsEnabled: true }).reservations);
+      const plate = uniquePlate();
+      await d.reservations.registerVehicle({ plate, ownerName: 'Fleet' }); // no owner: any user may book it
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) => services[i % services.length]!.createReservation({ key: uid(), userId: uid('u-'), lotId: uid('lot-'), plate, amount: 400, ...period() })),
+      );
+      const refusals = outcomes.flatMap((o) => (o.status === 'rejected' ? [(o.reason as { code?: string }).code] : []));
+      expect(refusals).toEqual(Array(5).fill('PLATE_ALREADY_RESERVED'));
+      expect(await db.reservation.count({ where: { plate, status: { in: ['PENDING', 'COMPLETED'] } } })).toBe(1);
+    } finally {
+      await Promise.all(clients.slice(1).map((c) => c.$disconnect()));
+    }
+  });
+
   it('quote prices from the tariff (every started hour) and refuses a lot without one', async () => {
     const plate = uniquePlate();
     expect(await d.reservations.quote({ plate, tariffPerHour: 120, ...period(0, HOUR) })).toEqual({ plate, amount: 120 });

@@ -30,7 +30,7 @@ const yaml: YamlModule | undefined = (() => {
 
 interface Service {
   image?: string;
-  build?: unknown;
+  build?: { target?: string };
   command?: string[];
   entrypoint?: string[];
   environment?: Record<string, string | number | boolean | null>;
@@ -104,14 +104,23 @@ describe.skipIf(!yaml)(`${COMPOSE_FILE} (read as YAML${yaml ? '' : ': the yaml p
     expect(services.temporal?.depends_on).toMatchObject({ 'temporal-schema': { condition: 'service_completed_successfully' } });
   });
 
-  it('builds the API, the workers, the migrations and the simulators from one image, with the right entrypoints', () => {
+  it('runs the API and the workers from the runtime image (built JavaScript), the migrations and the simulators from the tools image', () => {
     expect(platformServices.map(([name]) => name).sort()).toEqual(['api', 'migrate', 'simulators', 'worker']);
-    expect(new Set(platformServices.map(([, s]) => s.image)).size).toBe(1);
-    const entry = (name: string) => services[name]?.command?.find((arg) => arg.endsWith('.ts'));
-    expect(entry('api')).toBe('api/server.ts');
-    expect(entry('worker')).toBe('workers/main.ts');
-    expect(entry('simulators')).toBe('simulators/start.ts');
-    for (const file of [entry('api'), entry('worker'), entry('simulators')]) expect(existsSync(repoPath(file!)), file).toBe(true);
+    const targetOf = (name: string) => services[name]?.build?.target;
+    expect(['api', 'worker'].map(targetOf)).toEqual(['runtime', 'runtime']);
+    expect(['migrate', 'simulators'].map(targetOf)).toEqual(['tools', 'tools']);
+    // One image per target, and each target is a stage of the Dockerfile.
+    expect(services.api?.image).toBe(services.worker?.image);
+    expect(services.migrate?.image).toBe(services.simulators?.image);
+    expect(services.api?.image).not.toBe(services.migrate?.image);
+    const stages = [...readFileSync(repoPath('Dockerfile'), 'utf8').matchAll(/^FROM \S+ AS (\S+)$/gm)].map((m) => m[1]);
+    expect(stages).toEqual(expect.arrayContaining(['runtime', 'tools']));
+    // The runtime entries are scripts/build-js.ts's outputs, under the dist/ the Dockerfile builds them into.
+    expect(services.api?.command).toEqual(['node', 'dist/api.mjs']);
+    expect(services.worker?.command).toEqual(['node', 'dist/worker.mjs']);
+    const simulators = services.simulators?.command?.find((arg) => arg.endsWith('.ts'));
+    expect(simulators).toBe('simulators/start.ts');
+    expect(existsSync(repoPath(simulators!))).toBe(true);
     expect(services.migrate?.command).toEqual(['npx', '--no-install', 'prisma', 'migrate', 'deploy']);
     for (const name of ['api', 'worker']) {
       expect(services[name]?.depends_on, name).toMatchObject({ migrate: { condition: 'service_completed_successfully' } });
@@ -204,14 +213,27 @@ describe.skipIf(!yaml)(`${COMPOSE_FILE} (read as YAML${yaml ? '' : ': the yaml p
 describe('Dockerfile', () => {
   const dockerfile = readFileSync(repoPath('Dockerfile'), 'utf8');
 
-  it('builds on node:20-bookworm-slim with npm ci, both Prisma clients and the workflow bundle', () => {
-    expect(dockerfile).toMatch(/^FROM node:20-bookworm-slim$/m);
+  it('builds on node:20-bookworm-slim with npm ci, both Prisma clients, the workflow bundle and the checked JavaScript', () => {
+    expect([...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]).filter((base) => !['build'].includes(base!))).toEqual(
+      Array(3).fill('node:20-bookworm-slim'),
+    );
     expect(dockerfile).toMatch(/npm ci\b/);
     expect(dockerfile).toContain('prisma generate --schema prisma/schema.prisma');
     expect(dockerfile).toContain('prisma generate --schema prisma/postgres/schema.prisma');
     const bundle = /workers\/build-bundle\.ts (\S+)/.exec(dockerfile)?.[1];
-    expect(bundle).toBe('/app/workflow-bundle.js');
+    expect(bundle).toBe('/app/dist/workflow-bundle.js');
     expect(dockerfile).toContain(`WORKFLOW_BUNDLE_PATH=${bundle}`);
+    // The same build and check that test/ops/production-build.test.ts runs.
+    expect(dockerfile).toContain('node --import tsx scripts/check-production-build.ts /app/dist');
+  });
+
+  it('ships the runtime stage with production dependencies only, running built JavaScript', () => {
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).toMatch(/^\nFROM node:20-bookworm-slim AS runtime$/m);
+    expect(dockerfile).toMatch(/npm ci --omit=dev\b/);
+    expect(runtime).toContain('COPY --from=production-dependencies /app/node_modules ./node_modules');
+    expect(runtime).not.toMatch(/COPY \.|tsx|npm (ci|install)/);
+    expect(runtime).toMatch(/^CMD \["node", "dist\/api\.mjs"\]$/m);
   });
 
   it('runs as an unprivileged user', () => {

@@ -178,6 +178,25 @@ describe('security: tokens', () => {
     expect((await app.inject({ method: 'POST', url: '/users/login', payload: { email: user.email, password: 'another-long-password' } })).statusCode).toBe(200);
   });
 
+  it("GET /health: a revoked operator token is refused (401), not shown the operators' details", async () => {
+    const user = await signUp(app);
+    const setRole = (role: string) =>
+      app.inject({ method: 'PUT', url: `/users/${user.id}/role`, headers: bearer(adminToken(app, admin)), payload: { role } });
+    expect((await setRole('operator')).statusCode).toBe(200);
+    const login = await app.inject({ method: 'POST', url: '/users/login', payload: { email: user.email, password: PASSWORD } });
+    const operatorToken = login.json().token as string;
+    const health = (token: string) => app.inject({ method: 'GET', url: '/health', headers: bearer(token) });
+    expect((await health(operatorToken)).json()).toHaveProperty('checks.database.status');
+    // Demoted: the operator token, still within its expiry and well signed, no longer counts.
+    expect((await setRole('user')).statusCode).toBe(200);
+    const revoked = await health(operatorToken);
+    expect(revoked.statusCode).toBe(401);
+    expect(revoked.body).not.toContain('checks');
+    // A token of no account at all (a leaked signing secret, a deleted user) is refused too.
+    const ghost = app.jwt.sign({ sub: `ghost-${randomUUID()}`, email: 'ghost@test.example', role: 'admin' });
+    expect((await health(ghost)).statusCode).toBe(401);
+  });
+
   it('a signed token of a user that does not exist is refused', async () => {
     const forged = app.jwt.sign({ sub: `ghost-${randomUUID()}`, email: 'ghost@test.example', role: 'admin' });
     expect((await app.inject({ method: 'POST', url: '/lots', headers: bearer(forged), payload: { name: 'x', capacity: 1 } })).statusCode).toBe(401);

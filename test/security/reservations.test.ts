@@ -92,6 +92,22 @@ describe('security: reservations', () => {
     expect(await snapshot(lot.id, attacker.id)).toEqual(before);
   });
 
+  it('a concurrent burst of bookings by one user: exactly the cap is accepted, the rest refused 409 with the reason', async () => {
+    const cap = 3; // RESERVATION_MAX_ACTIVE_PER_USER's default, which the test stack keeps
+    const burst = 7;
+    const attacker = await user(burst);
+    const lot = await createLot(stack, { capacity: burst + 1, tariffPerHour: 300 });
+    // All at once: each booking's saga checks the user's active reservations while the others are being made.
+    const answers = await Promise.all(attacker.plates.map((plate) => reserve(attacker.headers, { lotId: lot.id, plate, ...period(120, 60) })));
+    const accepted = answers.filter((res) => res.statusCode === 201);
+    const refused = answers.filter((res) => res.statusCode === 409);
+    expect(answers.map((res) => res.statusCode).sort()).toEqual([...Array(cap).fill(201), ...Array(burst - cap).fill(409)]);
+    for (const res of refused) expect(res.json()).toMatchObject({ reason: 'TOO_MANY_RESERVATIONS' });
+    const active = await stack.db.reservation.findMany({ where: { userId: attacker.id, status: { in: ['PENDING', 'COMPLETED'] } } });
+    expect(active.map((r) => r.id).sort()).toEqual(accepted.map((res) => res.json().reservationId).sort());
+    expect(await lotCounts(stack, lot.id)).toMatchObject({ free: burst + 1 - cap, reserved: cap });
+  });
+
   it('one plate cannot be booked twice for overlapping periods (409)', async () => {
     const attacker = await user();
     const lot = await createLot(stack, { capacity: 5, tariffPerHour: 300 });

@@ -1,4 +1,4 @@
-import { CancellationScope, condition, isCancellation, log, setHandler } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, log, patched, setHandler } from '@temporalio/workflow';
 import { OPERATOR_SIGNAL_MEANINGS } from '../contracts/saga';
 import type { SagaRecord } from './record';
 import {
@@ -107,8 +107,24 @@ export class OperatorDesk {
     return decision && decision.seq > seen && accepted.includes(decision.signal) ? decision.signal : undefined;
   }
 
+  /**
+   * True for an operator signal without a non-blank reason, which the saga refuses (issue 10: every
+   * operator action says why). The API refuses one before sending it, but a signal sent with the
+   * `temporal` CLI or an SDK client reaches the saga directly. Refused, it is on record in the audit
+   * trail (accepted: false) and the saga keeps waiting. Behind a patch, since histories from before
+   * it may hold such signals that were taken; patched() is asked only when the reason is missing, so
+   * the histories of signals with reasons carry no marker.
+   */
+  private lacksReason(signal: OperatorSignal, input: OperatorInput | undefined): boolean {
+    const reason: unknown = input?.reason; // a signal's payload is not validated: the CLI sends any JSON
+    if (typeof reason === 'string' && reason.trim() !== '') return false;
+    if (!patched('operator-reason-required')) return false;
+    log.warn('operator signal without a reason refused', { signal, by: input?.by });
+    return true;
+  }
+
   private onCompensate(input: OperatorInput | undefined): void {
-    const accepted = this.record.state.awaiting.includes('compensate') && this.record.stopRequest === undefined;
+    const accepted = !this.lacksReason('compensate', input) && this.record.state.awaiting.includes('compensate') && this.record.stopRequest === undefined;
     this.recordAction('compensate', input, accepted);
     if (accepted) {
       this.record.stopRequest = { reason: 'OPERATOR', message: input?.reason ?? 'compensation requested by an operator' };
@@ -119,7 +135,7 @@ export class OperatorDesk {
     const { status, awaiting } = this.record.state;
     const waiting = status === 'NEEDS_ATTENTION' && awaiting.includes(signal);
     // Skipping a compensation leaves the world unbalanced: it needs a reason on record.
-    const accepted = waiting && (signal !== 'skipCompensation' || Boolean(input?.reason));
+    const accepted = !this.lacksReason(signal, input) && waiting && (signal !== 'skipCompensation' || Boolean(input?.reason));
     this.recordAction(signal, input, accepted);
     if (accepted) this.decision = { seq: ++this.decisionSeq, signal };
   }

@@ -220,6 +220,12 @@ CREATE TABLE "Reservation" (
 );
 
 -- CreateTable
+CREATE TABLE "ReservationLock" (
+    "key" TEXT NOT NULL PRIMARY KEY,
+    "bookings" INTEGER NOT NULL DEFAULT 0
+);
+
+-- CreateTable
 CREATE TABLE "User" (
     "id" TEXT NOT NULL PRIMARY KEY,
     "email" TEXT NOT NULL,

@@ -258,6 +258,14 @@ CREATE TABLE "Reservation" (
 );
 
 -- CreateTable
+CREATE TABLE "ReservationLock" (
+    "key" TEXT NOT NULL,
+    "bookings" INTEGER NOT NULL DEFAULT 0,
+
+    CONSTRAINT "ReservationLock_pkey" PRIMARY KEY ("key")
+);
+
+-- CreateTable
 CREATE TABLE "User" (
     "id" TEXT NOT NULL,
     "email" TEXT NOT NULL,
