@@ -124,7 +124,7 @@ export function createReservationService({ db, faults, events, now = () => new D
         status,
         ...extra,
       },
-    });
+    }, client);
 
   const vehicleView = (v: { plate: string; ownerName: string; ownerUserId: string | null; blocked: boolean; createdAt: Date }): VehicleView => ({
     plate: v.plate,
