@@ -17,7 +17,7 @@ export const PLATFORM_SOURCES = [
   'shared', 'temporal', 'workflows', 'prisma.config.ts',
 ];
 /** Scripts (make start/test, generators) and the test harness. */
-export const SCRIPT_SOURCES = ['scripts', 'test/support', 'test/postgres', 'vitest.config.ts'];
+export const SCRIPT_SOURCES = ['scripts', 'test/support', 'test/postgres', 'test/web-ui.test.ts', 'vitest.config.ts'];
 /** Never scanned: generated code. */
 const SKIP = ['db/generated'];
 
