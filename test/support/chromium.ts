@@ -31,7 +31,7 @@ export async function openInChromium(url: string, size = { width: 1400, height: 
   const child = spawn(
     process.env.CHROMIUM_BIN ?? 'chromium',
     ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--hide-scrollbars', `--user-data-dir=${profile}`, `--window-size=${size.width},${size.height}`, '--remote-debugging-pipe', 'about:blank'],
-    { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'], detached: true }, // its own process group: see close
   );
   const toBrowser = child.stdio[3] as Writable;
   const fromBrowser = child.stdio[4] as Readable;
@@ -62,7 +62,15 @@ export async function openInChromium(url: string, size = { width: 1400, height: 
     await Promise.race([send('Browser.close').catch(() => undefined), exited]);
     if (child.exitCode === null) child.kill('SIGKILL');
     await exited;
-    await rm(profile, { recursive: true, force: true });
+    // Chromium's helper processes can outlive the browser for a moment, still writing to the
+    // profile: end the whole group, then remove the profile. A profile left in the OS's temp
+    // folder harms nothing, so its removal failing does not fail the test.
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // the group has ended already
+    }
+    await rm(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }).catch(() => undefined);
   };
 
   try {
