@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DEVICE_KEY, useStack, createLot, lotCounts, uniquePlate, waitForSaga } from './support/stack';
+import { DEVICE_KEY, registerDriver, useStack, createLot, lotCounts, uniquePlate, waitForSaga } from './support/stack';
 
 /** How long the API waits for a saga's answer. */
 const SAGA_WAIT_MS = 30_000;
@@ -8,14 +7,7 @@ const SAGA_WAIT_MS = 30_000;
 const stack = useStack({ waitMs: SAGA_WAIT_MS });
 
 /** A driver with a registered vehicle. */
-async function driver() {
-  const id = `driver-${randomUUID()}`;
-  const headers = { authorization: `Bearer ${stack.token('user', id, `${id}@test.example`)}` };
-  const plate = uniquePlate();
-  const res = await stack.app.inject({ method: 'POST', url: '/vehicles', headers, payload: { plate, ownerName: 'Ayşe Yılmaz' } });
-  expect(res.statusCode).toBe(201);
-  return { id, headers, plate };
-}
+const driver = () => registerDriver(stack);
 
 const minutes = (n: number) => new Date(Date.now() + n * 60_000).toISOString();
 /** A period from `start` minutes from now, `length` minutes long (both ends from one clock reading). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { armFault, createLot, disarmFault, uniquePlate, useStack, waitForSaga } from '../support/stack';
+import { armFault, createLot, disarmFault, registerDriver, uniquePlate, useStack, waitForSaga } from '../support/stack';
 import { about, eventsOf, headOf, typesOf } from './event-reader';
 
 const stack = useStack({ waitMs: 30_000 });
@@ -95,10 +95,7 @@ describe('domain events of the sagas', () => {
   });
 
   it('a reservation paid for, then cancelled by its driver: created, payment authorized and captured, completed, then refunded and cancelled', async () => {
-    const id = `driver-${randomUUID()}`;
-    const headers = { authorization: `Bearer ${stack.token('user', id, `${id}@test.example`)}` };
-    const plate = uniquePlate();
-    expect((await stack.app.inject({ method: 'POST', url: '/vehicles', headers, payload: { plate, ownerName: 'Ayşe Yılmaz' } })).statusCode).toBe(201);
+    const { headers, plate } = await registerDriver(stack);
     const lot = await createLot(stack, { capacity: 3, tariffPerHour: 500 });
     const after = await headOf(stack);
     const at = Date.now() + 120 * 60_000;

@@ -132,6 +132,16 @@ export function setInBeforeAll<T extends object>(current: () => T | undefined, w
   });
 }
 
+/** A signed-in driver (a user of their own) with a vehicle registered under a fresh plate. */
+export async function registerDriver(stack: TestStack): Promise<{ id: string; headers: { authorization: string }; plate: string }> {
+  const id = `driver-${randomUUID()}`;
+  const headers = { authorization: `Bearer ${stack.token('user', id, `${id}@test.example`)}` };
+  const plate = uniquePlate();
+  const res = await stack.app.inject({ method: 'POST', url: '/vehicles', headers, payload: { plate, ownerName: 'Ayşe Yılmaz' } });
+  if (res.statusCode !== 201) throw new Error(`POST /vehicles answered ${res.statusCode}: ${res.body}`);
+  return { id, headers, plate };
+}
+
 /**
  * A random valid Turkish plate, of any of the registry's three formats (1 letter and 5 digits,
  * 2 letters and 4, 3 letters and 3; or the one `letters` asks for): about 1.5e9 of them, so
