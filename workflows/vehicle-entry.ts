@@ -29,8 +29,14 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
   return saga.run(async () => {
     const plate = await verifyPlateStep(saga, input.plate);
 
+    // Asked before the first local step below: a patch asked after a local activity in the same
+    // workflow task does not replay once that task was lost (a worker killed mid-task; the next
+    // attempt records the markers): "Non-deprecated patch marker encountered" on every query.
+    const closesStaysElsewhere = patched('entry-closes-stays-elsewhere');
+    const usesReservations = patched('entry-uses-reservations');
+
     // One car in one place: seen here, it left any other lot unseen; those stays end now. (Patched in.)
-    if (patched('entry-closes-stays-elsewhere')) {
+    if (closesStaysElsewhere) {
       const closed = await saga.step('closeStaysElsewhere', { run: (key) => steps.closeStaysElsewhere({ key, lotId: input.lotId, plate }) });
       for (const stay of closed) {
         saga.recordAnomaly('EXIT_NOT_SEEN', `${plate} entered lot ${input.lotId} while inside lot ${stay.lotId} since ${stay.enteredAt}: that stay is closed and its space freed`);
@@ -39,7 +45,7 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
 
     // A car with a paid reservation for this lot takes its held space. (Patched in: sagas
     // started before reservations existed replay without the lookup.)
-    const reservation = patched('entry-uses-reservations')
+    const reservation = usesReservations
       ? await saga.step('findReservation', { run: () => steps.findReservationForEntry({ lotId: input.lotId, plate }) })
       : null;
 
