@@ -42,11 +42,15 @@ declare module 'fastify' {
  * socket's, or X-Forwarded-For's only when TRUST_PROXY says which proxies to believe.
  */
 export const rateLimits = fp(async (app: FastifyInstance, options: { db: Db; scope?: string | undefined; windowMs?: number | undefined }) => {
-  await app.register(rateLimit, { global: false, store: databaseRateStore(options.db, options.scope) });
+  // skipOnError: a counter that cannot be written (the database away or locked) lets the request
+  // through rather than failing it. A saga start needs no database at the API, so it still works
+  // (Temporal runs the saga once the database is back); login and registration need the database
+  // themselves and answer 503 then, so the guess-per-minute limits lose nothing.
+  await app.register(rateLimit, { global: false, skipOnError: true, store: databaseRateStore(options.db, options.scope) });
   app.decorate('limitRate', (...limits: Array<{ name: string; max: number; key: (request: FastifyRequest) => string }>): Limiter => {
     const counters = limits.map((limit) => ({
       name: limit.name,
-      check: app.createRateLimit({ max: limit.max, timeWindow: options.windowMs ?? 60_000, keyGenerator: (request) => `${limit.name}:${limit.key(request)}` }),
+      check: app.createRateLimit({ max: limit.max, timeWindow: options.windowMs ?? 60_000, skipOnError: true, keyGenerator: (request) => `${limit.name}:${limit.key(request)}` }),
     }));
     return async (request, reply) => {
       // Every counter counts the attempt, so that one key cannot be used to spare another.

@@ -27,22 +27,33 @@ describe.runIf(onSqlite)('database unavailable for a while', () => {
   /**
    * Every activity attempt a saga's history records as run to an end (completed or failed): an
    * ordinary activity by its started event, a local one by its marker. Temporal keeps only the
-   * last attempt of each, so an attempt number above 1 means Temporal ran it again.
+   * last attempt of each, so an attempt number above 1 means Temporal ran it again. A local
+   * activity whose workflow task was lost (the worker stuck on the lock past the task's timeout)
+   * runs again from attempt 1 in the task's next attempt: its marker, recorded after the failed
+   * attempt, is the proof then (`recordedAt`).
    */
-  async function recordedAttempts(sagaId: string): Promise<Array<{ activityId: string; activityType: string; attempt: number }>> {
+  interface RecordedAttempt {
+    activityId: string;
+    activityType: string;
+    attempt: number;
+    local: boolean;
+    recordedAt: number;
+  }
+  async function recordedAttempts(sagaId: string): Promise<RecordedAttempt[]> {
     const events = (await world.temporal.workflow.getHandle(sagaId).fetchHistory()).events ?? [];
     const scheduled = new Map(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!]));
-    return events.flatMap((e) => {
+    return events.flatMap((e): RecordedAttempt[] => {
       const started = e.activityTaskStartedEventAttributes;
       if (started) {
         const { activityId, activityType } = scheduled.get(String(started.scheduledEventId)) ?? {};
-        return [{ activityId: String(activityId), activityType: String(activityType?.name), attempt: started.attempt ?? 1 }];
+        return [{ activityId: String(activityId), activityType: String(activityType?.name), attempt: started.attempt ?? 1, local: false, recordedAt: 0 }];
       }
       const marker = e.markerRecordedEventAttributes;
       const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
       if (!data) return [];
       const local = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_id: string; activity_type: string; attempt: number };
-      return [{ activityId: local.activity_id, activityType: local.activity_type, attempt: local.attempt }];
+      const recordedAt = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+      return [{ activityId: local.activity_id, activityType: local.activity_type, attempt: local.attempt, local: true, recordedAt }];
     });
   }
 
@@ -86,7 +97,10 @@ describe.runIf(onSqlite)('database unavailable for a while', () => {
     const notRetried: string[] = [];
     for (const f of failures) {
       const later = (await recordedAttempts(String(f.workflowId))).some(
-        (a) => a.activityId === String(f.activityId) && a.activityType === f.activityType && a.attempt > Number(f.attempt),
+        (a) =>
+          a.activityId === String(f.activityId) &&
+          a.activityType === f.activityType &&
+          (a.attempt > Number(f.attempt) || (a.local && a.recordedAt > Number(f.time))),
       );
       if (!later) notRetried.push(`${f.workflowId} ${f.activityType}#${f.activityId} attempt ${f.attempt}`);
     }
