@@ -23,6 +23,8 @@ export const errorReply = z
     reason: z.string().optional(),
     /** 400: each bad field. */
     fields: z.array(fieldError).optional(),
+    /** 429: the limit that was reached. */
+    limit: z.string().optional(),
   })
   .meta({ id: 'Error' });
 

@@ -670,6 +670,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description Rate limited (registrations per address): 429 with retry-after. */
         post: {
             parameters: {
                 query?: never;
@@ -741,6 +742,15 @@ export interface paths {
                     };
                 };
                 /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -766,6 +776,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description Rate limited (login per address; login per account): 429 with retry-after. */
         post: {
             parameters: {
                 query?: never;
@@ -832,6 +843,15 @@ export interface paths {
                 };
                 /** @description Default Response */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3209,7 +3229,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** @description Needs any signed-in user. */
+        /** @description Needs any signed-in user. Rate limited (orders per user): 429 with retry-after. */
         post: {
             parameters: {
                 query?: never;
@@ -3290,6 +3310,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["OrderRefused"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -3578,7 +3607,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** @description Needs any signed-in user. */
+        /** @description Needs any signed-in user. Rate limited (reservations per user): 429 with retry-after. */
         post: {
             parameters: {
                 query?: never;
@@ -3661,6 +3690,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["ReservationRefused"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -3769,7 +3807,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** @description Needs any signed-in user. */
+        /** @description Needs any signed-in user. Rate limited (reservations per user): 429 with retry-after. */
         patch: {
             parameters: {
                 query?: never;
@@ -3849,6 +3887,15 @@ export interface paths {
                             reason: string;
                             message: string;
                         } | components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Default Response */
@@ -4858,6 +4905,7 @@ export interface components {
                 in: string;
                 message: string;
             }[];
+            limit?: string;
         };
         LotInput: {
             id: string;
@@ -5115,6 +5163,7 @@ export interface components {
                 in: string;
                 message: string;
             }[];
+            limit?: string;
         };
         Lot: {
             id: string;

@@ -3,7 +3,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
-import { ERROR_REPLIES } from '../schemas';
+import { ERROR_REPLIES, errorReply } from '../schemas';
+import type { Limiter } from './rate-limits';
 import type { Access } from './auth';
 
 /** Where the document and the docs page are served. */
@@ -51,5 +52,8 @@ function describeRoute(route: RouteOptions): void {
     const who = access.roles.length > 0 ? `the ${access.roles.join(' or ')} role` : 'any signed-in user';
     route.schema.description = [route.schema.description, `Needs ${who}${access.device ? ', or a gate device' : ''}.`].filter(Boolean).join(' ');
   }
-  route.schema.response = { ...ERROR_REPLIES, ...(route.schema.response as object) };
+  const limiters = [route.preHandler ?? []].flat() as Array<Partial<Limiter>>;
+  const limits = limiters.flatMap((l) => l.limits ?? []);
+  if (limits.length > 0) route.schema.description = [route.schema.description, `Rate limited (${limits.join('; ')}): 429 with retry-after.`].filter(Boolean).join(' ');
+  route.schema.response = { ...ERROR_REPLIES, ...(limits.length > 0 && { 429: errorReply }), ...(route.schema.response as object) };
 }

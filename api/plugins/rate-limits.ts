@@ -12,7 +12,10 @@ export interface RateLimits {
   loginPerAccount: number;
   /** POST /users/register per client address. */
   registrationsPerAddress: number;
-  /** Saga-starting requests of a signed-in user (POST /orders, POST /reservations), per user. */
+  /**
+   * Money-moving requests of a signed-in user, per user and route family: POST /orders; and
+   * POST /reservations with PATCH /reservations/:id, which share one budget (reservationsPerUser).
+   */
   sagaStartsPerUser: number;
   /**
    * A prefix of the counters' keys in the database: API processes of one scope count together.
@@ -23,7 +26,14 @@ export interface RateLimits {
   windowMs?: number;
 }
 
-type Limiter = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+/**
+ * Booking and changing reservations count against one budget per user: each holds a space and
+ * moves money through the gateway, so a user cannot dodge the booking limit by changing instead.
+ */
+export const reservationsPerUser = (max: number) => ({ name: 'reservations per user', max, key: (request: FastifyRequest) => request.user.sub });
+
+/** A preHandler that answers 429; `limits` names what it counts (the OpenAPI document shows them; the numbers are settings). */
+export type Limiter = ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) & { limits: string[] };
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -52,7 +62,7 @@ export const rateLimits = fp(async (app: FastifyInstance, options: { db: Db; sco
       name: limit.name,
       check: app.createRateLimit({ max: limit.max, timeWindow: options.windowMs ?? 60_000, skipOnError: true, keyGenerator: (request) => `${limit.name}:${limit.key(request)}` }),
     }));
-    return async (request, reply) => {
+    const limiter = async (request: FastifyRequest, reply: FastifyReply) => {
       // Every counter counts the attempt, so that one key cannot be used to spare another.
       const results = await Promise.all(counters.map(async (c) => ({ name: c.name, ...(await c.check(request)) })));
       const over = results.find((r) => !r.isAllowed && r.isExceeded);
@@ -63,5 +73,6 @@ export const rateLimits = fp(async (app: FastifyInstance, options: { db: Db; sco
         .header('retry-after', String(retryAfter))
         .send({ error: 'Too Many Requests', reason: 'RATE_LIMITED', limit: over.name, message: `too many requests (${over.name}); try again in ${retryAfter} s` });
     };
+    return Object.assign(limiter, { limits: limits.map((limit) => limit.name) });
   });
 });

@@ -5,6 +5,7 @@ import { changeReservationUpdate, parseStepKey, reservationChange } from '../../
 import { SagaUpdateRefusedError } from '../../temporal/saga-client';
 import type { AppDeps } from '../deps';
 import { badRequest } from '../plugins/error-handler';
+import { reservationsPerUser } from '../plugins/rate-limits';
 import { errorReply, reservationStatus, reservationView } from '../schemas';
 
 /** The new period, and the lot when it changes too (the reservation's own by default). */
@@ -18,11 +19,13 @@ const refusalReply = z.object({ reservationId: z.string(), status: reservationSt
  * nothing. Checked here first, as a booking is: the period rules, the lot and its tariff, the
  * caller (the owner, an operator or an admin; another user's reservation does not exist).
  */
-export const reservationChangeRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas, domains }) => {
+export const reservationChangeRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { sagas, domains, rateLimits }) => {
+  const changes = app.limitRate(reservationsPerUser(rateLimits.sagaStartsPerUser));
   app.patch(
     '/reservations/:id',
     {
       onRequest: app.requireRole(),
+      preHandler: changes,
       schema: {
         params: z.object({ id: z.string().min(1).max(100) }),
         body: changeBody,

@@ -4,6 +4,7 @@ import { parseStepKey, reservationContract } from '../../workflows/contracts';
 import type { AppDeps } from '../deps';
 import { BusinessRejection, NotFoundError } from '../../domains';
 import { badRequest } from '../plugins/error-handler';
+import { reservationsPerUser } from '../plugins/rate-limits';
 import { requestId, replyWithSaga, sagaReplies } from '../saga-reply';
 import { errorReply, reservationStatus, reservationView, vehicleView } from '../schemas';
 
@@ -28,7 +29,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { s
     return vehicle;
   });
 
-  const sagaStarts = app.limitRate({ name: 'reservations per user', max: rateLimits.sagaStartsPerUser, key: (request) => request.user.sub });
+  const sagaStarts = app.limitRate(reservationsPerUser(rateLimits.sagaStartsPerUser));
   app.post(
     '/reservations',
     { onRequest: app.requireRole(), preHandler: sagaStarts, schema: { body: newReservation, response: { ...sagaReplies(reservationContract), 400: errorReply } } },

@@ -143,6 +143,36 @@ describe('security: request limits', () => {
     expect(await stack.db.order.count({ where: { userId: user.id } })).toBe(before);
     await app.close();
   });
+
+  it('changing a reservation shares the booking budget: 429, and neither the period nor the payment moves', async () => {
+    const app = await productionLikeApp({ sagaStartsPerUser: 2 });
+    const user = await signUp(app);
+    const lot = await createLot(stack, { capacity: 3, tariffPerHour: 300 });
+    const plate = uniquePlate();
+    await app.inject({ method: 'POST', url: '/vehicles', headers: bearer(user.token), payload: { plate, ownerName: 'A' } });
+    const hours = (from: number, to: number) => ({ startsAt: new Date(at + from * 3_600_000).toISOString(), endsAt: new Date(at + to * 3_600_000).toISOString() });
+    const at = Date.now() + 60_000;
+    const booked = await app.inject({ method: 'POST', url: '/reservations', headers: bearer(user.token), payload: { lotId: lot.id, plate, ...hours(0, 1) } });
+    expect(booked.statusCode, booked.body).toBe(201);
+    const id = booked.json().reservationId as string;
+    const change = (from: number, to: number) => app.inject({ method: 'PATCH', url: `/reservations/${id}`, headers: bearer(user.token), payload: hours(from, to) });
+
+    const first = await change(0, 2);
+    expect(first.statusCode, first.body).toBe(200);
+    const payments = () => stack.db.payment.findMany({ where: { reference: id }, orderBy: { createdAt: 'asc' }, select: { amount: true, status: true, refundedAmount: true } });
+    const paidBefore = await payments();
+    const limited = await change(0, 3);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json()).toMatchObject({ reason: 'RATE_LIMITED', limit: 'reservations per user' });
+    expect(limited.headers['retry-after']).toBeDefined();
+    const now = await stack.db.reservation.findUniqueOrThrow({ where: { id } });
+    expect({ startsAt: now.startsAt.toISOString(), endsAt: now.endsAt.toISOString() }).toEqual(hours(0, 2));
+    expect(await payments()).toEqual(paidBefore);
+    // One budget: the change used the booking's too.
+    const another = await app.inject({ method: 'POST', url: '/reservations', headers: bearer(user.token), payload: { lotId: lot.id, plate, ...hours(5, 6) } });
+    expect(another.statusCode).toBe(429);
+    await app.close();
+  });
 });
 
 describe('security: tokens', () => {
