@@ -83,7 +83,9 @@ export interface DispatcherOptions {
  */
 export function startNotificationDispatcher(notifications: NotificationService, logger: Logger, options: DispatcherOptions) {
   const MAX_PASSES = 4;
-  const dead = Runtime.instance().metricMeter.createCounter('notifications_dead', '1', 'Notifications given up on (marked dead after their retries)');
+  const meter = Runtime.instance().metricMeter;
+  const dead = meter.createCounter('notifications_dead', '1', 'Notifications given up on (marked dead after their retries)');
+  const deliveries = meter.createCounter('notifications_deliveries', '1', 'Notification deliveries, by outcome (delivered, retried)');
   let passes = 0;
   const tick = async () => {
     if (passes >= MAX_PASSES) return;
@@ -96,6 +98,7 @@ export function startNotificationDispatcher(notifications: NotificationService, 
       const report = await notifications.deliverDue({
         send: (url, message, secret) => postWebhook(url, message, { secret, timeoutMs: options.timeoutMs, policy: options.policy }),
       });
+      for (const outcome of ['delivered', 'retried'] as const) if (report[outcome] > 0) deliveries.add(report[outcome], { outcome });
       if (report.dead > 0) {
         dead.add(report.dead);
         logger.warn({ event: 'notifications.dead', ...report }, 'notifications given up on');
