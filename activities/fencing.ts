@@ -26,7 +26,18 @@ export function createFencing(fences: StepFences) {
     /** Runs a step's write under `key`, unless its rollback has begun; then writes nothing, or undoes its write. */
     async forward<T>(key: string, write: () => Promise<T>, undo: () => Promise<unknown>): Promise<T> {
       if (await fences.isRaised(key)) throw lateAttempt(key);
-      const value = await write();
+      let value: T;
+      try {
+        value = await write();
+      } catch (err) {
+        // The write may have committed and lost only its answer (a connection reset, a fault
+        // after the commit): once the rollback has begun, nobody else will undo it.
+        if (await fences.isRaised(key)) {
+          await undo();
+          throw lateAttempt(key);
+        }
+        throw err;
+      }
       if (await fences.isRaised(key)) {
         await undo();
         throw lateAttempt(key);

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFencing, type Fencing } from '../activities/fencing';
+import type { Db } from '../db/client';
+import { createDomains, type Domains } from '../domains';
+import { connectDb, rejectionOf, uid } from './domains/helpers';
+import { uniquePlate } from './support/stack';
+
+/**
+ * The step fence (activities/fencing.ts) on the real database: a late attempt of a step that
+ * writes after its saga's rollback leaves nothing behind, whether it reports or not. The
+ * rollback is played as the saga's compensation plays it: fencing.undo in the middle of the
+ * attempt, after its first look at the fence.
+ */
+describe('step fences', () => {
+  let db: Db;
+  let d: Domains;
+  let fencing: Fencing;
+  beforeAll(async () => {
+    db = await connectDb();
+    d = createDomains(db, { faultsEnabled: false });
+    fencing = createFencing(d.fences);
+  });
+  afterAll(async () => db?.$disconnect());
+
+  async function allocationAfterItsRollback(report: 'answer' | 'lose the answer' | 'fail before the rollback') {
+    const lot = await d.parking.createLot({ name: uid('fence-'), capacity: 2 });
+    const key = `${uid('saga-')}/allocateSpace`;
+    const input = { key, lotId: lot.id, plate: uniquePlate() };
+    const rollBack = () => fencing.undo(key, () => d.parking.releaseAllocation(key));
+    const outcome = await rejectionOf(
+      fencing.forward(
+        key,
+        async () => {
+          if (report !== 'fail before the rollback') await rollBack(); // the saga moved on while this attempt was late
+          const allocation = await d.parking.allocateSpace(input); // commits
+          if (report === 'answer') return allocation;
+          throw new Error('connection reset after the commit'); // the write landed; its answer did not
+        },
+        () => d.parking.releaseAllocation(key),
+      ),
+    );
+    const stay = await db.stay.findUniqueOrThrow({ where: { key } });
+    const held = await db.space.count({ where: { holderKey: key } });
+    return { outcome, stay, held };
+  }
+
+  it('a late write that reports undoes itself', async () => {
+    const { outcome, stay, held } = await allocationAfterItsRollback('answer');
+    expect(outcome).toMatchObject({ code: 'STEP_ROLLED_BACK' });
+    expect(stay.status).toBe('RELEASED');
+    expect(held).toBe(0);
+  });
+
+  it('a late write whose answer is lost after the commit undoes itself too', async () => {
+    const { outcome, stay, held } = await allocationAfterItsRollback('lose the answer');
+    expect(outcome).toMatchObject({ code: 'STEP_ROLLED_BACK' });
+    expect(stay.status).toBe('RELEASED');
+    expect(held).toBe(0);
+  });
+
+  it('an attempt that fails while no rollback has begun keeps its write and its error: the retry finds the write', async () => {
+    const { outcome, stay, held } = await allocationAfterItsRollback('fail before the rollback');
+    expect(outcome.message).toBe('connection reset after the commit');
+    expect(stay.status).toBe('ACTIVE');
+    expect(held).toBe(1);
+  });
+});
