@@ -8,7 +8,7 @@ import { createPlateActivities } from './plates';
 import { createReservationChangeActivities } from './reservation-changes';
 import { createReservationActivities } from './reservations';
 
-export type ActivityDeps = Pick<Domains, 'fences' | 'parking' | 'plates' | 'reservations' | 'orders' | 'inventory' | 'payments'> & {
+export type ActivityDeps = Pick<Domains, 'fences' | 'answers' | 'parking' | 'plates' | 'reservations' | 'orders' | 'inventory' | 'payments'> & {
   /** Guards the project database for steps that ask for a breaker. */
   databaseBreaker: CircuitBreaker;
 };
@@ -17,9 +17,9 @@ export type ActivityDeps = Pick<Domains, 'fences' | 'parking' | 'plates' | 'rese
 export function createActivities(deps: ActivityDeps) {
   const fencing = createFencing(deps.fences);
   return {
-    ...createPlateActivities(deps.plates, fencing),
+    ...createPlateActivities(deps.plates, fencing, deps.answers),
     ...createParkingActivities(deps.parking, deps.databaseBreaker, fencing),
-    ...createReservationActivities(deps.reservations, deps.parking, deps.payments, fencing),
+    ...createReservationActivities(deps.reservations, deps.parking, deps.payments, fencing, deps.answers),
     ...createReservationChangeActivities(deps.reservations, deps.parking, deps.payments, fencing),
     ...createOrderActivities(deps.orders, deps.inventory, fencing),
     ...createPaymentActivities(deps.payments, fencing),

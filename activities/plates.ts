@@ -1,6 +1,7 @@
 import type { PlateService } from '../domains/plates';
 import type { StepFallbacks } from '../shared/saga-contract';
 import { asStep } from './as-step';
+import type { StepAnswers } from '../domains/fences';
 import type { Fencing } from './fencing';
 
 export interface VerifyPlateInput {
@@ -25,9 +26,12 @@ export interface CreateExitRecordInput {
 }
 
 /** Plate steps and their compensations, fenced (see ./fencing). */
-export function createPlateActivities(plates: PlateService, fencing: Fencing) {
+export function createPlateActivities(plates: PlateService, fencing: Fencing, answers: StepAnswers) {
   return {
-    checkPlate: asStep((input: { plate: string }) => plates.checkPlate(input.plate)),
+    /** With its step's key, a rerun answers as the first run did (see StepAnswers): a plate blocked meanwhile does not turn back a saga that went on. */
+    checkPlate: asStep((input: { plate: string; key?: string }) =>
+      input.key ? answers.remember(input.key, () => plates.checkPlate(input.plate)) : plates.checkPlate(input.plate),
+    ),
     verifyPlate: asStep(async (input: VerifyPlateInput, report) => {
       const verified = await plates.verifyPlate(input.plate, input.fallbacks ?? {});
       if (verified.source) report.via(verified.source);

@@ -4,6 +4,7 @@ import type { NewReservation, ReservationService } from '../domains/reservations
 import { parseStepKey } from '../workflows/contracts/saga';
 import type { StepFallbacks } from '../shared/saga-contract';
 import { asStep } from './as-step';
+import type { StepAnswers } from '../domains/fences';
 import type { Fencing } from './fencing';
 import { asTheStepSays } from './payments';
 
@@ -16,7 +17,13 @@ export interface ReservationForEntry {
 }
 
 /** Reservation steps: the reservation record and the space held for it, fenced (see ./fencing). */
-export function createReservationActivities(reservations: ReservationService, parking: ParkingService, payments: PaymentService, fencing: Fencing) {
+export function createReservationActivities(
+  reservations: ReservationService,
+  parking: ParkingService,
+  payments: PaymentService,
+  fencing: Fencing,
+  answers: StepAnswers,
+) {
   const cancelReservation = (key: string, reason: string) => fencing.undo(key, () => reservations.cancelReservationByKey(key, reason));
   return {
     /**
@@ -79,10 +86,18 @@ export function createReservationActivities(reservations: ReservationService, pa
       await parking.releaseHold(input.holdKey);
       return expired;
     }),
-    findReservationForEntry: asStep(async (input: { lotId: string; plate: string }): Promise<ReservationForEntry | null> => {
-      const reservation = await reservations.findActiveReservation(input.lotId, input.plate);
-      if (!reservation?.holdKey) return null;
-      return { reservationId: reservation.id, holdKey: reservation.holdKey, sagaId: parseStepKey(reservation.key)!.sagaId };
+    /**
+     * With its step's key, a rerun answers as the first run did (see StepAnswers): a reservation
+     * that expired meanwhile does not send the entry down the other path, away from the space
+     * the first run already took.
+     */
+    findReservationForEntry: asStep(async (input: { lotId: string; plate: string; key?: string }): Promise<ReservationForEntry | null> => {
+      const find = async () => {
+        const reservation = await reservations.findActiveReservation(input.lotId, input.plate);
+        if (!reservation?.holdKey) return null;
+        return { reservationId: reservation.id, holdKey: reservation.holdKey, sagaId: parseStepKey(reservation.key)!.sagaId };
+      };
+      return input.key ? answers.remember(input.key, find) : find();
     }),
     occupyHeldSpace: asStep((input: { key: string; holdKey: string; lotId: string; plate: string }) =>
       fencing.forward(input.key, () => parking.occupyHeldSpace(input), () => parking.returnToHold(input)),

@@ -1,7 +1,7 @@
 import type { Db } from '../db/client';
 import type { OutboundPolicy } from '../shared/outbound-url';
 import { createFaultSwitches } from './faults/fault-switch';
-import { createStepFences } from './fences';
+import { createStepAnswers, createStepFences } from './fences';
 import { createParkingService } from './parking';
 import { createPlateService, type PlateRecognition } from './plates';
 import { createCatalogService } from './catalog';
@@ -38,6 +38,7 @@ export function createDomains(db: Db, options: DomainOptions) {
   return {
     faults,
     fences: createStepFences({ db }),
+    answers: createStepAnswers({ db }),
     parking: createParkingService({ db, faults }),
     plates: createPlateService({ db, faults, events: commerce.events, ...(options.recognition && { recognition: options.recognition }) }),
     ...commerce,

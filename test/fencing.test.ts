@@ -65,3 +65,46 @@ describe('step fences', () => {
     expect(held).toBe(1);
   });
 });
+
+/**
+ * Step answers (domains/fences): a read that steers a saga answers on a rerun of its step as it
+ * did the first time, as the entry saga's reservation lookup and the reservation saga's plate
+ * check use them.
+ */
+describe('step answers', () => {
+  let db: Db;
+  let d: Domains;
+  beforeAll(async () => {
+    db = await connectDb();
+    d = createDomains(db, { faultsEnabled: false });
+  });
+  afterAll(async () => db?.$disconnect());
+
+  it('a plate blocked after its check passed: the rerun of that check passes, a new saga is refused', async () => {
+    const plate = uniquePlate();
+    const key = `${uid('saga-')}/checkPlate`;
+    const check = () => d.plates.checkPlate(plate);
+    expect(await d.answers.remember(key, check)).toMatchObject({ plate });
+    await d.plates.blockPlate(plate, 'stolen');
+    expect(await d.answers.remember(key, check)).toMatchObject({ plate });
+    expect(await rejectionOf(d.answers.remember(`${uid('saga-')}/checkPlate`, check))).toMatchObject({ code: 'PLATE_BLOCKED' });
+  });
+
+  it('remembers "nothing found" too, and a refused read is not remembered', async () => {
+    const key = `${uid('saga-')}/findReservation`;
+    let found: { reservationId: string } | null = null;
+    expect(await d.answers.remember(key, async () => found)).toBeNull();
+    found = { reservationId: 'r-1' };
+    expect(await d.answers.remember(key, async () => found)).toBeNull();
+
+    const refusedOnce = `${uid('saga-')}/checkPlate`;
+    await rejectionOf(d.answers.remember(refusedOnce, async () => Promise.reject(new Error('database away'))));
+    expect(await d.answers.remember(refusedOnce, async () => 'second try')).toBe('second try');
+  });
+
+  it('two first runs at once agree on one answer', async () => {
+    const key = `${uid('saga-')}/findReservation`;
+    const answers = await Promise.all(['a', 'b', 'c', 'd'].map((value) => d.answers.remember(key, async () => value)));
+    expect(new Set(answers).size).toBe(1);
+  });
+});

@@ -57,7 +57,7 @@ export async function reservation(input: ReservationInput): Promise<SagaState<Re
   );
 
   return saga.run(async () => {
-    const { plate } = await saga.step('checkPlate', { run: () => steps.checkPlate({ plate: input.plate }) });
+    const { plate } = await saga.step('checkPlate', { run: (key) => steps.checkPlate({ key, plate: input.plate }) });
     saga.setKeys({ Plate: plate });
 
     const record = await saga.step('createReservation', {

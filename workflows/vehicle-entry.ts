@@ -46,7 +46,7 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
     // A car with a paid reservation for this lot takes its held space. (Patched in: sagas
     // started before reservations existed replay without the lookup.)
     const reservation = usesReservations
-      ? await saga.step('findReservation', { run: () => steps.findReservationForEntry({ lotId: input.lotId, plate }) })
+      ? await saga.step('findReservation', { run: (key) => steps.findReservationForEntry({ key, lotId: input.lotId, plate }) })
       : null;
 
     const allocation = reservation

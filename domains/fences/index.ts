@@ -19,3 +19,27 @@ export function createStepFences({ db }: { db: Db }) {
 }
 
 export type StepFences = ReturnType<typeof createStepFences>;
+
+/**
+ * Step answers: the first answer a steering read gave under a saga step's key, kept so that
+ * a rerun of the step answers the same. A local step's answer reaches the saga's history only
+ * when its workflow task completes. When a worker dies before that, the next one runs the
+ * task's steps again: writes find their own rows by key, but a read may answer otherwise by
+ * then (a reservation expired meanwhile), and the saga would go another way, leaving the first
+ * run's writes (a stay, an entry record) to no step that could undo them.
+ */
+export function createStepAnswers({ db }: { db: Db }) {
+  return {
+    /** The answer stored under `key`; else `read()`'s, stored first. Concurrent first calls agree on one. */
+    async remember<T>(key: string, read: () => Promise<T>): Promise<T> {
+      const stored = await db.stepAnswer.findUnique({ where: { key } });
+      if (stored) return JSON.parse(stored.value) as T;
+      const value = JSON.stringify((await read()) ?? null);
+      await db.stepAnswer.upsert({ where: { key }, create: { key, value }, update: {} });
+      const kept = await db.stepAnswer.findUniqueOrThrow({ where: { key } });
+      return JSON.parse(kept.value) as T;
+    },
+  };
+}
+
+export type StepAnswers = ReturnType<typeof createStepAnswers>;

@@ -88,6 +88,13 @@ CREATE TABLE "StepFence" (
 );
 
 -- CreateTable
+CREATE TABLE "StepAnswer" (
+    "key" TEXT NOT NULL PRIMARY KEY,
+    "value" TEXT NOT NULL,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+-- CreateTable
 CREATE TABLE "RateCounter" (
     "key" TEXT NOT NULL PRIMARY KEY,
     "windowStart" DATETIME NOT NULL,

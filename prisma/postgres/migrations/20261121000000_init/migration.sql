@@ -105,6 +105,15 @@ CREATE TABLE "StepFence" (
 );
 
 -- CreateTable
+CREATE TABLE "StepAnswer" (
+    "key" TEXT NOT NULL,
+    "value" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "StepAnswer_pkey" PRIMARY KEY ("key")
+);
+
+-- CreateTable
 CREATE TABLE "RateCounter" (
     "key" TEXT NOT NULL,
     "windowStart" TIMESTAMP(3) NOT NULL,
