@@ -103,6 +103,28 @@ describe('saga events: needs attention, resolved by an operator', () => {
     });
   });
 
+  it('an exit whose release step keeps failing asks for retryStep (saga.needs_attention of kind STEP); the retried step that works is saga.resolved COMPLETED', async () => {
+    const lot = await createLot(stack);
+    const plate = uniquePlate();
+    expect((await post('/vehicle-entries', { lotId: lot.id, plate })).statusCode).toBe(201);
+    const after = await headOf(stack);
+    const requestId = `ev-attention-step-${plate}`;
+    await armFault(stack, 'parking.releaseVehicle', requestId);
+    let sagaId: string;
+    try {
+      sagaId = (await post('/vehicle-exits', { lotId: lot.id, plate, requestId })).json().sagaId;
+      await waitForSaga(stack, sagaId, (s) => s.status === 'NEEDS_ATTENTION');
+    } finally {
+      await disarmFault(stack, 'parking.releaseVehicle', requestId);
+    }
+    expect((await post(`/sagas/${sagaId}/signals/retryStep`, { reason: 'db back' })).statusCode).toBe(202);
+    await waitForSaga(stack, sagaId, (s) => s.status === 'COMPLETED');
+    const events = await eventsOf(stack, after, ofSaga(sagaId), has('saga.resolved'));
+    expect(typesOf(events)).toEqual(['saga.needs_attention', 'saga.resolved']);
+    expect(events[0]!.data).toMatchObject({ sagaType: 'VehicleExit', episode: 1, kind: 'STEP', step: 'releaseSpace', attempts: 4, signals: ['retryStep', 'compensate'] });
+    expect(events[1]!.data).toMatchObject({ episode: 1, step: 'releaseSpace', action: 'retryStep', reason: 'db back', by: 'admin@test.example', outcome: 'COMPLETED', status: 'RUNNING' });
+  });
+
   it('an event write that fails after it committed is retried without a second event', async () => {
     const after = await headOf(stack);
     const requestId = `ev-attention-twice-${uniquePlate()}`;
