@@ -7,8 +7,9 @@ import { createPaymentActivities } from './payments';
 import { createPlateActivities } from './plates';
 import { createReservationChangeActivities } from './reservation-changes';
 import { createReservationActivities } from './reservations';
+import { createSagaEventActivities } from './saga-events';
 
-export type ActivityDeps = Pick<Domains, 'fences' | 'answers' | 'parking' | 'plates' | 'reservations' | 'orders' | 'inventory' | 'payments'> & {
+export type ActivityDeps = Pick<Domains, 'fences' | 'answers' | 'parking' | 'plates' | 'reservations' | 'orders' | 'inventory' | 'payments' | 'sagaEvents'> & {
   /** Guards the project database for steps that ask for a breaker. */
   databaseBreaker: CircuitBreaker;
 };
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReservationChangeActivities(deps.reservations, deps.parking, deps.payments, fencing),
     ...createOrderActivities(deps.orders, deps.inventory, fencing),
     ...createPaymentActivities(deps.payments, fencing),
+    ...createSagaEventActivities(deps.sagaEvents),
   };
 }
 

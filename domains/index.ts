@@ -5,7 +5,7 @@ import { createStepAnswers, createStepFences } from './fences';
 import { createParkingService } from './parking';
 import { createPlateService, type PlateRecognition } from './plates';
 import { createCatalogService } from './catalog';
-import { createEventLog, createSubscriptionService } from './events';
+import { createEventLog, createSagaEventService, createSubscriptionService } from './events';
 import { createInventoryService } from './inventory';
 import { createNotificationService, type NotificationOptions } from './notifications';
 import { createOrderService } from './orders';
@@ -59,6 +59,7 @@ function createCommerceDomains(db: Db, faults: ReturnType<typeof createFaultSwit
     notifications,
     events,
     subscriptions,
+    sagaEvents: createSagaEventService({ db, faults, events }),
     inventory: createInventoryService({ db, faults, catalog, events }),
     orders: createOrderService({ db, faults, catalog, outbox: notifications, events }),
     payments: createPaymentService(

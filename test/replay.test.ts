@@ -25,10 +25,12 @@ import { armFault, useStack, createLot, disarmFault, uniquePlate, waitForSaga, t
  * `<scenario>.order-local-steps.json` from after `order-local-steps` (the order saga's database steps
  * local, the search attributes its start set not upserted again),
  * `<scenario>.operator-reason-required.json` from after `operator-reason-required` (an operator
- * signal without a reason is refused by the saga itself).
+ * signal without a reason is refused by the saga itself),
+ * `<scenario>.saga-attention-events.json` from after `saga-attention-events` (every saga asks it at its
+ * start; one parked for an operator writes saga.needs_attention, and saga.resolved once settled).
  */
 const FIXTURES = 'test/fixtures/histories';
-const GENERATION = '.operator-reason-required';
+const GENERATION = '.saga-attention-events';
 
 /**
  * How each scenario ends, whichever code generation recorded it: the saga state its workflow
@@ -46,6 +48,12 @@ const OUTCOMES: Record<string, Partial<SagaState> & Record<string, unknown>> = {
     reason: 'STEP_FAILED',
     actions: [expect.objectContaining({ action: 'retryCompensation', accepted: true })],
     steps: expect.arrayContaining([expect.objectContaining({ name: 'allocateSpace', compensation: 'COMPENSATED' })]),
+  },
+  'entry-compensation-skipped': {
+    status: 'FAILED',
+    reason: 'STEP_FAILED',
+    actions: [expect.objectContaining({ action: 'skipCompensation', accepted: true })],
+    steps: expect.arrayContaining([expect.objectContaining({ name: 'allocateSpace', compensation: 'SKIPPED' })]),
   },
   'entry-reasonless-signal-refused': {
     status: 'COMPENSATED',
@@ -66,6 +74,17 @@ const OUTCOMES: Record<string, Partial<SagaState> & Record<string, unknown>> = {
   },
   'entry-with-reservation': { status: 'COMPLETED', steps: expect.arrayContaining([expect.objectContaining({ name: 'occupyReservedSpace', status: 'COMPLETED' })]) },
 };
+
+/**
+ * Scenarios whose saga parks for an operator: recorded from generation `.saga-attention-events` on
+ * (and in this run), their histories write saga.needs_attention and saga.resolved through these activities.
+ */
+const ATTENTION_SCENARIOS = ['entry-compensation-retried', 'entry-compensation-skipped', 'entry-reasonless-signal-refused'];
+const ATTENTION_ACTIVITIES = ['recordSagaNeedsAttention', 'recordSagaResolved'];
+
+/** The activity types a history scheduled, in order. */
+const activitiesOf = (history: History) =>
+  (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((name): name is string => Boolean(name));
 
 /** The scenario a fixture file records: its name up to the first dot (`entry-completed.local-steps.json`). */
 const scenarioOf = (file: string) => file.split('.')[0]!;
@@ -131,6 +150,19 @@ async function runScenarios(): Promise<Record<string, string>> {
   await disarmFault(stack, 'plates.createEntryRecord', requestId);
   await post(`/sagas/${stuck}/signals/retryCompensation`, { reason: 'replay scenario' });
   ids['entry-compensation-retried'] = stuck;
+
+  // The same, given up on instead (skipCompensation): the saga ends FAILED.
+  const skippedPlate = uniquePlate();
+  const skippedRequest = `replay-skipped-${skippedPlate}`;
+  await armFault(stack, 'plates.createEntryRecord', skippedRequest);
+  await armFault(stack, 'parking.releaseAllocation', skippedRequest);
+  const skipped = (await post('/vehicle-entries', { lotId: lot.id, plate: skippedPlate, requestId: skippedRequest })).json().sagaId;
+  await waitForSaga(stack, skipped, (s) => s.status === 'NEEDS_ATTENTION');
+  await post(`/sagas/${skipped}/signals/skipCompensation`, { reason: 'replay scenario' });
+  await waitForSaga(stack, skipped, (s) => s.endedAt !== undefined);
+  await disarmFault(stack, 'parking.releaseAllocation', skippedRequest);
+  await disarmFault(stack, 'plates.createEntryRecord', skippedRequest);
+  ids['entry-compensation-skipped'] = skipped;
 
   // The same, with a retryCompensation signal without a reason sent straight to the workflow first
   // (as `temporal workflow signal` does): refused on record (patch operator-reason-required).
@@ -202,6 +234,9 @@ describe('workflow determinism', () => {
     expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error}`)).toEqual([]);
     expect(results).toHaveLength(files.length);
     expectOutcomes(histories);
+    const attentionFixtures = histories.filter((h) => h.workflowId.endsWith('.saga-attention-events.json') && ATTENTION_SCENARIOS.includes(h.scenario));
+    expect(attentionFixtures.map((h) => h.scenario).sort()).toEqual([...ATTENTION_SCENARIOS].sort());
+    for (const { history } of attentionFixtures) expect(activitiesOf(history).filter((a) => ATTENTION_ACTIVITIES.includes(a))).toEqual(ATTENTION_ACTIVITIES);
   });
 
   it("replays this run's sagas of every shape on the current bundle", async () => {
@@ -219,6 +254,9 @@ describe('workflow determinism', () => {
     expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error}`)).toEqual([]);
     expect(results).toHaveLength(histories.length);
     expectOutcomes(histories);
+    for (const { scenario, history } of histories.filter((h) => ATTENTION_SCENARIOS.includes(h.scenario))) {
+      expect(activitiesOf(history).filter((a) => ATTENTION_ACTIVITIES.includes(a)), scenario).toEqual(ATTENTION_ACTIVITIES);
+    }
 
     if (process.env.RECORD_HISTORIES === '1') {
       await mkdir(FIXTURES, { recursive: true });

@@ -48,6 +48,12 @@ const undosOf = (handle: WorkflowHandle) =>
     .filter((line) => line.startsWith('undo') && line.includes(`${handle.workflowId}/`))
     .map((line) => line.replace(`${handle.workflowId}/`, '').split(' ').slice(0, 2).join(' '));
 
+/** The saga's attention events as the kit wrote them through its activities, without the saga id. */
+const attentionEventsOf = (handle: WorkflowHandle) =>
+  script.log
+    .filter((line) => (line.startsWith('needs_attention ') || line.startsWith('resolved ')) && line.includes(` ${handle.workflowId} `))
+    .map((line) => line.replace(` ${handle.workflowId} `, ' '));
+
 describe('saga kit: going forward', () => {
   it('a step rejected by a business rule rolls back what completed, without retrying it', async () => {
     const handle = await startWith({ steps: ['a', 'b', 'c'] }, (h) => script.rejectedSteps.add(key(h, 'b')));
@@ -86,6 +92,7 @@ describe('saga kit: going forward', () => {
       { action: 'retryStep', accepted: true, reason: 'fixed', by: 'op-1' },
     ]);
     expect(undosOf(handle)).toEqual([]);
+    expect(attentionEventsOf(handle)).toEqual(['needs_attention 1 STEP b retryStep,compensate', 'resolved 1 b retryStep COMPLETED RUNNING']);
   });
 
   it('an operator rolls back instead (compensate) while a step waits for a decision', async () => {
@@ -99,6 +106,7 @@ describe('saga kit: going forward', () => {
       { name: 'b', status: 'FAILED', compensation: 'NONE' },
     ]);
     expect(script.log).toContain(`undo-start ${key(handle, 'a')} OPERATOR`);
+    expect(attentionEventsOf(handle)).toEqual(['needs_attention 1 STEP b retryStep,compensate', 'resolved 1 b compensate ROLLED_BACK COMPENSATING']);
   });
 });
 
@@ -168,6 +176,52 @@ describe('saga kit: compensation', () => {
       { action: 'retryStep', accepted: false },
       { action: 'retryCompensation', accepted: true },
     ]);
+    expect(attentionEventsOf(handle)).toEqual([
+      'needs_attention 1 COMPENSATION a retryCompensation,skipCompensation',
+      'resolved 1 a retryCompensation COMPENSATED COMPENSATING',
+    ]);
+  });
+
+  it('a retried undo that fails again asks again within the same episode: one needs_attention, one resolved once it worked', async () => {
+    const handle = await startWith({ steps: ['a', 'b'] }, (h) => {
+      script.failingSteps.add(key(h, 'b'));
+      script.failingUndos.add(key(h, 'a'));
+    });
+    await waitForState(handle, (s) => s.status === 'NEEDS_ATTENTION');
+    await handle.signal('retryCompensation', { reason: 'try again', by: 'op-4' });
+    // Its two attempts fail again: the saga waits once more.
+    const again = await waitForState(handle, (s) => s.status === 'NEEDS_ATTENTION' && s.steps[0]!.compensationAttempts === 4);
+    expect(again.attention).toMatchObject([{ kind: 'COMPENSATION', step: 'a' }]);
+    script.failingUndos.delete(key(handle, 'a'));
+    await handle.signal('retryCompensation', { reason: 'fixed now', by: 'op-5' });
+    expect(await waitForState(handle, ended)).toMatchObject({ status: 'COMPENSATED' });
+    expect(attentionEventsOf(handle)).toEqual([
+      'needs_attention 1 COMPENSATION a retryCompensation,skipCompensation',
+      'resolved 1 a retryCompensation COMPENSATED COMPENSATING',
+    ]);
+  });
+
+  it('parallel undos that both run out of retries are two episodes; one retryCompensation resolves both', async () => {
+    const handle = await startWith({ steps: ['a', 'b', 'c'], compensationOrder: 'parallel' }, (h) => {
+      script.failingSteps.add(key(h, 'c'));
+      script.failingUndos.add(key(h, 'a'));
+      script.failingUndos.add(key(h, 'b'));
+    });
+    await waitForState(handle, (s) => s.attention.length === 2);
+    script.failingUndos.delete(key(handle, 'a'));
+    script.failingUndos.delete(key(handle, 'b'));
+    await handle.signal('retryCompensation', { reason: 'both fixed', by: 'op-6' });
+    expect(await waitForState(handle, ended)).toMatchObject({ status: 'COMPENSATED' });
+    const events = attentionEventsOf(handle);
+    expect(events.filter((e) => e.startsWith('needs_attention')).map((e) => e.split(' ').slice(2, 4).join(' ')).sort()).toEqual([
+      'COMPENSATION a',
+      'COMPENSATION b',
+    ]);
+    expect(new Set(events.filter((e) => e.startsWith('needs_attention')).map((e) => e.split(' ')[1]))).toEqual(new Set(['1', '2']));
+    expect(events.filter((e) => e.startsWith('resolved')).map((e) => e.split(' ').slice(2, 5).join(' ')).sort()).toEqual([
+      'a retryCompensation COMPENSATED',
+      'b retryCompensation COMPENSATED',
+    ]);
   });
 
   it('skipCompensation needs a reason; with one, the undo is skipped and the saga ends FAILED', async () => {
@@ -185,6 +239,10 @@ describe('saga kit: compensation', () => {
     expect(state).toMatchObject({ status: 'FAILED', reason: 'STEP_FAILED', attention: [] });
     expect(state.steps[0]).toMatchObject({ name: 'a', compensation: 'SKIPPED', compensationAttempts: 2 });
     expect(state.actions.at(-1)).toMatchObject({ action: 'skipCompensation', accepted: true, reason: 'undone by hand', by: 'op-2' });
+    expect(attentionEventsOf(handle)).toEqual([
+      'needs_attention 1 COMPENSATION a retryCompensation,skipCompensation',
+      'resolved 1 a skipCompensation SKIPPED COMPENSATING',
+    ]);
   });
 
   it('an operator signal sent straight to the workflow (as the temporal CLI does) without a reason is refused, on record; the saga keeps waiting', async () => {

@@ -96,3 +96,17 @@ export const compensationStep: ActivityOptions = {
     nonRetryableErrorTypes: [REJECTION_FAILURE],
   },
 };
+
+/**
+ * The saga kit's own events (saga.needs_attention, saga.resolved): one short write, retried
+ * until the database answers (no attempt cap): the event must not be lost, and a saga that
+ * writes one waits for an operator or goes on with database steps anyway.
+ */
+export const sagaEventStep: ActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  retry: {
+    initialInterval: '200 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+  },
+};

@@ -8,3 +8,4 @@ export {
   type SubscriptionService,
   type SubscriptionView,
 } from './subscriptions';
+export { attentionKey, createSagaEventService, sagaSubject, type SagaAttention, type SagaEventService, type SagaResolution } from './saga-events';

@@ -1,5 +1,6 @@
 import { BusinessRejection } from '../../domains/errors';
 import { asStep } from '../../activities/as-step';
+import type { SagaAttention, SagaResolution } from '../../domains/events';
 
 /**
  * The activities of test/support/kit-workflow.ts, run by the test's own in-process worker:
@@ -45,6 +46,13 @@ export function createKitActivities(script: KitScript) {
       script.log.push(`undo-end ${key}`);
       return 'undone';
     }),
+    // The kit's own event activities (workflows/saga/attention.ts), as the product's names them: logged, not written.
+    recordSagaNeedsAttention: async (attention: SagaAttention) => {
+      script.log.push(`needs_attention ${attention.sagaId} ${attention.episode} ${attention.kind} ${attention.step} ${attention.signals.join(',')}`);
+    },
+    recordSagaResolved: async (resolution: SagaResolution) => {
+      script.log.push(`resolved ${resolution.sagaId} ${resolution.episode} ${resolution.step} ${resolution.action} ${resolution.outcome} ${resolution.status}`);
+    },
   };
 }
 

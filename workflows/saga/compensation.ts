@@ -1,5 +1,6 @@
 import type { StepResult } from '../../shared/saga-contract';
 import { withActivitySummary } from './activity-summaries';
+import { Episode } from './attention';
 import { describeFailure } from './failures';
 import type { OperatorDesk } from './operator';
 import type { SagaRecord } from './record';
@@ -44,6 +45,7 @@ export class Compensations {
 
   private async runOne({ step, run }: Compensation): Promise<void> {
     const { metrics, state } = this.record;
+    const episode = new Episode(); // opened when an operator is first asked about this compensation
     for (;;) {
       step.compensation = 'RUNNING';
       this.record.showDetails();
@@ -53,6 +55,8 @@ export class Compensations {
         step.compensation = 'COMPENSATED';
         delete step.compensationError;
         metrics.compensations.add(1, { step: step.name, outcome: 'compensated' });
+        const resolving = this.desk.resolve(episode, 'COMPENSATED');
+        if (resolving) await resolving;
         return;
       } catch (err) {
         const failure = describeFailure(err);
@@ -63,10 +67,12 @@ export class Compensations {
         const decision = await this.desk.ask({ kind: 'COMPENSATION', step: step.name, error: failure.message }, [
           'retryCompensation',
           'skipCompensation',
-        ]);
+        ], episode);
         if (decision === 'skipCompensation') {
           step.compensation = 'SKIPPED';
           metrics.compensations.add(1, { step: step.name, outcome: 'skipped' });
+          const resolving = this.desk.resolve(episode, 'SKIPPED');
+          if (resolving) await resolving;
           return;
         }
       }

@@ -1,6 +1,7 @@
 import { CancellationScope, log } from '@temporalio/workflow';
 import type { StepFallbacks, StepResult } from '../../shared/saga-contract';
 import { withActivitySummary } from './activity-summaries';
+import { Episode } from './attention';
 import type { Compensations } from './compensation';
 import { describeFailure, SagaAbort } from './failures';
 import type { OperatorDesk } from './operator';
@@ -48,6 +49,7 @@ export async function runStep<T>(
   const register = () => compensate && compensations.register(step, (why) => compensate(key, why));
   if (definition.compensateFirst) register();
 
+  const episode = new Episode(); // opened when an operator is first asked about this step
   const startedAt = Date.now();
   const finish = (outcome: string) => {
     record.metrics.stepDuration.record(Date.now() - startedAt, { step: name, outcome });
@@ -67,6 +69,8 @@ export async function runStep<T>(
       step.status = 'COMPLETED';
       if (!definition.compensateFirst) register();
       finish('completed');
+      const resolving = desk.resolve(episode, 'COMPLETED');
+      if (resolving) await resolving;
       return result.value;
     } catch (err) {
       const failure = describeFailure(err);
@@ -83,10 +87,13 @@ export async function runStep<T>(
         throw new SagaAbort('failed', 'STEP_FAILED', `${name} failed: ${failure.message}`);
       }
       step.status = 'WAITING_OPERATOR';
-      const decision = await desk.ask({ kind: 'STEP', step: name, error: failure.message }, ['retryStep']);
+      const decision = await desk.ask({ kind: 'STEP', step: name, error: failure.message }, ['retryStep'], episode);
       if (decision !== 'retryStep') {
         step.status = 'FAILED';
         finish('failed');
+        // The saga rolls back next (its status moves there when the rollback starts).
+        const resolving = desk.resolve(episode, 'ROLLED_BACK', 'COMPENSATING');
+        if (resolving) await resolving;
         record.throwIfStopRequested();
       }
     }

@@ -1,5 +1,6 @@
 import { CancellationScope, condition, isCancellation, log, patched, setHandler } from '@temporalio/workflow';
 import { OPERATOR_SIGNAL_MEANINGS } from '../contracts/saga';
+import { AttentionEvents, Episode, type Decision, type Outcome } from './attention';
 import type { SagaRecord } from './record';
 import {
   answerUpdate,
@@ -21,10 +22,18 @@ import type { Attention, SagaState } from './state';
 export class OperatorDesk {
   /** A cancel was requested: the workflow closes as Canceled after its rollback. */
   cancelled = false;
-  private decision?: { seq: number; signal: OperatorSignal };
+  private decision?: { seq: number; signal: OperatorSignal; input: Decision };
   private decisionSeq = 0;
+  /** Who asked the saga to stop going forward (a compensate signal, a cancel): it ends a step's wait. */
+  private stopAction?: Decision;
+  private readonly events: AttentionEvents;
 
-  constructor(private readonly record: SagaRecord<unknown, unknown>) {
+  /** `attentionEvents`: write saga.needs_attention and saga.resolved (patch `saga-attention-events`). */
+  constructor(
+    private readonly record: SagaRecord<unknown, unknown>,
+    attentionEvents = false,
+  ) {
+    this.events = new AttentionEvents(record, attentionEvents);
     setHandler(stateQuery, () => record.state as SagaState);
     setHandler(answerUpdate, async () => {
       await condition(() => this.hasAnswer());
@@ -40,6 +49,7 @@ export class OperatorDesk {
     CancellationScope.current().cancelRequested.catch(() => {
       this.cancelled = true;
       this.recordAction('cancel', { reason: 'workflow cancellation requested' }, true);
+      this.stopAction ??= { action: 'cancel', reason: 'workflow cancellation requested', at: new Date().toISOString() };
       record.stopRequest ??= { reason: 'CANCELLED', message: 'the workflow was cancelled' };
     });
   }
@@ -66,9 +76,11 @@ export class OperatorDesk {
 
   /**
    * Parks the saga in NEEDS_ATTENTION until an operator sends one of `signals`; a step
-   * (going forward) also takes compensate, and a cancellation counts as one.
+   * (going forward) also takes compensate, and a cancellation counts as one. `episode` is the
+   * failed step's or compensation's: its first question writes saga.needs_attention, and it
+   * keeps the decision for its saga.resolved (see `resolve`).
    */
-  async ask(attention: Omit<Attention, 'since'>, signals: OperatorSignal[]): Promise<OperatorSignal> {
+  async ask(attention: Omit<Attention, 'since'>, signals: OperatorSignal[], episode: Episode = new Episode()): Promise<OperatorSignal> {
     const { state, metrics } = this.record;
     const entry: Attention = { ...attention, since: new Date().toISOString() };
     const forward = attention.kind === 'STEP';
@@ -79,6 +91,9 @@ export class OperatorDesk {
     log.warn('saga needs attention', { kind: attention.kind, step: attention.step, error: attention.error });
     state.awaiting = [...new Set([...state.awaiting, ...accepted])];
     this.record.setStatus('NEEDS_ATTENTION');
+    // Signals that come in meanwhile are taken by their handlers: the wait below sees them.
+    const opening = this.events.opened(episode, entry, accepted);
+    if (opening) await opening;
     const decided = () => this.decisionAfter(seen, accepted) !== undefined;
     try {
       await condition(() => decided() || (forward && this.record.stopRequest !== undefined));
@@ -92,7 +107,18 @@ export class OperatorDesk {
       this.record.setStatus(forward ? 'RUNNING' : 'COMPENSATING');
     }
     this.record.showDetails();
-    return this.decisionAfter(seen, accepted) ?? 'compensate';
+    const decision = this.decisionAfter(seen, accepted);
+    episode.decision = decision ? this.decision!.input : (this.stopAction ?? { action: 'compensate', at: new Date().toISOString() });
+    return decision ?? 'compensate';
+  }
+
+  /**
+   * Writes saga.resolved for an episode that asked an operator: what became of its step or
+   * compensation, and the saga's status once the operator's action took effect (default: now).
+   * Undefined when there is nothing to write: await it only when it is a promise (see AttentionEvents).
+   */
+  resolve(episode: Episode, outcome: Outcome, status?: string): Promise<void> | undefined {
+    return this.events.resolved(episode, outcome, status);
   }
 
   /** True once the caller can be answered: ended, completed, or waiting for someone outside. */
@@ -127,6 +153,7 @@ export class OperatorDesk {
     const accepted = !this.lacksReason('compensate', input) && this.record.state.awaiting.includes('compensate') && this.record.stopRequest === undefined;
     this.recordAction('compensate', input, accepted);
     if (accepted) {
+      this.stopAction = decisionOf('compensate', input);
       this.record.stopRequest = { reason: 'OPERATOR', message: input?.reason ?? 'compensation requested by an operator' };
     }
   }
@@ -137,6 +164,15 @@ export class OperatorDesk {
     // Skipping a compensation leaves the world unbalanced: it needs a reason on record.
     const accepted = !this.lacksReason(signal, input) && waiting && (signal !== 'skipCompensation' || Boolean(input?.reason));
     this.recordAction(signal, input, accepted);
-    if (accepted) this.decision = { seq: ++this.decisionSeq, signal };
+    if (accepted) this.decision = { seq: ++this.decisionSeq, signal, input: decisionOf(signal, input) };
   }
+}
+
+function decisionOf(action: OperatorSignal, input: OperatorInput | undefined): Decision {
+  return {
+    action,
+    ...(typeof input?.by === 'string' && { by: input.by }),
+    ...(typeof input?.reason === 'string' && { reason: input.reason }),
+    at: new Date().toISOString(),
+  };
 }

@@ -1,4 +1,4 @@
-import { CancellationScope, CancelledFailure, log } from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, log, patched } from '@temporalio/workflow';
 import { Compensations, type CompensationOrder } from './compensation';
 import { SagaAbort, toAbort } from './failures';
 import { runStep, type StepDefinition } from './forward';
@@ -51,9 +51,13 @@ export class Saga<I, R> {
   private readonly compensations: Compensations;
 
   constructor(options: SagaOptions<I>) {
+    // Asked here, once, before the saga's first activity: a patch asked after a local activity
+    // within the same workflow task does not replay once a worker lost that task. Sagas started
+    // before it write no saga.needs_attention / saga.resolved events (workflows/saga/attention.ts).
+    const attentionEvents = patched('saga-attention-events');
     this.record = new SagaRecord<I, R>(options.type, options.input);
     this.state = this.record.state;
-    this.desk = new OperatorDesk(this.record);
+    this.desk = new OperatorDesk(this.record, attentionEvents);
     this.compensations = new Compensations(this.record, this.desk, options.compensationOrder ?? 'reverse');
     this.record.publishStart(options.keys ?? {}, options.searchAttributesFromStart ?? false);
   }
