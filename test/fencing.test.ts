@@ -11,16 +11,19 @@ import { uniquePlate } from './support/stack';
  * rollback is played as the saga's compensation plays it: fencing.undo in the middle of the
  * attempt, after its first look at the fence.
  */
+let db: Db;
+let d: Domains;
+beforeAll(async () => {
+  db = await connectDb();
+  d = createDomains(db, { faultsEnabled: false });
+});
+afterAll(async () => db?.$disconnect());
+
 describe('step fences', () => {
-  let db: Db;
-  let d: Domains;
   let fencing: Fencing;
-  beforeAll(async () => {
-    db = await connectDb();
-    d = createDomains(db, { faultsEnabled: false });
+  beforeAll(() => {
     fencing = createFencing(d.fences);
   });
-  afterAll(async () => db?.$disconnect());
 
   async function allocationAfterItsRollback(report: 'answer' | 'lose the answer' | 'fail before the rollback') {
     const lot = await d.parking.createLot({ name: uid('fence-'), capacity: 2 });
@@ -72,14 +75,6 @@ describe('step fences', () => {
  * check use them.
  */
 describe('step answers', () => {
-  let db: Db;
-  let d: Domains;
-  beforeAll(async () => {
-    db = await connectDb();
-    d = createDomains(db, { faultsEnabled: false });
-  });
-  afterAll(async () => db?.$disconnect());
-
   it('a plate blocked after its check passed: the rerun of that check passes, a new saga is refused', async () => {
     const plate = uniquePlate();
     const key = `${uid('saga-')}/checkPlate`;
