@@ -5,12 +5,6 @@ import { createDomains, type Domains } from '../domains';
 import { connectDb, rejectionOf, uid } from './domains/helpers';
 import { uniquePlate } from './support/stack';
 
-/**
- * The step fence (activities/fencing.ts) on the real database: a late attempt of a step that
- * writes after its saga's rollback leaves nothing behind, whether it reports or not. The
- * rollback is played as the saga's compensation plays it: fencing.undo in the middle of the
- * attempt, after its first look at the fence.
- */
 let db: Db;
 let d: Domains;
 beforeAll(async () => {
@@ -19,6 +13,12 @@ beforeAll(async () => {
 });
 afterAll(async () => db?.$disconnect());
 
+/**
+ * The step fence (activities/fencing.ts) on the real database: a late attempt of a step that
+ * writes after its saga's rollback leaves nothing behind, whether it reports or not. The
+ * rollback is played as the saga's compensation plays it: fencing.undo in the middle of the
+ * attempt, after its first look at the fence.
+ */
 describe('step fences', () => {
   let fencing: Fencing;
   beforeAll(() => {
