@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { clientEnv, clusterPids, readEnvFile, startCluster, stopCluster } from '../scripts/cluster';
-import type { Engine } from './stack';
+import type { Engine } from './engine';
 
 /**
  * The bench's engine on the cluster profile (`--stack cluster`): scripts/cluster.sh on free

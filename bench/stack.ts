@@ -13,6 +13,7 @@ import { devServerArgs } from '../scripts/temporal-dev-server';
 import { temporalSecurity } from '../temporal/connection';
 import { buildWorkflowBundle } from '../workers/bundle';
 import { startClusterEngine } from './cluster-stack';
+import type { Engine } from './engine';
 import type { ProcessRef } from './proc';
 import { buildOrdinaryActivitiesBundle } from './variants/bundle';
 import type { StatementCount } from '../db/statement-count';
@@ -59,26 +60,6 @@ export interface Component {
   log: string;
   /** Milliseconds from spawn to ready. */
   startupMs: number;
-}
-
-/**
- * What runs the workflows and holds the platform's data: the dev server with SQLite files
- * (startDevEngine), or the cluster profile with PostgreSQL (bench/cluster-stack.ts).
- */
-export interface Engine {
-  temporalAddress: string;
-  /** What a client needs beyond the address (the cluster's TLS variables); every bench process gets it. */
-  clientEnv: Record<string, string>;
-  /** The platform's database, migrated. */
-  databaseUrl: string;
-  startupMs: Record<string, number>;
-  /** The server's Prometheus endpoints. */
-  metricsUrls: Record<string, string>;
-  /** Its processes, as measured: a PostgreSQL server is its whole process tree. */
-  pids(): Record<string, ProcessRef>;
-  /** Sizes of the databases (MiB). */
-  databaseSizes(): Promise<Record<string, number>>;
-  stop(): Promise<void>;
 }
 
 export interface Stack {
