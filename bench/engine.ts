@@ -2,7 +2,7 @@ import type { ProcessRef } from './proc';
 
 /**
  * What runs the workflows and holds the platform's data: the dev server with SQLite files
- * (startDevEngine), or the cluster profile with PostgreSQL (bench/cluster-stack.ts).
+ * (startDevEngine in bench/stack.ts), or the cluster profile with PostgreSQL (bench/cluster-stack.ts).
  */
 export interface Engine {
   temporalAddress: string;
