@@ -21,6 +21,37 @@ export interface Step {
   workerMetrics?: WorkerMetrics;
   /** CPU milliseconds per answered saga, by process. */
   cpuMsPerSaga?: Record<string, number>;
+  /** The machine's load average (1, 5, 15 min) at the end of the step: how busy the shared machine was. */
+  loadAverage?: number[];
+}
+
+/** The Temporal server's processes: the dev server, or the cluster's four services. */
+export const SERVER_PROCESSES = ['temporal', 'frontend', 'history', 'matching', 'temporal-worker'];
+/** The saga worker processes: worker, worker-2, ... */
+export const isSagaWorker = (name: string) => name === 'worker' || /^worker-\d+$/.test(name);
+const sumOf = (c: Record<string, number> | undefined, pick: (name: string) => boolean) =>
+  c ? Object.entries(c).reduce((t, [n, v]) => t + (pick(n) ? v : 0), 0) : undefined;
+/** Per-process figures (CPU ms per saga, CPU %) summed over the server's processes. */
+export const serverSum = (c: Record<string, number> | undefined) => sumOf(c, (n) => SERVER_PROCESSES.includes(n));
+/** Summed over the saga workers. */
+export const sagaWorkerSum = (c: Record<string, number> | undefined) => sumOf(c, isSagaWorker);
+
+/** Short column names of the processes. */
+export function short(name: string): string {
+  const names: Record<string, string> = {
+    temporal: 'srv',
+    worker: 'wrk',
+    'baseline-worker': 'bwrk',
+    api: 'api',
+    simulators: 'sim',
+    loadgen: 'load',
+    frontend: 'fe',
+    history: 'hist',
+    matching: 'match',
+    'temporal-worker': 'twrk',
+    postgres: 'pg',
+  };
+  return names[name] ?? name.replace(/^worker-/, 'wrk');
 }
 
 export interface WorkloadSummary {
@@ -89,7 +120,8 @@ const times = (a: number | undefined, b: number | undefined) => (a === undefined
  * throughputs and their ratios. CPU per saga moves little with what else runs on the machine.
  */
 export function cpuTable(steps: Step[]): string {
-  const header = ['workload', 'C', 'api', 'wrk', 'fair wrk', 'wrk ÷ fair', 'srv', 'fair srv', 'all', 'fair all', 'all ÷ fair', 'sagas/s', 'fair/s', '÷ fair', '÷ baseline'];
+  const withDb = steps.some((s) => s.cpuMsPerSaga?.postgres !== undefined);
+  const header = ['workload', 'C', 'api', 'wrk', 'fair wrk', 'wrk ÷ fair', 'srv', 'fair srv', ...(withDb ? ['db', 'fair db'] : []), 'all', 'fair all', 'all ÷ fair', 'sagas/s', 'fair/s', '÷ fair', '÷ baseline'];
   const sum = (c: Record<string, number> | undefined, names: string[]) => (c ? names.reduce((t, n) => t + (c[n] ?? 0), 0) : undefined);
   const rows = steps
     .filter((s) => s.kind === 'ladder' && s.result.workload !== 'baseline' && !s.result.workload.startsWith('fair-') && !s.result.workload.startsWith('baseline-'))
@@ -97,17 +129,19 @@ export function cpuTable(steps: Step[]): string {
       const c = s.cpuMsPerSaga ?? {};
       const fair = fairStepOf(steps, s);
       const f = fair?.cpuMsPerSaga;
-      const all = sum(c, ['api', 'worker', 'temporal', 'simulators']);
-      const fairAll = sum(f, ['baseline-worker', 'temporal', 'simulators']);
+      const worker = sagaWorkerSum(c);
+      const all = (worker ?? 0) + serverSum(c)! + sum(c, ['api', 'simulators', 'postgres'])!;
+      const fairAll = f ? serverSum(f)! + sum(f, ['baseline-worker', 'simulators', 'postgres'])! : undefined;
       return [
         s.result.workload,
         String(s.result.concurrency),
         ms(c.api),
-        ms(c.worker),
+        ms(worker),
         ms(f?.['baseline-worker']),
-        times(c.worker, f?.['baseline-worker']),
-        ms(c.temporal),
-        ms(f?.temporal),
+        times(worker, f?.['baseline-worker']),
+        ms(serverSum(c)),
+        ms(serverSum(f)),
+        ...(withDb ? [ms(c.postgres), ms(f?.postgres)] : []),
         ms(all),
         ms(fairAll),
         times(all, fairAll),
@@ -117,6 +151,29 @@ export function cpuTable(steps: Step[]): string {
         s.ratioToBaseline?.toFixed(2) ?? '',
       ];
     });
+  return formatTable(header, rows);
+}
+
+/**
+ * CPU milliseconds per answered saga of every process, for every ladder step (the baselines
+ * too), and their total: on the cluster, frontend, history, matching, the Temporal worker
+ * service and PostgreSQL each in its own column.
+ */
+export function processCpuTable(steps: Step[]): string {
+  const ladder = steps.filter((s) => s.kind === 'ladder');
+  const names = [...new Set(ladder.flatMap((s) => Object.keys(s.usage.processes)))];
+  const header = ['workload', 'C', ...names.map(short), 'total', 'sagas/s', 'load avg'];
+  const rows = ladder.map((s) => {
+    const c = s.cpuMsPerSaga ?? {};
+    return [
+      s.result.workload,
+      String(s.result.concurrency),
+      ...names.map((n) => ms(c[n] ?? 0)),
+      ms(names.reduce((t, n) => t + (c[n] ?? 0), 0)),
+      s.result.throughput.toFixed(1),
+      s.loadAverage?.[0]?.toFixed(1) ?? '',
+    ];
+  });
   return formatTable(header, rows);
 }
 
@@ -146,7 +203,7 @@ export function halfPeakTable(steps: Step[]): string {
 
 /** The result table, one row per step, plain text. */
 export function table(steps: Step[], processNames: string[]): string {
-  const short: Record<string, string> = { temporal: 'srv', worker: 'wrk', 'baseline-worker': 'bwrk', api: 'api', simulators: 'sim', loadgen: 'load' };
+  const memoryOf = ['temporal', 'history', 'postgres', 'worker', 'api'].filter((n) => processNames.includes(n));
   const header = [
     'workload',
     'C / rate',
@@ -159,9 +216,9 @@ export function table(steps: Step[], processNames: string[]): string {
     'err',
     '409',
     '202',
-    ...processNames.map((n) => `${short[n] ?? n} cpu%`),
+    ...processNames.map((n) => `${short(n)} cpu%`),
     'other%',
-    ...['temporal', 'worker', 'api'].map((n) => `${short[n]} MiB`),
+    ...memoryOf.map((n) => `${short(n)} MiB`),
   ];
   const rows = steps.map((s) => {
     const r = s.result;
@@ -180,7 +237,7 @@ export function table(steps: Step[], processNames: string[]): string {
       String(r.followUps),
       ...processNames.map((n) => (p[n] ? p[n].cpuPercent.toFixed(0) : '')),
       s.usage.otherCpuPercent.toFixed(0),
-      ...['temporal', 'worker', 'api'].map((n) => (p[n] ? p[n].peakRssMiB.toFixed(0) : '')),
+      ...memoryOf.map((n) => (p[n] ? p[n].peakRssMiB.toFixed(0) : '')),
     ];
   });
   return formatTable(header, rows);
@@ -194,17 +251,21 @@ export function formatTable(header: string[], rows: string[][]): string {
 
 /** Markdown version of the per-step table, for the README. */
 export function markdownTable(steps: Step[]): string {
+  const withDb = steps.some((s) => s.usage.processes.postgres !== undefined);
   const lines = [
-    '| workload | clients | sagas/s | × baseline | × fair | p50 ms | p95 ms | p99 ms | errors | server CPU | worker CPU | API CPU | loadgen CPU | others\' CPU | worker RSS MiB |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| workload | clients | sagas/s | × baseline | × fair | p50 ms | p95 ms | p99 ms | errors | server CPU |${withDb ? ' PostgreSQL CPU |' : ''} worker CPU | API CPU | loadgen CPU | others' CPU | worker RSS MiB |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${withDb ? ' ---: |' : ''} ---: | ---: | ---: | ---: | ---: |`,
   ];
   for (const s of steps.filter((x) => x.kind === 'ladder')) {
     const r = s.result;
     const p = s.usage.processes;
     const pct = (n: string) => (p[n] ? `${p[n].cpuPercent.toFixed(0)} %` : '');
-    const workerName = r.workload === 'baseline' || r.workload.startsWith('fair-') ? 'baseline-worker' : 'worker';
+    const percents = Object.fromEntries(Object.entries(p).map(([n, u]) => [n, u.cpuPercent]));
+    const engineOnly = r.workload === 'baseline' || r.workload.startsWith('fair-');
+    const workerName = engineOnly ? 'baseline-worker' : 'worker';
+    const workerPct = engineOnly ? pct(workerName) : `${sagaWorkerSum(percents)!.toFixed(0)} %`;
     lines.push(
-      `| ${r.workload} | ${r.concurrency} | ${r.throughput.toFixed(1)} | ${s.ratioToBaseline?.toFixed(2) ?? '—'} | ${s.ratioToFair?.toFixed(2) ?? '—'} | ${r.latency.p50.toFixed(0)} | ${r.latency.p95.toFixed(0)} | ${r.latency.p99.toFixed(0)} | ${r.errors + Object.values(r.rejections).reduce((a, b) => a + b, 0)} | ${pct('temporal')} | ${pct(workerName)} | ${pct('api')} | ${pct('loadgen')} | ${s.usage.otherCpuPercent.toFixed(0)} % | ${p[workerName]?.peakRssMiB.toFixed(0) ?? ''} |`,
+      `| ${r.workload} | ${r.concurrency} | ${r.throughput.toFixed(1)} | ${s.ratioToBaseline?.toFixed(2) ?? '—'} | ${s.ratioToFair?.toFixed(2) ?? '—'} | ${r.latency.p50.toFixed(0)} | ${r.latency.p95.toFixed(0)} | ${r.latency.p99.toFixed(0)} | ${r.errors + Object.values(r.rejections).reduce((a, b) => a + b, 0)} | ${serverSum(percents)!.toFixed(0)} % |${withDb ? ` ${pct('postgres')} |` : ''} ${workerPct} | ${pct('api')} | ${pct('loadgen')} | ${s.usage.otherCpuPercent.toFixed(0)} % | ${p[workerName]?.peakRssMiB.toFixed(0) ?? ''} |`,
     );
   }
   return lines.join('\n');

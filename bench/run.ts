@@ -26,10 +26,12 @@
  *   npm run bench                                   # default ladder 1,8,32,128, 15 s per step (about 16 min)
  *   npm run bench -- --concurrency 8,32 --duration 10 --workloads baseline,entry
  *   npm run bench -- --worker-env WORKER_MAX_CONCURRENT_ACTIVITIES=200   # knobs: see --help
+ *   npm run bench -- --stack cluster --saga-workers 1,2   # the cluster profile (bench/cluster-stack.ts), once per saga worker count
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEV_DEFAULTS } from '../config/settings';
@@ -38,7 +40,7 @@ import { connectClient } from '../temporal/connection';
 import { fairOf, type InitMessage, type LoadResult, type RunMessage, type SagaWorkload, type Workload } from './loadgen';
 import { describeMachine, UsageWindow } from './proc';
 import { formatSummary, summariseProfile } from './profile-summary';
-import { chartSvg, cpuTable, halfPeakTable, markdownTable, summarize, table, type Step, type WorkloadSummary } from './report';
+import { chartSvg, cpuTable, halfPeakTable, markdownTable, processCpuTable, sagaWorkerSum, short, summarize, table, type Step, type WorkloadSummary } from './report';
 import type { StatementCount } from '../db/statement-count';
 import { stopProcess } from '../scripts/processes';
 import { RESERVATIONS_PER_USER, startStack, type Stack, type StackOptions } from './stack';
@@ -62,7 +64,9 @@ export interface BenchOptions {
   baselineMode: 'update-with-start' | 'execute';
   label: string;
   keep: boolean;
-  stack: Omit<StackOptions, 'dir'>;
+  stack: Omit<StackOptions, 'dir' | 'keep'>;
+  /** --saga-workers: the bench runs once per count (stack.sagaWorkers is the run's); see benchRuns. */
+  sagaWorkerCounts: number[];
   /** Where the JSON goes; default bench/results/<timestamp>.json. */
   out?: string;
   /** Also write bench/chart.svg (the committed chart). */
@@ -146,7 +150,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const runId = String(Date.now()).slice(-9);
   const dir = join(ROOT, '.tmp', `bench-${stamp}`);
   const machine = describeMachine();
-  log(`${options.label}: ${machine.cores} × ${machine.cpuModel}, ${machine.memoryGiB} GiB; run dir ${dir}`);
+  log(`${options.label}: ${machine.cores} × ${machine.cpuModel}, ${machine.memoryGiB} GiB; ${options.stack.kind} stack, ${options.stack.sagaWorkers} saga worker(s); run dir ${dir}`);
 
   let stack: Stack | undefined;
   let loadgen: ChildProcess | undefined;
@@ -166,7 +170,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     // another process may take one in between. Start again on new ports then.
     for (let attempt = 1; ; attempt++) {
       try {
-        stack = await startStack({ dir: join(dir, `stack-${attempt}`), ...options.stack }, log);
+        stack = await startStack({ dir: join(dir, `stack-${attempt}`), keep: options.keep, ...options.stack }, log);
         break;
       } catch (err) {
         if (attempt >= 3 || interrupted) throw err;
@@ -204,7 +208,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       return ids;
     };
 
-    loadgen = fork(join(ROOT, 'bench/loadgen.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    loadgen = fork(join(ROOT, 'bench/loadgen.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...stack.clientEnv }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const generator = new LoadGenerator(loadgen);
     await generator.init({
       type: 'init',
@@ -248,7 +252,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         baselineMode: options.baselineMode,
         timeoutMs: options.timeoutMs,
       });
-      const step: Step = { kind, result, usage: usage.stop() };
+      const step: Step = { kind, result, usage: usage.stop(), loadAverage: loadavg().map((l) => Math.round(100 * l) / 100) };
       if (options.stack.countStatements) {
         // Counts are flushed every 200 ms: wait for the last ones of the step.
         await new Promise((r) => setTimeout(r, 500));
@@ -273,7 +277,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       return step;
     };
 
-    const temporal = await connectClient({ address: stack.temporalAddress, namespace: 'default' });
+    const temporal = await connectClient({ address: stack.temporalAddress, namespace: 'default' }, { ...process.env, ...stack.clientEnv });
     closeClient = () => temporal.connection.close();
     let warmingUp = true;
     if (options.warmupS > 0) {
@@ -292,7 +296,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         `${r.workload.padEnd(10)} ${(s.kind === 'ladder' ? `C=${r.concurrency}` : `${r.rate}/s open`).padEnd(12)} ${r.throughput.toFixed(1).padStart(7)} sagas/s` +
           `${s.ratioToBaseline === undefined ? '' : ` (×${s.ratioToBaseline.toFixed(2)})`}${s.ratioToFair === undefined ? '' : ` (×${s.ratioToFair.toFixed(2)} of fair)`}  p50 ${r.latency.p50} p95 ${r.latency.p95} p99 ${r.latency.p99} ms` +
           `  err ${r.errors} 409 ${Object.values(r.rejections).reduce((a, b) => a + b, 0)} 202 ${r.followUps}` +
-          `  cpu% srv ${p.temporal?.cpuPercent} wrk ${p.worker?.cpuPercent} bwrk ${p['baseline-worker']?.cpuPercent} api ${p.api?.cpuPercent} load ${p.loadgen?.cpuPercent} other ${s.usage.otherCpuPercent}` +
+          `  cpu% ${Object.entries(p).map(([n, u]) => `${short(n)} ${u.cpuPercent}`).join(' ')} other ${s.usage.otherCpuPercent} (load avg ${s.loadAverage?.join(' ')})` +
           `\n    cpu ms/saga: ${Object.entries(s.cpuMsPerSaga ?? {}).map(([n, v]) => `${n} ${v}`).join(', ')}` +
           (s.statementsPerSaga
             ? `\n    statements/saga: ${Object.entries(s.statementsPerSaga).map(([n, c]) => `${n} ${c.total} (${Object.entries(c.byKind).map(([k, v]) => `${k} ${v}`).join(', ')})`).join('; ')}`
@@ -354,25 +358,28 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       finishedAt: new Date().toISOString(),
       machine,
       options,
-      startup: Object.fromEntries(stack.components.map((c) => [c.name, c.startupMs])),
+      startup: stack.startupMs,
       steps,
       summary,
       goals: {
         entryRatioAtLeast08: entry?.peakRatioToBaseline === undefined ? undefined : entry.peakRatioToBaseline >= 0.8,
         throughputAtLeast09xOfFair: withFair.length === 0 ? undefined : withFair.every((s) => s.ratioToFair! >= 0.9),
         workerCpuAtMost12xOfFair:
-          withFair.length === 0 ? undefined : withFair.every((s) => (s.cpuMsPerSaga?.worker ?? Infinity) <= 1.2 * (fairWorkerCpu(s) ?? 0)),
+          withFair.length === 0 ? undefined : withFair.every((s) => (sagaWorkerSum(s.cpuMsPerSaga) ?? Infinity) <= 1.2 * (fairWorkerCpu(s) ?? 0)),
         p95Under100msAtHalfPeak: options.halfPeak ? sagaSummaries.every((s) => (s.halfPeak?.p95 ?? Infinity) < 100) : undefined,
         noErrors: summary.every((s) => s.errors === 0 && s.rejections === 0),
       },
-      databaseSizesMiB: stack.databaseSizes(),
+      databaseSizesMiB: await stack.databaseSizes(),
     };
 
     if (options.keep) {
       // The server's own metrics (Prometheus text), for digging into its latencies afterwards.
-      await writeFile(join(stack.dir, 'server-metrics.txt'), await (await fetch(stack.metricsUrls.temporal!)).text()).catch(() => undefined);
+      for (const [name, url] of Object.entries(stack.metricsUrls).filter(([n]) => n.startsWith('temporal'))) {
+        await writeFile(join(stack.dir, `${name === 'temporal' ? 'server' : name}-metrics.txt`), await (await fetch(url)).text()).catch(() => undefined);
+      }
     }
     console.log(`\nCPU milliseconds per saga, by process: each saga workload beside its fair baseline\n${cpuTable(steps)}\n`);
+    console.log(`CPU milliseconds per saga, every process (ladder steps)\n${processCpuTable(steps)}\n`);
     if (options.halfPeak) console.log(`Latency at half of each workload's peak rate (open loop)\n${halfPeakTable(steps)}\n`);
     console.log(`Every step\n${table(steps, processNames)}\n`);
     for (const s of summary) {
@@ -388,9 +395,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
 
     const resultsDir = join(ROOT, 'bench/results');
     await mkdir(resultsDir, { recursive: true });
-    const out = options.out ?? join(resultsDir, `${stamp}.json`);
+    const out = options.out ?? join(resultsDir, `${stamp}${options.stack.kind === 'cluster' ? `-cluster-${options.stack.sagaWorkers}w` : ''}.json`);
     await writeFile(out, JSON.stringify(result, null, 1));
-    const title = `${options.label} — ${machine.cores} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${options.durationS} s per step, ${startedAt.toISOString().slice(0, 16)}Z`;
+    const title = `${options.label}${options.stack.kind === 'cluster' ? ` (cluster, ${options.stack.sagaWorkers} saga worker${options.stack.sagaWorkers > 1 ? 's' : ''})` : ''} — ${machine.cores} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${options.durationS} s per step, ${startedAt.toISOString().slice(0, 16)}Z`;
     const svg = chartSvg(steps, title);
     await writeFile(join(resultsDir, 'latest.svg'), svg);
     if (options.commitChart) await writeFile(join(ROOT, 'bench/chart.svg'), svg);
@@ -425,15 +432,19 @@ const HELP = `npm run bench -- [options]
   --count-statements           count the database statements of the API and the saga worker (Prisma query events), per saga
   --no-half-peak               skip the open-loop steps at half of each workload's peak
   --baseline-mode update-with-start|execute   how the baseline workflows are started and awaited
+  --stack dev|cluster          dev (default): the Temporal dev server on SQLite and a SQLite platform database, as make start;
+                               cluster: the cluster profile (scripts/cluster.sh: frontend, history, matching and worker services,
+                               PostgreSQL for Temporal and the platform, mutual TLS), API and workers from built JS unless --runtime
+  --saga-workers 1             saga worker processes; a list (1,2) runs the whole bench once per count, each on a fresh stack
   Knobs:
   --worker-env KEY=VALUE       env of both workers, e.g. WORKER_MAX_CONCURRENT_ACTIVITIES=200 (repeatable)
   --api-env KEY=VALUE          env of the API (repeatable)
-  --no-wal                     the dev server without --sqlite-pragma journal_mode=wal / synchronous=normal
-  --server-db file|memory      the dev server's state in a SQLite file (default, as make start) or in memory
-  --server-config KEY=VALUE    dev server dynamic config, e.g. system.enableActivityEagerExecution=true (repeatable)
+  --no-wal                     (dev stack) the dev server without --sqlite-pragma journal_mode=wal / synchronous=normal
+  --server-db file|memory      (dev stack) the dev server's state in a SQLite file (default, as make start) or in memory
+  --server-config KEY=VALUE    (dev stack) dev server dynamic config, e.g. system.enableActivityEagerExecution=true (repeatable)
   --ordinary-activities        the sagas' local activities run as ordinary activities (bench/variants)
   --with-workflow-otel         the saga bundle with the OpenTelemetry workflow interceptors, as a worker that traces has it
-  --runtime tsx|js             worker and API through tsx (as make start) or pre-built with esbuild
+  --runtime tsx|js             worker and API through tsx (as make start; the dev stack's default) or pre-built with esbuild (the cluster's default, as it runs in production)
   --profile worker,api         CPU profiles (node --cpu-prof) of these components, summarised at the end (implies --keep)
   --label NAME  --out FILE  --keep (keep .tmp/bench-* with logs and databases)  --timeout-ms 60000`;
 
@@ -456,7 +467,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'server-config': { type: 'string', multiple: true, default: [] },
       'ordinary-activities': { type: 'boolean', default: false },
       'with-workflow-otel': { type: 'boolean', default: false },
-      runtime: { type: 'string', default: 'tsx' },
+      stack: { type: 'string', default: 'dev' },
+      'saga-workers': { type: 'string', default: '1' },
+      runtime: { type: 'string' },
       profile: { type: 'string', default: '' },
       label: { type: 'string' },
       out: { type: 'string' },
@@ -476,7 +489,15 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   }
   const profile = values.profile.split(',').map((p) => p.trim()).filter(Boolean);
   if (!['update-with-start', 'execute'].includes(values['baseline-mode'])) throw new Error('--baseline-mode: update-with-start or execute');
-  if (!['tsx', 'js'].includes(values.runtime)) throw new Error('--runtime: tsx or js');
+  if (!['dev', 'cluster'].includes(values.stack)) throw new Error('--stack: dev or cluster');
+  const kind = values.stack as 'dev' | 'cluster';
+  const runtime = values.runtime ?? (kind === 'cluster' ? 'js' : 'tsx');
+  if (!['tsx', 'js'].includes(runtime)) throw new Error('--runtime: tsx or js');
+  if (kind === 'cluster' && (values['no-wal'] || values['server-db'] !== 'file' || values['server-config'].length > 0)) {
+    throw new Error('--no-wal, --server-db and --server-config apply to the dev stack only (the cluster reads ops/temporal/dynamicconfig)');
+  }
+  const sagaWorkers = values['saga-workers'].split(',').map(Number);
+  if (sagaWorkers.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--saga-workers: positive integers, comma-separated');
   const concurrency = values.concurrency.split(',').map(Number);
   if (concurrency.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('--concurrency: positive integers, comma-separated');
   const isDefault =
@@ -488,7 +509,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     values['server-db'] === 'file' &&
     !values['ordinary-activities'] &&
     !values['with-workflow-otel'] &&
-    values.runtime === 'tsx' &&
+    runtime === 'tsx' &&
+    kind === 'dev' &&
+    values['saga-workers'] === '1' &&
     values['baseline-mode'] === 'update-with-start' &&
     !values['no-half-peak'] &&
     !values['no-fair'] &&
@@ -507,7 +530,10 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     ...(values.out && { out: resolve(values.out) }),
     commitChart: isDefault,
     timeoutMs: Number(values['timeout-ms']),
+    sagaWorkerCounts: sagaWorkers,
     stack: {
+      kind,
+      sagaWorkers: sagaWorkers[0]!,
       serverPragmas: !values['no-wal'],
       serverDb: values['server-db'] === 'memory' ? 'memory' : 'file',
       serverDynamicConfig: values['server-config'],
@@ -515,11 +541,23 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       apiEnv: pairs(values['api-env']),
       ordinaryActivities: values['ordinary-activities'],
       withWorkflowOtel: values['with-workflow-otel'],
-      runtime: values.runtime as 'tsx' | 'js',
+      runtime: runtime as 'tsx' | 'js',
       profile,
       countStatements: values['count-statements'],
     },
   };
+}
+
+/** One run per saga worker count of --saga-workers, each with its own label and output file. */
+export function benchRuns(options: BenchOptions): BenchOptions[] {
+  if (options.sagaWorkerCounts.length === 1) return [options];
+  return options.sagaWorkerCounts.map((n) => ({
+    ...options,
+    label: `${options.label}, ${n} saga worker${n > 1 ? 's' : ''}`,
+    ...(options.out && { out: options.out.replace(/(\.json)?$/, `-${n}w.json`) }),
+    commitChart: false,
+    stack: { ...options.stack, sagaWorkers: n },
+  }));
 }
 
 /** The ladder's workloads at each concurrency: each saga workload after its fair baseline. */
@@ -543,7 +581,10 @@ function perSaga(before: Record<string, StatementCount>, after: Record<string, S
 const entry = process.argv[1];
 if (entry && resolve(entry) === resolve(import.meta.dirname, 'run.ts')) {
   try {
-    await runBench(parseBenchArgs(process.argv.slice(2)));
+    for (const run of benchRuns(parseBenchArgs(process.argv.slice(2)))) {
+      if (interrupted) break;
+      await runBench(run);
+    }
     process.exit(0);
   } catch (err) {
     console.error(err instanceof Error ? err.stack : err);

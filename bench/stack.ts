@@ -10,7 +10,11 @@ import { promisify } from 'node:util';
 import { buildPlatformJs } from '../scripts/build-js';
 import { freePort, isPortOpen, stopProcess } from '../scripts/processes';
 import { devServerArgs } from '../scripts/temporal-dev-server';
+import { temporalSecurity } from '../temporal/connection';
 import { buildWorkflowBundle } from '../workers/bundle';
+import { startClusterEngine } from './cluster-stack';
+import type { Engine } from './engine';
+import type { ProcessRef } from './proc';
 import { buildOrdinaryActivitiesBundle } from './variants/bundle';
 import type { StatementCount } from '../db/statement-count';
 
@@ -22,11 +26,17 @@ const { temporal } = proto;
 export interface StackOptions {
   /** Where the run keeps its databases, bundles and logs (.tmp/bench-*). */
   dir: string;
-  /** The dev server's SQLite pragmas journal_mode=wal and synchronous=normal (as make start runs it). */
+  /** Keep the engine's data when stopping (the cluster's PostgreSQL may live outside `dir`). */
+  keep?: boolean;
+  /** dev: the Temporal dev server on SQLite, a SQLite platform database (as make start); cluster: the cluster profile (bench/cluster-stack.ts). */
+  kind: 'dev' | 'cluster';
+  /** Saga worker processes on the saga task queue: worker, worker-2, ... */
+  sagaWorkers: number;
+  /** Dev server only: its SQLite pragmas journal_mode=wal and synchronous=normal (as make start runs it). */
   serverPragmas: boolean;
-  /** The dev server's state in a SQLite file (as make start) or in memory (measurement only). */
+  /** Dev server only: its state in a SQLite file (as make start) or in memory (measurement only). */
   serverDb: 'file' | 'memory';
-  /** Extra dev server dynamic config, KEY=JSON pairs (--dynamic-config-value). */
+  /** Dev server only: extra dynamic config, KEY=JSON pairs (--dynamic-config-value). */
   serverDynamicConfig: string[];
   /** Env for both workers (WORKER_* tuning and the like). */
   workerEnv: Record<string, string>;
@@ -53,21 +63,26 @@ export interface Component {
 }
 
 export interface Stack {
+  kind: StackOptions['kind'];
   /** Where its databases, bundles, logs and profiles are. */
   dir: string;
   apiUrl: string;
   temporalAddress: string;
+  /** Client variables for any process of the bench that talks to Temporal (the load generator, its own client). */
+  clientEnv: Record<string, string>;
   sagaTaskQueue: string;
   baselineTaskQueue: string;
   baselineBundlePath: string;
-  components: Component[];
-  /** The workers' Prometheus endpoints, by component name. */
+  /** Milliseconds from start to ready, by component. */
+  startupMs: Record<string, number>;
+  /** The workers' and the server's Prometheus endpoints, by name. */
   metricsUrls: Record<string, string>;
-  pids(): Record<string, number>;
+  /** Every process of the stack, by name (the engine's and the platform's). */
+  pids(): Record<string, ProcessRef>;
   /** The statements the API and the saga worker sent so far (empty unless countStatements). */
   statementCounts(): Record<string, StatementCount>;
-  /** Sizes of the databases (MiB), main file plus WAL. */
-  databaseSizes(): Record<string, number>;
+  /** Sizes of the databases (MiB). */
+  databaseSizes(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -105,38 +120,94 @@ async function cachedBundle(target: string, name: string, build: () => Promise<v
 
 const fileMiB = (path: string) => (existsSync(path) ? statSync(path).size / 2 ** 20 : 0);
 
+/** Spawns a process of the stack, its output appended to DIR/<name>.log. */
+function spawnLogged(dir: string, name: string, command: string, args: string[], env: Record<string, string>): Component {
+  const logPath = join(dir, `${name}.log`);
+  const fd = openSync(logPath, 'a');
+  const child = spawn(command, args, { cwd: ROOT, env: { NODE_ENV: 'development', ...process.env, ...env }, stdio: ['ignore', fd, fd] });
+  return { name, process: child, log: logPath, startupMs: 0 };
+}
+
+async function timed(component: Component, ready: () => Promise<void>): Promise<void> {
+  const started = performance.now();
+  await ready();
+  component.startupMs = Math.round(performance.now() - started);
+}
+
+/** The dev server as scripts/temporal-dev-server.ts starts it (pragmas optional, plus dynamic config), and a migrated SQLite platform database. */
+async function startDevEngine(options: StackOptions, log: (line: string) => void): Promise<Engine> {
+  const { dir } = options;
+  const temporalPort = await freePort();
+  const temporalAddress = `127.0.0.1:${temporalPort}`;
+  const databaseUrl = `file:${join(dir, 'platform.db')}`;
+  let serverArgs = devServerArgs({ port: temporalPort, dbFile: join(dir, 'temporal.db') });
+  if (!options.serverPragmas) {
+    serverArgs = serverArgs.filter((arg, i) => arg !== '--sqlite-pragma' && serverArgs[i - 1] !== '--sqlite-pragma');
+  }
+  const serverMetricsPort = await freePort();
+  serverArgs.push('--metrics-port', String(serverMetricsPort));
+  if (options.serverDb === 'memory') {
+    serverArgs = serverArgs.filter((arg, i) => arg !== '--db-filename' && serverArgs[i - 1] !== '--db-filename');
+  }
+  for (const kv of options.serverDynamicConfig) {
+    // A key the defaults already set (e.g. the poll rate) takes the variant's value instead.
+    const key = `${kv.split('=')[0]}=`;
+    const at = serverArgs.findIndex((arg, i) => serverArgs[i - 1] === '--dynamic-config-value' && arg.startsWith(key));
+    if (at > 0) serverArgs.splice(at - 1, 2);
+    serverArgs.push('--dynamic-config-value', kv);
+  }
+  const server = spawnLogged(dir, 'temporal', resolve(ROOT, process.env.TEMPORAL_BIN ?? '.tools/bin/temporal'), serverArgs, {});
+  log(`temporal dev server on ${temporalAddress} (${options.serverDb === 'memory' ? 'in-memory SQLite, ' : ''}${options.serverPragmas ? 'WAL, synchronous=normal' : 'default pragmas'}${options.serverDynamicConfig.length ? `, ${options.serverDynamicConfig.join(' ')}` : ''})`);
+  const stop = () => stopProcess(server.process);
+  try {
+    const prismaEnv = { ...process.env, DATABASE_URL: databaseUrl, PRISMA_SCHEMA_ENGINE_BINARY: '/dev/null', PRISMA_QUERY_ENGINE_LIBRARY: '/dev/null', PRISMA_HIDE_UPDATE_MESSAGE: '1' };
+    await Promise.all([
+      timed(server, () => waitFor('the Temporal dev server', () => isPortOpen(temporalPort), server.process)),
+      promisify(execFile)('npx', ['prisma', 'migrate', 'deploy'], { cwd: ROOT, env: prismaEnv }),
+    ]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    temporalAddress,
+    clientEnv: {},
+    databaseUrl,
+    startupMs: { temporal: server.startupMs },
+    metricsUrls: { temporal: `http://127.0.0.1:${serverMetricsPort}/metrics` },
+    pids: () => ({ temporal: server.process.pid! }),
+    databaseSizes: async () => ({
+      temporal: Math.round(10 * (fileMiB(join(dir, 'temporal.db')) + fileMiB(join(dir, 'temporal.db-wal')))) / 10,
+      platform: Math.round(10 * (fileMiB(join(dir, 'platform.db')) + fileMiB(join(dir, 'platform.db-wal')))) / 10,
+    }),
+    stop,
+  };
+}
+
 /**
- * Starts the whole platform for a benchmark, on free ports, in `dir`: a Temporal dev server
- * (SQLite file), the vendor simulators, a migrated platform database, the saga worker, the
- * baseline worker and the API. Everything is stopped by stop(), in reverse order.
+ * Starts the whole platform for a benchmark, on free ports, in `dir`: the engine (the dev
+ * server and a SQLite platform database, or the cluster profile), the vendor simulators, the
+ * saga worker(s), the baseline worker and the API. Everything is stopped by stop(), in reverse order.
  */
 export async function startStack(options: StackOptions, log: (line: string) => void): Promise<Stack> {
   const { dir } = options;
   await mkdir(dir, { recursive: true });
   const components: Component[] = [];
+  let engine: Engine | undefined;
   const stop = async () => {
     for (const c of [...components].reverse()) await stopProcess(c.process);
+    await engine?.stop();
   };
-  const spawnLogged = (name: string, command: string, args: string[], env: Record<string, string>) => {
-    const logPath = join(dir, `${name}.log`);
-    const fd = openSync(logPath, 'a');
-    const child = spawn(command, args, { cwd: ROOT, env: { NODE_ENV: 'development', ...process.env, ...env }, stdio: ['ignore', fd, fd] });
-    const component: Component = { name, process: child, log: logPath, startupMs: 0 };
+  const spawnComponent = (name: string, command: string, args: string[], env: Record<string, string>) => {
+    const component = spawnLogged(dir, name, command, args, env);
     components.push(component);
     return component;
-  };
-  const timed = async (component: Component, ready: () => Promise<void>) => {
-    const started = performance.now();
-    await ready();
-    component.startupMs = Math.round(performance.now() - started);
   };
 
   try {
     const ports = new Set<number>();
-    while (ports.size < 8) ports.add(await freePort());
-    const [temporalPort, apiPort, ...vendorPorts] = [...ports];
-    const temporalAddress = `127.0.0.1:${temporalPort}`;
-    const databaseUrl = `file:${join(dir, 'platform.db')}`;
+    while (ports.size < 7) ports.add(await freePort());
+    const [apiPort, ...vendorPorts] = [...ports];
     const sagaBundle = join(dir, 'workflow-bundle.js');
     const baselineBundle = join(dir, 'baseline-bundle.js');
     const url = (p: number | undefined) => `http://127.0.0.1:${p}`;
@@ -147,30 +218,11 @@ export async function startStack(options: StackOptions, log: (line: string) => v
       PAYMENT_BACKUP_URLS: url(vendorPorts[5]),
     };
 
-    // The dev server as scripts/temporal-dev-server.ts starts it, pragmas optional, plus dynamic config.
-    let serverArgs = devServerArgs({ port: temporalPort!, dbFile: join(dir, 'temporal.db') });
-    if (!options.serverPragmas) {
-      serverArgs = serverArgs.filter((arg, i) => arg !== '--sqlite-pragma' && serverArgs[i - 1] !== '--sqlite-pragma');
-    }
-    const serverMetricsPort = await freePort();
-    serverArgs.push('--metrics-port', String(serverMetricsPort));
-    if (options.serverDb === 'memory') {
-      serverArgs = serverArgs.filter((arg, i) => arg !== '--db-filename' && serverArgs[i - 1] !== '--db-filename');
-    }
-    for (const kv of options.serverDynamicConfig) {
-      // A key the defaults already set (e.g. the poll rate) takes the variant's value instead.
-      const key = `${kv.split('=')[0]}=`;
-      const at = serverArgs.findIndex((arg, i) => serverArgs[i - 1] === '--dynamic-config-value' && arg.startsWith(key));
-      if (at > 0) serverArgs.splice(at - 1, 2);
-      serverArgs.push('--dynamic-config-value', kv);
-    }
-    const server = spawnLogged('temporal', resolve(ROOT, process.env.TEMPORAL_BIN ?? '.tools/bin/temporal'), serverArgs, {});
-    log(`temporal dev server on ${temporalAddress} (${options.serverDb === 'memory' ? 'in-memory SQLite, ' : ''}${options.serverPragmas ? 'WAL, synchronous=normal' : 'default pragmas'}${options.serverDynamicConfig.length ? `, ${options.serverDynamicConfig.join(' ')}` : ''})`);
-
-    const prismaEnv = { ...process.env, DATABASE_URL: databaseUrl, PRISMA_SCHEMA_ENGINE_BINARY: '/dev/null', PRISMA_QUERY_ENGINE_LIBRARY: '/dev/null', PRISMA_HIDE_UPDATE_MESSAGE: '1' };
+    // The engine starts while the bundles are built (or taken from the cache).
     await Promise.all([
-      timed(server, () => waitFor('the Temporal dev server', () => isPortOpen(temporalPort!), server.process)),
-      promisify(execFile)('npx', ['prisma', 'migrate', 'deploy'], { cwd: ROOT, env: prismaEnv }),
+      (async () => {
+        engine = options.kind === 'cluster' ? await startClusterEngine(dir, options.keep ?? false, log) : await startDevEngine(options, log);
+      })(),
       (async () => {
         if (options.ordinaryActivities) {
           await cachedBundle(sagaBundle, `ordinary-activities${options.withWorkflowOtel ? '-with-otel' : ''}`, async () => {
@@ -186,6 +238,7 @@ export async function startStack(options: StackOptions, log: (line: string) => v
         });
       })(),
     ]);
+    const { temporalAddress, databaseUrl, clientEnv } = engine!;
     log(
       `database migrated, workflow bundles built${options.ordinaryActivities ? ' (saga bundle: ordinary activities in place of local ones)' : ''}${options.withWorkflowOtel ? ' (saga bundle with the OpenTelemetry workflow interceptors)' : ''}`,
     );
@@ -195,30 +248,42 @@ export async function startStack(options: StackOptions, log: (line: string) => v
       ...(options.profile.includes(name) ? ['--cpu-prof', '--cpu-prof-interval=4000', `--cpu-prof-dir=${join(dir, 'profiles', name)}`] : []),
       ...(built ? [built] : ['--import', 'tsx', join(ROOT, entry)]),
     ];
-    const [workerMetricsPort, baselineMetricsPort] = [await freePort(), await freePort()];
 
-    const simulators = spawnLogged('simulators', process.execPath, ['--import', 'tsx', join(ROOT, 'simulators/start.ts')], { ...vendors, LOG_LEVEL: 'warn' });
+    const simulators = spawnComponent('simulators', process.execPath, ['--import', 'tsx', join(ROOT, 'simulators/start.ts')], { ...vendors, LOG_LEVEL: 'warn' });
     await timed(simulators, () =>
       waitFor('the simulators', async () => (await Promise.all(vendorPorts.slice(0, 6).map((p) => isPortOpen(p!)))).every(Boolean), simulators.process),
     );
 
     const sagaTaskQueue = 'bench-sagas';
     const baselineTaskQueue = 'bench-baseline';
-    const common = { TEMPORAL_ADDRESS: temporalAddress, DATABASE_URL: databaseUrl, NODE_ENV: 'development', RESERVATION_MAX_ACTIVE_PER_USER: String(RESERVATIONS_PER_USER) };
-    const statementFiles = options.countStatements ? { api: join(dir, 'api.statements.json'), worker: join(dir, 'worker.statements.json') } : undefined;
-    const countTo = (name: 'api' | 'worker'): Record<string, string> => (statementFiles ? { DB_STATEMENT_COUNT_FILE: statementFiles[name] } : {});
-    const worker = spawnLogged('worker', process.execPath, nodeArgs('worker', 'workers/main.ts', js?.worker), {
-      ...common,
-      ...vendors,
-      TEMPORAL_TASK_QUEUE: sagaTaskQueue,
-      WORKFLOW_BUNDLE_PATH: sagaBundle,
-      WORKER_METRICS_PORT: String(workerMetricsPort),
-      FAULTS_ENABLED: 'true',
-      LOG_LEVEL: 'info',
-      ...countTo('worker'),
-      ...options.workerEnv,
-    });
-    const baseline = spawnLogged('baseline-worker', process.execPath, nodeArgs('baseline-worker', 'bench/baseline-worker.ts'), {
+    const common = { ...clientEnv, TEMPORAL_ADDRESS: temporalAddress, DATABASE_URL: databaseUrl, NODE_ENV: 'development', RESERVATION_MAX_ACTIVE_PER_USER: String(RESERVATIONS_PER_USER) };
+    const workerNames = Array.from({ length: options.sagaWorkers }, (_, i) => (i === 0 ? 'worker' : `worker-${i + 1}`));
+    const statementFiles = options.countStatements
+      ? Object.fromEntries(['api', ...workerNames].map((name) => [name, join(dir, `${name}.statements.json`)]))
+      : undefined;
+    const countTo = (name: string): Record<string, string> => (statementFiles ? { DB_STATEMENT_COUNT_FILE: statementFiles[name]! } : {});
+    const metricsUrls: Record<string, string> = { ...engine!.metricsUrls };
+    const workers: Component[] = [];
+    for (const name of workerNames) {
+      const metricsPort = await freePort();
+      metricsUrls[name] = url(metricsPort) + '/metrics';
+      workers.push(
+        spawnComponent(name, process.execPath, nodeArgs(name, 'workers/main.ts', js?.worker), {
+          ...common,
+          ...vendors,
+          TEMPORAL_TASK_QUEUE: sagaTaskQueue,
+          WORKFLOW_BUNDLE_PATH: sagaBundle,
+          WORKER_METRICS_PORT: String(metricsPort),
+          FAULTS_ENABLED: 'true',
+          LOG_LEVEL: 'info',
+          ...countTo(name),
+          ...options.workerEnv,
+        }),
+      );
+    }
+    const baselineMetricsPort = await freePort();
+    metricsUrls['baseline-worker'] = url(baselineMetricsPort) + '/metrics';
+    const baseline = spawnComponent('baseline-worker', process.execPath, nodeArgs('baseline-worker', 'bench/baseline-worker.ts'), {
       ...common,
       WORKER_METRICS_PORT: String(baselineMetricsPort),
       TEMPORAL_TASK_QUEUE: baselineTaskQueue,
@@ -227,7 +292,7 @@ export async function startStack(options: StackOptions, log: (line: string) => v
       BASELINE_VENDOR_URL: `${url(vendorPorts[3])}/health`,
       ...options.workerEnv,
     });
-    const api = spawnLogged('api', process.execPath, nodeArgs('api', 'api/server.ts', js?.api), {
+    const api = spawnComponent('api', process.execPath, nodeArgs('api', 'api/server.ts', js?.api), {
       ...common,
       PORT: String(apiPort),
       HOST: '127.0.0.1',
@@ -244,51 +309,54 @@ export async function startStack(options: StackOptions, log: (line: string) => v
       ...countTo('api'),
       ...options.apiEnv,
     });
-    // A worker is ready when its pollers show on its task queue (whatever its log level).
-    const connection = await Connection.connect({ address: temporalAddress });
-    const polling = (taskQueue: string) => async () => {
+    // A worker is ready when its pollers show on its task queue (whatever its log level): as
+    // many pollers (distinct identities) as worker processes.
+    const connection = await Connection.connect({ address: temporalAddress, ...temporalSecurity({ ...process.env, ...clientEnv }) });
+    const polling = (taskQueue: string, processes: number) => async () => {
       const { pollers } = await connection.workflowService.describeTaskQueue({
         namespace: 'default',
         taskQueue: { name: taskQueue },
         taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
       });
-      return (pollers?.length ?? 0) > 0;
+      return new Set((pollers ?? []).map((p) => p.identity)).size >= processes;
     };
     try {
+      const sagaWorkersReady = () => waitFor('the saga workers', polling(sagaTaskQueue, workers.length), workers[0]!.process);
       await Promise.all([
-        timed(worker, () => waitFor('the saga worker', polling(sagaTaskQueue), worker.process)),
-        timed(baseline, () => waitFor('the baseline worker', polling(baselineTaskQueue), baseline.process)),
+        // Every saga worker's startup is the time until all of them poll.
+        (async () => {
+          const started = performance.now();
+          await sagaWorkersReady();
+          for (const w of workers) w.startupMs = Math.round(performance.now() - started);
+        })(),
+        timed(baseline, () => waitFor('the baseline worker', polling(baselineTaskQueue, 1), baseline.process)),
         timed(api, () => waitFor('the API', () => isPortOpen(apiPort!), api.process)),
       ]);
     } finally {
       await connection.close();
     }
-    log(`saga worker, baseline worker and API up (${options.runtime}); startup ms: ${components.map((c) => `${c.name} ${c.startupMs}`).join(', ')}`);
+    const startupMs = { ...engine!.startupMs, ...Object.fromEntries(components.map((c) => [c.name, c.startupMs])) };
+    log(`${workerNames.length} saga worker(s), baseline worker and API up (${options.runtime}); startup ms: ${Object.entries(startupMs).map(([n, ms]) => `${n} ${ms}`).join(', ')}`);
 
     return {
+      kind: options.kind,
       dir,
       apiUrl: `http://127.0.0.1:${apiPort}`,
       temporalAddress,
+      clientEnv,
       sagaTaskQueue,
       baselineTaskQueue,
       baselineBundlePath: baselineBundle,
-      components,
-      metricsUrls: {
-        temporal: `http://127.0.0.1:${serverMetricsPort}/metrics`,
-        worker: `http://127.0.0.1:${workerMetricsPort}/metrics`,
-        'baseline-worker': `http://127.0.0.1:${baselineMetricsPort}/metrics`,
-      },
-      pids: () => Object.fromEntries(components.map((c) => [c.name, c.process.pid!])),
+      startupMs,
+      metricsUrls,
+      pids: () => ({ ...engine!.pids(), ...Object.fromEntries(components.map((c) => [c.name, c.process.pid!])) }),
       statementCounts: () =>
         Object.fromEntries(
           Object.entries(statementFiles ?? {})
             .filter(([, file]) => existsSync(file))
             .map(([name, file]) => [name, JSON.parse(readFileSync(file, 'utf8')) as StatementCount]),
         ),
-      databaseSizes: () => ({
-        temporal: Math.round(10 * (fileMiB(join(dir, 'temporal.db')) + fileMiB(join(dir, 'temporal.db-wal')))) / 10,
-        platform: Math.round(10 * (fileMiB(join(dir, 'platform.db')) + fileMiB(join(dir, 'platform.db-wal')))) / 10,
-      }),
+      databaseSizes: () => engine!.databaseSizes(),
       stop,
     };
   } catch (err) {

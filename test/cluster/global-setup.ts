@@ -1,11 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildPlatformJs } from '../../scripts/build-js';
+import { CLIENT_VARIABLES, startCluster, stopCluster } from '../../scripts/cluster';
 import { buildWorkflowBundle } from '../../workers/bundle';
 import type { StackInfo } from '../support/global-setup';
+
+export { CLIENT_VARIABLES, readEnvFile } from '../../scripts/cluster';
 
 /** The cluster the suite runs on (scripts/cluster.sh's folder and what its cluster.env says). */
 export interface ClusterInfo {
@@ -20,23 +21,6 @@ declare module 'vitest' {
   }
 }
 
-/** The variables through which every client of the cluster reaches it: the temporal CLI's, read by temporal/connection.ts too. */
-export const CLIENT_VARIABLES = [
-  'TEMPORAL_TLS_CLIENT_CERT_PATH',
-  'TEMPORAL_TLS_CLIENT_KEY_PATH',
-  'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
-  'TEMPORAL_TLS_SERVER_NAME',
-] as const;
-
-export function readEnvFile(file: string): Record<string, string> {
-  return Object.fromEntries(
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((line) => line.includes('='))
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-  );
-}
-
 /**
  * Starts ONE cluster for the whole suite (scripts/cluster.sh on free ports, in a folder of this
  * run), migrates the platform's database on its PostgreSQL server, and builds the workflow
@@ -49,20 +33,15 @@ export default async function setup(project: TestProject) {
   const dir = resolve('.tmp', `cluster-test-${process.pid}`);
   await rm(dir, { recursive: true, force: true });
   const teardown = async () => {
-    execFileSync('./scripts/cluster.sh', ['stop', dir], { stdio: 'inherit' });
-    if (process.env.KEEP_TEST_DIR !== '1') {
-      execFileSync('./scripts/postgres.sh', ['stop', `${dir}/postgres`], { stdio: 'inherit' });
-      await rm(dir, { recursive: true, force: true });
-    }
+    const keep = process.env.KEEP_TEST_DIR === '1';
+    await stopCluster(dir, { remove: !keep });
+    if (!keep) await rm(dir, { recursive: true, force: true });
   };
   try {
-    execFileSync('./scripts/cluster.sh', ['start', dir], { env: { ...process.env, CLUSTER_PORTS: 'auto' }, stdio: ['ignore', 'inherit', 'inherit'] });
-    const env = readEnvFile(`${dir}/cluster.env`);
+    const { env, serverUrl } = await startCluster(dir);
     for (const name of CLIENT_VARIABLES) process.env[name] = env[name];
     // Each World makes a database of its own on the cluster's PostgreSQL server.
-    const serverUrl = readFileSync(`${dir}/postgres.url`, 'utf8').trim();
     process.env.TEST_DATABASE_URL = serverUrl;
-    execFileSync('npx', ['prisma', 'migrate', 'deploy'], { env: { ...process.env, DATABASE_URL: env.DATABASE_URL }, stdio: 'pipe' });
     const stack: StackInfo = {
       temporalAddress: env.TEMPORAL_ADDRESS!,
       temporalPort: Number(env.TEMPORAL_ADDRESS!.split(':')[1]),
