@@ -38,6 +38,18 @@ wait_http() { # url, what
 # traps only between foreground commands).
 ./scripts/cluster.sh start "$CLUSTER_DIR" & wait $!
 set -a; source "$CLUSTER_DIR/cluster.env"; set +a
+
+# The processes run as in production (NODE_ENV unset counts as production), which refuses the
+# development secrets: the profile makes its own once, like its certificates, and keeps them
+# beside them (mode 600). The walk-through reads the admin password and the gate key from there.
+secrets=$CLUSTER_DIR/secrets.env
+if [ ! -f "$secrets" ]; then
+  echo "» made the profile's secrets (JWT, admin password, a gate device key) in $secrets"
+  (umask 077; printf 'JWT_SECRET=%s\nADMIN_PASSWORD=%s\nDEVICE_KEYS=gate-demo:*:%s\n' \
+    "$(openssl rand -hex 32)" "$(openssl rand -hex 12)" "$(openssl rand -hex 24)" >"$secrets.tmp")
+  mv "$secrets.tmp" "$secrets"
+fi
+set -a; source "$secrets"; set +a
 export WORKFLOW_BUNDLE_PATH="${WORKFLOW_BUNDLE_PATH:-$PWD/.tmp/workflow-bundle.js}"
 
 echo "» applying database migrations (PostgreSQL)"
@@ -68,6 +80,9 @@ cat <<EOT
   Temporal gRPC  $TEMPORAL_ADDRESS (mutual TLS; certificates in $CLUSTER_DIR/certs)
   Temporal CLI   set -a; source $CLUSTER_DIR/cluster.env; set +a   # then:
                  $TEMPORAL_BIN workflow list
+  Secrets        $secrets (the admin's password, the gate device's key); for the walk-through:
+                 set -a; source $secrets; set +a
+                 export DEVICE="x-device-key: \${DEVICE_KEYS##*:}"   # and log in with \$ADMIN_PASSWORD
   Logs           $logs/*.log
 
   Ctrl-C stops everything.
