@@ -84,7 +84,8 @@ export function createReservationActivities(reservations: ReservationService, pa
       if (!reservation?.holdKey) return null;
       return { reservationId: reservation.id, holdKey: reservation.holdKey, sagaId: parseStepKey(reservation.key)!.sagaId };
     }),
-    occupyHeldSpace: asStep((input: { key: string; holdKey: string; lotId: string; plate: string }) =>
+    /** Given the reservation, the car takes the hold its record names now (see parking.occupyHeldSpace). */
+    occupyHeldSpace: asStep((input: { key: string; holdKey: string; lotId: string; plate: string; reservationId?: string }) =>
       fencing.forward(input.key, () => parking.occupyHeldSpace(input), () => parking.returnToHold(input)),
     ),
     /**
@@ -92,10 +93,10 @@ export function createReservationActivities(reservations: ReservationService, pa
      * has ended (expired or cancelled meanwhile): then it is released to the lot.
      */
     returnToHold: asStep(async (input: { key: string; holdKey: string; reservationId?: string }) => {
-      await fencing.undo(input.key, () => parking.returnToHold({ key: input.key, holdKey: input.holdKey }));
+      const holdKey = (await fencing.undo(input.key, () => parking.returnToHold(input))) ?? input.holdKey;
       if (!input.reservationId) return;
       const reservation = await reservations.loadReservation(input.reservationId);
-      if (reservation.status !== 'COMPLETED') await parking.releaseHold(input.holdKey);
+      if (reservation.status !== 'COMPLETED') await parking.releaseHold(holdKey);
     }),
   };
 }

@@ -51,6 +51,16 @@ async function holdAt(point: string, match: string) {
   expect(res.statusCode).toBe(201);
 }
 
+/** Waits until a call is caught by the hold switch armed at `point` for `match`. */
+async function untilHeld(point: string, match: string) {
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+    const armed = await stack.db.faultSwitch.findFirst({ where: { point, match } });
+    if ((armed?.remaining ?? 0) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no call reached ${point} for ${match}`);
+}
+
 /** The changeReservation updates the saga accepted, from its history (a refused one leaves no event). */
 async function changesAccepted(sagaId: string) {
   const events = (await stack.temporal.workflow.getHandle(sagaId).fetchHistory()).events ?? [];
@@ -249,6 +259,34 @@ describe('changing a booked reservation', () => {
     expect(await lotCounts(stack, lotA.id)).toMatchObject({ free: 1, occupied: 1, reserved: 0 });
     expect(await lotCounts(stack, lotB.id)).toMatchObject({ free: 2, reserved: 0 });
     expect(await paymentsOf(booked.reservationId)).toMatchObject([{ status: 'CAPTURED', amount: 300 }]);
+  });
+
+  it('a car that found its reservation just before a change takes the new hold: the change is atomic for the arrival', async () => {
+    const who = await driver();
+    const lotA = await createLot(stack, { capacity: 3, tariffPerHour: 300 });
+    const booked = await book(who, lotA.id);
+    // The car's saga has looked the reservation up (its hold then: the booking's) and waits
+    // before taking the hold; meanwhile a change moves the reservation and gives that hold up.
+    const match = `${booked.sagaId}/holdSpace`;
+    await holdAt('parking.occupyHeldSpace', match);
+    let entering;
+    let changed;
+    try {
+      entering = enter(lotA.id, who.plate);
+      await untilHeld('parking.occupyHeldSpace', match);
+      changed = await change(who, booked.reservationId, period(-1, 110));
+      expect(changed.statusCode, changed.body).toBe(200);
+      expect(changed.json().spaceId).not.toBe(booked.spaceId);
+    } finally {
+      await disarmFault(stack, 'parking.occupyHeldSpace', match);
+    }
+    // The car is let in at once, on the space held for the reservation now.
+    const entry = await entering;
+    expect(entry.statusCode, entry.body).toBe(201);
+    expect(entry.json().spaceId).toBe(changed.json().spaceId);
+    const used = await waitForSaga(stack, booked.sagaId, (s) => s.endedAt !== undefined);
+    expect(used).toMatchObject({ status: 'COMPLETED', result: { status: 'USED', amount: 600, spaceId: changed.json().spaceId } });
+    expect(await lotCounts(stack, lotA.id)).toMatchObject({ free: 2, occupied: 1, reserved: 0 });
   });
 
   it('a change racing the car, unforced: either the change applies or it is refused, never both', async () => {
