@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { DEVICE_KEY, registerDriver, armFault, createLot, disarmFault, lotCounts, uniquePlate, useStack, waitForSaga } from './support/stack';
 
 /** How long the API waits for a saga's answer. */
@@ -334,6 +334,33 @@ describe('changing a booked reservation', () => {
     const late = await change(who, booked.reservationId, period(120, 50));
     expect(late.statusCode).toBe(409);
     expect(late.json()).toMatchObject({ reason: 'NOT_CHANGEABLE', status: 'CANCELLED' });
+  });
+
+  it('a cheaper change, then a late cancellation: the gateway refunds in all what the policy says', async () => {
+    const who = await driver();
+    const lotA = await createLot(stack, { capacity: 2, tariffPerHour: 300 });
+    // Two started hours from 30 minutes on: 600; cancelling now keeps half the price (late).
+    const booked = await book(who, lotA.id, period(30, 110));
+    expect(booked.amount).toBe(600);
+    // One hour: 300 back, from the one payment there is (a partial refund of it).
+    const cheaper = await change(who, booked.reservationId, period(30, 50));
+    expect(cheaper.statusCode, cheaper.body).toBe(200);
+    expect(cheaper.json()).toMatchObject({ amount: 300 });
+    const cancel = await stack.app.inject({ method: 'POST', url: `/reservations/${booked.reservationId}/cancel`, headers: who.headers });
+    expect(cancel.statusCode).toBe(202);
+    await waitForSaga(stack, booked.sagaId, (s) => s.status === 'COMPENSATED');
+    // The policy: half of the price (300) is kept, 150; of the 600 paid, 450 comes back.
+    expect(await reservationOf(who, booked.reservationId)).toMatchObject({ status: 'CANCELLED', cancellationFee: 150, refundedAmount: 450 });
+    expect(await paymentsOf(booked.reservationId)).toMatchObject([{ status: 'REFUNDED', amount: 600, refundedAmount: 450 }]);
+    // The gateway's own books: one capture of 600, two refunds (the change's, the cancellation's) of 450 in all.
+    const ledger = (await (await fetch(`${inject('stack').vendors.PAYMENT_URLS.split(',')[0]}/admin/ledger`)).json()) as {
+      effects: Array<{ operation: string; reference: string; amount: number; idempotencyKey: string }>;
+    };
+    const effects = ledger.effects.filter((e) => e.reference === booked.reservationId);
+    const sum = (operation: string) => effects.filter((e) => e.operation === operation).reduce((total, e) => total + e.amount, 0);
+    expect(sum('capture')).toBe(600);
+    expect(effects.filter((e) => e.operation === 'refund').map((e) => e.amount)).toEqual([300, 150]);
+    expect(sum('refund')).toBe(450);
   });
 
   it('bad input: 400 naming the field, 404 for another user, and nothing changes', async () => {

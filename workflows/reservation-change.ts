@@ -78,7 +78,7 @@ export class ReservationChanges {
         return moved;
       });
       this.applied++;
-      if (difference < 0) await this.refund(-difference);
+      if (difference < 0) await this.refund(-difference, key('refundDifference'));
       return reservation;
     } finally {
       this.busy = false;
@@ -100,10 +100,10 @@ export class ReservationChanges {
     }
   }
 
-  /** Gives back `amount` from the reservation's captured payments. */
-  private async refund(amount: number): Promise<void> {
+  /** Gives back `amount` from the reservation's captured payments, as refunds keyed after `key`. */
+  private async refund(amount: number, key: string): Promise<void> {
     try {
-      const parts = (await steps.planReservationRefund({ reservationId: this.saga.reservationId, amount })).value;
+      const parts = (await steps.planReservationRefund({ reservationId: this.saga.reservationId, amount, key })).value;
       for (const part of parts) await compensations.refundPayment({ ...part, fallbacks: paymentFallbacks });
       const planned = parts.reduce((sum, part) => sum + part.amount, 0);
       if (planned < amount) this.saga.recordAnomaly('CHANGE_REFUND_SHORT', `${amount - planned} of the ${amount} to refund had no captured payment to come from`);
