@@ -25,10 +25,12 @@ import { armFault, useStack, createLot, disarmFault, uniquePlate, waitForSaga, t
  * `<scenario>.order-local-steps.json` from after `order-local-steps` (the order saga's database steps
  * local, the search attributes its start set not upserted again),
  * `<scenario>.operator-reason-required.json` from after `operator-reason-required` (an operator
- * signal without a reason is refused by the saga itself).
+ * signal without a reason is refused by the saga itself),
+ * `<scenario>.change-undo-attention.json` from after `reservation-change-undo-attention` (asked at the
+ * reservation saga's start: a change's undo that runs out of retries waits in NEEDS_ATTENTION).
  */
 const FIXTURES = 'test/fixtures/histories';
-const GENERATION = '.operator-reason-required';
+const GENERATION = '.change-undo-attention';
 
 /**
  * How each scenario ends, whichever code generation recorded it: the saga state its workflow

@@ -198,6 +198,49 @@ describe('changing a booked reservation', () => {
     expect(again.json()).toMatchObject({ amount: 600 });
   });
 
+  it('an undo of a change that runs out of retries waits for an operator (NEEDS_ATTENTION); retried, the reservation is as it was', async () => {
+    const who = await driver();
+    const lotA = await createLot(stack, { capacity: 3, tariffPerHour: 300 });
+    const booked = await book(who, lotA.id);
+    const before = await termsOf(who, booked.reservationId);
+    // The record's move fails for good, and so does the release of the change's new hold (its undo).
+    const newHold = `${booked.sagaId}/change-1.holdSpace`;
+    await armFault(stack, 'reservations.moveReservation', booked.sagaId);
+    await armFault(stack, 'parking.releaseHold', newHold);
+    let changing;
+    try {
+      changing = change(who, booked.reservationId, period(-1, 110));
+      const stuck = await waitForSaga(stack, booked.sagaId, (s) => s.status === 'NEEDS_ATTENTION');
+      expect(stuck.attention).toMatchObject([{ kind: 'COMPENSATION', step: 'change-1.holdSpace' }]);
+      expect(stuck.awaiting).toEqual(expect.arrayContaining(['retryCompensation', 'skipCompensation', 'vehicleArrived']));
+      expect(stuck.steps).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'change-1.holdSpace', compensation: 'FAILED', compensationAttempts: 5 })]));
+      // The new hold is still there: the operator's to resolve.
+      expect(await holdsOf(who.plate)).toBe(2);
+    } finally {
+      await disarmFault(stack, 'parking.releaseHold', newHold);
+      await disarmFault(stack, 'reservations.moveReservation', booked.sagaId);
+    }
+    const retry = await stack.app.inject({ method: 'POST', url: `/sagas/${booked.sagaId}/signals/retryCompensation`, payload: { reason: 'the database is back' } });
+    expect(retry.statusCode).toBe(202);
+    // The change is refused once its undo is done, and the saga waits for its car again.
+    const res = await changing;
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ reason: 'CHANGE_FAILED', status: 'COMPLETED' });
+    const saga = await waitForSaga(stack, booked.sagaId, (s) => s.status === 'COMPLETED');
+    expect(saga.attention).toEqual([]);
+    expect(saga.awaiting).toContain('vehicleArrived');
+    expect(saga.awaiting).not.toContain('retryCompensation');
+    expect(saga.steps).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'change-1.holdSpace', compensation: 'COMPENSATED' })]));
+    expect(saga.actions).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'retryCompensation', accepted: true })]));
+    expect(await termsOf(who, booked.reservationId)).toEqual(before);
+    expect(await holdsOf(who.plate)).toBe(1);
+    expect(await lotCounts(stack, lotA.id)).toMatchObject({ free: 2, reserved: 1 });
+    // The reservation still works: the car takes its space.
+    const entry = await enter(lotA.id, who.plate);
+    expect(entry.statusCode, entry.body).toBe(201);
+    expect(entry.json().spaceId).toBe(booked.spaceId);
+  });
+
   it('concurrent changes of one reservation: one wins, the other is refused 409, one space held', async () => {
     const who = await driver();
     const lotA = await createLot(stack, { capacity: 3, tariffPerHour: 300 });
