@@ -332,6 +332,45 @@ describe('changing a booked reservation', () => {
     expect(await lotCounts(stack, lotA.id)).toMatchObject({ free: 2, occupied: 1, reserved: 0 });
   });
 
+  it('the car that took the new hold turns back at the gate: the space is held again under the hold the reservation names', async () => {
+    const who = await driver();
+    const lotA = await createLot(stack, { capacity: 3, tariffPerHour: 300, requireGateConfirmation: true, gateTimeoutSeconds: 600 });
+    const booked = await book(who, lotA.id);
+    const match = `${booked.sagaId}/holdSpace`;
+    await holdAt('parking.occupyHeldSpace', match);
+    const requestId = `turns-back-${randomUUID()}`;
+    let entering;
+    let changed;
+    try {
+      entering = stack.app.inject({ method: 'POST', url: '/vehicle-entries', headers: { 'x-device-key': DEVICE_KEY }, payload: { lotId: lotA.id, plate: who.plate, requestId } });
+      await untilHeld('parking.occupyHeldSpace', match);
+      changed = await change(who, booked.reservationId, period(-1, 110));
+      expect(changed.statusCode, changed.body).toBe(200);
+    } finally {
+      await disarmFault(stack, 'parking.occupyHeldSpace', match);
+    }
+    // At the gate on the new hold's space; an operator rolls the entry back.
+    const atGate = await entering;
+    expect(atGate.statusCode, atGate.body).toBe(202);
+    await waitForSaga(stack, `entry-${requestId}`, (s) => s.awaiting.includes('gatePassed'));
+    const taken = await stack.db.space.findUnique({ where: { holderKey: `entry-${requestId}/occupyReservedSpace` } });
+    expect(taken).toMatchObject({ id: changed.json().spaceId, status: 'OCCUPIED', plate: who.plate });
+    const back = await stack.app.inject({ method: 'POST', url: `/sagas/entry-${requestId}/signals/compensate`, payload: { reason: 'turned back' } });
+    expect(back.statusCode).toBe(202);
+    await waitForSaga(stack, `entry-${requestId}`, (s) => s.status === 'COMPENSATED');
+    // The space is the reservation's again, under its hold in force: the next arrival takes it.
+    expect(await holdsOf(who.plate)).toBe(1);
+    expect(await stack.db.space.findFirst({ where: { heldFor: who.plate }, select: { id: true, holderKey: true } })).toEqual({
+      id: changed.json().spaceId,
+      holderKey: `${booked.sagaId}/change-1.holdSpace`,
+    });
+    const againId = `again-${randomUUID()}`;
+    const again = await stack.app.inject({ method: 'POST', url: '/vehicle-entries', headers: { 'x-device-key': DEVICE_KEY }, payload: { lotId: lotA.id, plate: who.plate, requestId: againId } });
+    expect(again.statusCode, again.body).toBe(202);
+    await waitForSaga(stack, `entry-${againId}`, (s) => s.awaiting.includes('gatePassed'));
+    expect(await stack.db.space.findUnique({ where: { holderKey: `entry-${againId}/occupyReservedSpace` } })).toMatchObject({ id: changed.json().spaceId, status: 'OCCUPIED' });
+  });
+
   it('a change racing the car, unforced: either the change applies or it is refused, never both', async () => {
     const who = await driver();
     const lotA = await createLot(stack, { capacity: 2, tariffPerHour: 300 });
