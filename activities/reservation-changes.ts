@@ -7,10 +7,12 @@ import { asStep } from './as-step';
 import type { Fencing } from './fencing';
 import { asTheStepSays } from './payments';
 
-/** A part of a refund: how much goes back from the payment made under `key`. */
+/** A part of a refund: how much goes back from the payment made under `key`, as the refund `refundKey`. */
 export interface RefundPart {
   key: string;
   amount: number;
+  /** The refund's own idempotency key (a payment may be refunded in part several times); absent in plans made before. */
+  refundKey?: string;
 }
 
 /**
@@ -53,18 +55,22 @@ export function createReservationChangeActivities(reservations: ReservationServi
       }
     }),
     /**
-     * Which payments of the reservation give back `amount`: captured ones, newest first (the
-     * gateway refunds a payment once, so each part is one payment). A read: the saga records
-     * its answer, and refunds the parts by their payments' keys (idempotent).
+     * Which payments of the reservation give back `amount`: what is left of captured ones, newest
+     * first. Each part is a refund of its own, keyed `<key>#<n>` (`key`: the change's refund step,
+     * so stable across retries and distinct per change). A read: the saga records its answer, and
+     * refunds the parts by their keys (idempotent).
      */
-    planReservationRefund: asStep(async (input: { reservationId: string; amount: number }): Promise<RefundPart[]> => {
-      const captured = (await payments.listPayments({ purpose: 'reservation', reference: input.reservationId })).filter((p) => p.status === 'CAPTURED').reverse();
+    planReservationRefund: asStep(async (input: { reservationId: string; amount: number; key?: string }): Promise<RefundPart[]> => {
+      const all = await payments.listPayments({ purpose: 'reservation', reference: input.reservationId });
+      // Without a key (a plan asked for before refunds had keys of their own), a payment is refunded once.
+      const refundable = all.filter((p) => p.status === 'CAPTURED' || (input.key !== undefined && p.status === 'REFUNDED')).reverse();
       const parts: RefundPart[] = [];
       let left = input.amount;
-      for (const payment of captured) {
+      for (const payment of refundable) {
         if (left <= 0) break;
-        const amount = Math.min(left, payment.amount);
-        parts.push({ key: payment.key, amount });
+        const amount = Math.min(left, payment.amount - payment.refundedAmount);
+        if (amount <= 0) continue;
+        parts.push({ key: payment.key, amount, ...(input.key !== undefined && { refundKey: `${input.key}#${parts.length + 1}` }) });
         left -= amount;
       }
       return parts;

@@ -29,22 +29,20 @@ export function createReservationActivities(
     /**
      * Undoes the reservation's payments as the cancellation policy says: the fee the driver's
      * cancellation recorded is kept, the rest refunded (all of it when the driver did not cancel,
-     * e.g. a failed booking or an operator's cancellation); what was refunded is recorded.
+     * e.g. a failed booking or an operator's cancellation); what was refunded in all is recorded.
      * Fenced like voidPayment, by the authorization's key. A changed reservation has more payments
-     * (the differences its changes charged): each is undone too, fenced by its own key; what a
-     * change refunded already is not refunded again, and what it kept counts towards the fee.
+     * (the differences its changes charged) and payments its changes refunded in part: each is
+     * undone too (what is left of it), fenced by its own key; what changes refunded already is not
+     * refunded again, and what is still held counts towards the fee.
      */
     refundReservation: asStep((input: { key: string; reservationId: string; fallbacks?: StepFallbacks }) =>
       fencing.undo(input.key, async () => {
         const reservation = await reservations.loadReservation(input.reservationId);
-        const all = await payments.listPayments({ purpose: 'reservation', reference: input.reservationId });
-        const others = all.filter((p) => p.key !== input.key);
-        // Kept already: what remains of payments a change refunded in part (the gateway refunds a payment once).
-        const keptByChanges = others.filter((p) => p.status === 'REFUNDED').reduce((sum, p) => sum + p.amount - p.refundedAmount, 0);
-        let keep = Math.max(0, (reservation.cancellationFee ?? 0) - keptByChanges);
+        const others = (await payments.listPayments({ purpose: 'reservation', reference: input.reservationId })).filter((p) => p.key !== input.key);
+        let keep = reservation.cancellationFee ?? 0;
         let refunded = 0;
-        let kept = keptByChanges;
-        for (const key of [input.key, ...others.filter((p) => p.status !== 'REFUNDED').map((p) => p.key)]) {
+        let kept = 0;
+        for (const key of [input.key, ...others.map((p) => p.key)]) {
           const undo = () => asTheStepSays(input.fallbacks, () => payments.voidPayment({ key, keep }));
           const payment = key === input.key ? await undo() : await fencing.undo(key, undo);
           const back = payment?.status === 'REFUNDED' ? payment.refundedAmount : 0;
@@ -99,7 +97,8 @@ export function createReservationActivities(
       };
       return input.key ? answers.remember(input.key, find) : find();
     }),
-    occupyHeldSpace: asStep((input: { key: string; holdKey: string; lotId: string; plate: string }) =>
+    /** Given the reservation, the car takes the hold its record names now (see parking.occupyHeldSpace). */
+    occupyHeldSpace: asStep((input: { key: string; holdKey: string; lotId: string; plate: string; reservationId?: string }) =>
       fencing.forward(input.key, () => parking.occupyHeldSpace(input), () => parking.returnToHold(input)),
     ),
     /**
@@ -107,10 +106,10 @@ export function createReservationActivities(
      * has ended (expired or cancelled meanwhile): then it is released to the lot.
      */
     returnToHold: asStep(async (input: { key: string; holdKey: string; reservationId?: string }) => {
-      await fencing.undo(input.key, () => parking.returnToHold({ key: input.key, holdKey: input.holdKey }));
+      const holdKey = (await fencing.undo(input.key, () => parking.returnToHold(input))) ?? input.holdKey;
       if (!input.reservationId) return;
       const reservation = await reservations.loadReservation(input.reservationId);
-      if (reservation.status !== 'COMPLETED') await parking.releaseHold(input.holdKey);
+      if (reservation.status !== 'COMPLETED') await parking.releaseHold(holdKey);
     }),
   };
 }

@@ -16,3 +16,10 @@ export async function lockReservationRow(tx: Tx, key: string): Promise<void> {
   await tx.$executeRaw`INSERT INTO "ReservationLock" ("key", "bookings") VALUES (${key}, 1)
     ON CONFLICT ("key") DO UPDATE SET "bookings" = "ReservationLock"."bookings" + 1`;
 }
+
+/**
+ * The lock key of one reservation: its record's move to a new hold (a change) and an arriving
+ * car's look at that hold take it, so the car finds the hold in force and no change moves the
+ * record from under a car that has taken its hold.
+ */
+export const reservationLockKey = (reservationId: string) => `reservation:${reservationId}`;

@@ -7,7 +7,9 @@
  *        → 201 {paymentId, status:'AUTHORIZED', ...} | 402 {status:'DECLINED', reason}
  *   POST /v1/payments/:id/capture {idempotencyKey}          AUTHORIZED → CAPTURED
  *   POST /v1/payments/:id/void    {idempotencyKey}          AUTHORIZED → VOIDED
- *   POST /v1/payments/:id/refund  {idempotencyKey, amount?} CAPTURED   → REFUNDED
+ *   POST /v1/payments/:id/refund  {idempotencyKey, amount?} CAPTURED   → REFUNDED; again while some is left
+ *        (several partial refunds, each under its own key; `amount` defaults to what is left; the
+ *        refunds together never exceed the capture: 422 AMOUNT_EXCEEDS_CAPTURED)
  *   GET  /v1/payments/:id
  *   GET  /health
  *   GET  /admin/ledger   the gateway's own books: every payment, and every effect in the order done
@@ -131,7 +133,8 @@ export function buildPaymentSimulator(options: PaymentSimulatorOptions): Payment
     operation: PaymentOperation,
     key: string,
     request: unknown,
-    run: () => { statusCode: number; body: unknown; effect: boolean },
+    /** `amount`: the effect's own amount when it is not the payment's (a partial refund). */
+    run: () => { statusCode: number; body: unknown; effect: boolean; amount?: number },
   ) {
     stats.operations[operation]++;
     const fingerprint = JSON.stringify([operation, request]);
@@ -147,7 +150,7 @@ export function buildPaymentSimulator(options: PaymentSimulatorOptions): Payment
     if (answer.effect) {
       stats.effects[operation]++;
       const payment = answer.body as Payment;
-      const amount = operation === 'refund' ? (payment.refundedAmount ?? payment.amount) : payment.amount;
+      const amount = answer.amount ?? payment.amount;
       ledger.effects.push({ operation, idempotencyKey: key, paymentId: payment.paymentId, reference: payment.reference, amount, gateway: options.name });
     }
     if ((answer.statusCode >= 200 && answer.statusCode < 300) || answer.statusCode === 402) {
@@ -169,8 +172,23 @@ export function buildPaymentSimulator(options: PaymentSimulatorOptions): Payment
     return idempotent(reply, operation, key, { paymentId, ...rest }, () => {
       const payment = ledger.payments.get(paymentId);
       if (!payment) return { statusCode: 404, body: { error: 'PAYMENT_NOT_FOUND', paymentId }, effect: false };
-      const from: PaymentStatus = operation === 'refund' ? 'CAPTURED' : 'AUTHORIZED';
-      if (payment.status !== from) {
+      if (operation === 'refund') {
+        // A refund takes from what is left of the capture: CAPTURED, or REFUNDED in part.
+        const refunded = payment.refundedAmount ?? 0;
+        const left = payment.amount - refunded;
+        if ((payment.status !== 'CAPTURED' && payment.status !== 'REFUNDED') || left <= 0) {
+          stats.conflicts++;
+          return { statusCode: 409, body: { error: 'INVALID_TRANSITION', paymentId, status: payment.status, operation }, effect: false };
+        }
+        const amount = rest.amount ?? left;
+        if (amount > left) {
+          return { statusCode: 422, body: { error: 'AMOUNT_EXCEEDS_CAPTURED', paymentId, captured: payment.amount, refunded }, effect: false };
+        }
+        payment.refundedAmount = refunded + amount;
+        payment.status = 'REFUNDED';
+        return { statusCode: 200, body: { ...payment }, effect: true, amount };
+      }
+      if (payment.status !== 'AUTHORIZED') {
         stats.conflicts++;
         return {
           statusCode: 409,
@@ -178,14 +196,7 @@ export function buildPaymentSimulator(options: PaymentSimulatorOptions): Payment
           effect: false,
         };
       }
-      if (operation === 'refund') {
-        const amount = rest.amount ?? payment.amount;
-        if (amount > payment.amount) {
-          return { statusCode: 422, body: { error: 'AMOUNT_EXCEEDS_CAPTURED', paymentId, captured: payment.amount }, effect: false };
-        }
-        payment.refundedAmount = amount;
-      }
-      payment.status = operation === 'capture' ? 'CAPTURED' : operation === 'void' ? 'VOIDED' : 'REFUNDED';
+      payment.status = operation === 'capture' ? 'CAPTURED' : 'VOIDED';
       return { statusCode: 200, body: { ...payment }, effect: true };
     });
   }

@@ -27,10 +27,12 @@ import { armFault, useStack, createLot, disarmFault, uniquePlate, waitForSaga, t
  * `<scenario>.operator-reason-required.json` from after `operator-reason-required` (an operator
  * signal without a reason is refused by the saga itself),
  * `<scenario>.saga-attention-events.json` from after `saga-attention-events` (every saga asks it at its
- * start; one parked for an operator writes saga.needs_attention, and saga.resolved once settled).
+ * start; one parked for an operator writes saga.needs_attention, and saga.resolved once settled),
+ * `<scenario>.change-undo-attention.json` from after `reservation-change-undo-attention` (asked at the
+ * reservation saga's start: a change's undo that runs out of retries waits in NEEDS_ATTENTION; recorded after both).
  */
 const FIXTURES = 'test/fixtures/histories';
-const GENERATION = '.saga-attention-events';
+const GENERATION = '.change-undo-attention';
 
 /**
  * How each scenario ends, whichever code generation recorded it: the saga state its workflow

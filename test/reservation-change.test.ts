@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { DEVICE_KEY, registerDriver, armFault, createLot, disarmFault, lotCounts, uniquePlate, useStack, waitForSaga } from './support/stack';
 
 /** How long the API waits for a saga's answer. */
@@ -49,6 +49,16 @@ async function termsOf(who: Driver, id: string) {
 async function holdAt(point: string, match: string) {
   const res = await stack.app.inject({ method: 'POST', url: '/admin/faults', payload: { point, match, hold: true } });
   expect(res.statusCode).toBe(201);
+}
+
+/** Waits until a call is caught by the hold switch armed at `point` for `match`. */
+async function untilHeld(point: string, match: string) {
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+    const armed = await stack.db.faultSwitch.findFirst({ where: { point, match } });
+    if ((armed?.remaining ?? 0) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no call reached ${point} for ${match}`);
 }
 
 /** The changeReservation updates the saga accepted, from its history (a refused one leaves no event). */
@@ -188,6 +198,49 @@ describe('changing a booked reservation', () => {
     expect(again.json()).toMatchObject({ amount: 600 });
   });
 
+  it('an undo of a change that runs out of retries waits for an operator (NEEDS_ATTENTION); retried, the reservation is as it was', async () => {
+    const who = await driver();
+    const lotA = await createLot(stack, { capacity: 3, tariffPerHour: 300 });
+    const booked = await book(who, lotA.id);
+    const before = await termsOf(who, booked.reservationId);
+    // The record's move fails for good, and so does the release of the change's new hold (its undo).
+    const newHold = `${booked.sagaId}/change-1.holdSpace`;
+    await armFault(stack, 'reservations.moveReservation', booked.sagaId);
+    await armFault(stack, 'parking.releaseHold', newHold);
+    let changing;
+    try {
+      changing = change(who, booked.reservationId, period(-1, 110));
+      const stuck = await waitForSaga(stack, booked.sagaId, (s) => s.status === 'NEEDS_ATTENTION');
+      expect(stuck.attention).toMatchObject([{ kind: 'COMPENSATION', step: 'change-1.holdSpace' }]);
+      expect(stuck.awaiting).toEqual(expect.arrayContaining(['retryCompensation', 'skipCompensation', 'vehicleArrived']));
+      expect(stuck.steps).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'change-1.holdSpace', compensation: 'FAILED', compensationAttempts: 5 })]));
+      // The new hold is still there: the operator's to resolve.
+      expect(await holdsOf(who.plate)).toBe(2);
+    } finally {
+      await disarmFault(stack, 'parking.releaseHold', newHold);
+      await disarmFault(stack, 'reservations.moveReservation', booked.sagaId);
+    }
+    const retry = await stack.app.inject({ method: 'POST', url: `/sagas/${booked.sagaId}/signals/retryCompensation`, payload: { reason: 'the database is back' } });
+    expect(retry.statusCode).toBe(202);
+    // The change is refused once its undo is done, and the saga waits for its car again.
+    const res = await changing;
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ reason: 'CHANGE_FAILED', status: 'COMPLETED' });
+    const saga = await waitForSaga(stack, booked.sagaId, (s) => s.status === 'COMPLETED');
+    expect(saga.attention).toEqual([]);
+    expect(saga.awaiting).toContain('vehicleArrived');
+    expect(saga.awaiting).not.toContain('retryCompensation');
+    expect(saga.steps).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'change-1.holdSpace', compensation: 'COMPENSATED' })]));
+    expect(saga.actions).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'retryCompensation', accepted: true })]));
+    expect(await termsOf(who, booked.reservationId)).toEqual(before);
+    expect(await holdsOf(who.plate)).toBe(1);
+    expect(await lotCounts(stack, lotA.id)).toMatchObject({ free: 2, reserved: 1 });
+    // The reservation still works: the car takes its space.
+    const entry = await enter(lotA.id, who.plate);
+    expect(entry.statusCode, entry.body).toBe(201);
+    expect(entry.json().spaceId).toBe(booked.spaceId);
+  });
+
   it('concurrent changes of one reservation: one wins, the other is refused 409, one space held', async () => {
     const who = await driver();
     const lotA = await createLot(stack, { capacity: 3, tariffPerHour: 300 });
@@ -251,6 +304,73 @@ describe('changing a booked reservation', () => {
     expect(await paymentsOf(booked.reservationId)).toMatchObject([{ status: 'CAPTURED', amount: 300 }]);
   });
 
+  it('a car that found its reservation just before a change takes the new hold: the change is atomic for the arrival', async () => {
+    const who = await driver();
+    const lotA = await createLot(stack, { capacity: 3, tariffPerHour: 300 });
+    const booked = await book(who, lotA.id);
+    // The car's saga has looked the reservation up (its hold then: the booking's) and waits
+    // before taking the hold; meanwhile a change moves the reservation and gives that hold up.
+    const match = `${booked.sagaId}/holdSpace`;
+    await holdAt('parking.occupyHeldSpace', match);
+    let entering;
+    let changed;
+    try {
+      entering = enter(lotA.id, who.plate);
+      await untilHeld('parking.occupyHeldSpace', match);
+      changed = await change(who, booked.reservationId, period(-1, 110));
+      expect(changed.statusCode, changed.body).toBe(200);
+      expect(changed.json().spaceId).not.toBe(booked.spaceId);
+    } finally {
+      await disarmFault(stack, 'parking.occupyHeldSpace', match);
+    }
+    // The car is let in at once, on the space held for the reservation now.
+    const entry = await entering;
+    expect(entry.statusCode, entry.body).toBe(201);
+    expect(entry.json().spaceId).toBe(changed.json().spaceId);
+    const used = await waitForSaga(stack, booked.sagaId, (s) => s.endedAt !== undefined);
+    expect(used).toMatchObject({ status: 'COMPLETED', result: { status: 'USED', amount: 600, spaceId: changed.json().spaceId } });
+    expect(await lotCounts(stack, lotA.id)).toMatchObject({ free: 2, occupied: 1, reserved: 0 });
+  });
+
+  it('the car that took the new hold turns back at the gate: the space is held again under the hold the reservation names', async () => {
+    const who = await driver();
+    const lotA = await createLot(stack, { capacity: 3, tariffPerHour: 300, requireGateConfirmation: true, gateTimeoutSeconds: 600 });
+    const booked = await book(who, lotA.id);
+    const match = `${booked.sagaId}/holdSpace`;
+    await holdAt('parking.occupyHeldSpace', match);
+    const requestId = `turns-back-${randomUUID()}`;
+    let entering;
+    let changed;
+    try {
+      entering = stack.app.inject({ method: 'POST', url: '/vehicle-entries', headers: { 'x-device-key': DEVICE_KEY }, payload: { lotId: lotA.id, plate: who.plate, requestId } });
+      await untilHeld('parking.occupyHeldSpace', match);
+      changed = await change(who, booked.reservationId, period(-1, 110));
+      expect(changed.statusCode, changed.body).toBe(200);
+    } finally {
+      await disarmFault(stack, 'parking.occupyHeldSpace', match);
+    }
+    // At the gate on the new hold's space; an operator rolls the entry back.
+    const atGate = await entering;
+    expect(atGate.statusCode, atGate.body).toBe(202);
+    await waitForSaga(stack, `entry-${requestId}`, (s) => s.awaiting.includes('gatePassed'));
+    const taken = await stack.db.space.findUnique({ where: { holderKey: `entry-${requestId}/occupyReservedSpace` } });
+    expect(taken).toMatchObject({ id: changed.json().spaceId, status: 'OCCUPIED', plate: who.plate });
+    const back = await stack.app.inject({ method: 'POST', url: `/sagas/entry-${requestId}/signals/compensate`, payload: { reason: 'turned back' } });
+    expect(back.statusCode).toBe(202);
+    await waitForSaga(stack, `entry-${requestId}`, (s) => s.status === 'COMPENSATED');
+    // The space is the reservation's again, under its hold in force: the next arrival takes it.
+    expect(await holdsOf(who.plate)).toBe(1);
+    expect(await stack.db.space.findFirst({ where: { heldFor: who.plate }, select: { id: true, holderKey: true } })).toEqual({
+      id: changed.json().spaceId,
+      holderKey: `${booked.sagaId}/change-1.holdSpace`,
+    });
+    const againId = `again-${randomUUID()}`;
+    const again = await stack.app.inject({ method: 'POST', url: '/vehicle-entries', headers: { 'x-device-key': DEVICE_KEY }, payload: { lotId: lotA.id, plate: who.plate, requestId: againId } });
+    expect(again.statusCode, again.body).toBe(202);
+    await waitForSaga(stack, `entry-${againId}`, (s) => s.awaiting.includes('gatePassed'));
+    expect(await stack.db.space.findUnique({ where: { holderKey: `entry-${againId}/occupyReservedSpace` } })).toMatchObject({ id: changed.json().spaceId, status: 'OCCUPIED' });
+  });
+
   it('a change racing the car, unforced: either the change applies or it is refused, never both', async () => {
     const who = await driver();
     const lotA = await createLot(stack, { capacity: 2, tariffPerHour: 300 });
@@ -296,6 +416,33 @@ describe('changing a booked reservation', () => {
     const late = await change(who, booked.reservationId, period(120, 50));
     expect(late.statusCode).toBe(409);
     expect(late.json()).toMatchObject({ reason: 'NOT_CHANGEABLE', status: 'CANCELLED' });
+  });
+
+  it('a cheaper change, then a late cancellation: the gateway refunds in all what the policy says', async () => {
+    const who = await driver();
+    const lotA = await createLot(stack, { capacity: 2, tariffPerHour: 300 });
+    // Two started hours from 30 minutes on: 600; cancelling now keeps half the price (late).
+    const booked = await book(who, lotA.id, period(30, 110));
+    expect(booked.amount).toBe(600);
+    // One hour: 300 back, from the one payment there is (a partial refund of it).
+    const cheaper = await change(who, booked.reservationId, period(30, 50));
+    expect(cheaper.statusCode, cheaper.body).toBe(200);
+    expect(cheaper.json()).toMatchObject({ amount: 300 });
+    const cancel = await stack.app.inject({ method: 'POST', url: `/reservations/${booked.reservationId}/cancel`, headers: who.headers });
+    expect(cancel.statusCode).toBe(202);
+    await waitForSaga(stack, booked.sagaId, (s) => s.status === 'COMPENSATED');
+    // The policy: half of the price (300) is kept, 150; of the 600 paid, 450 comes back.
+    expect(await reservationOf(who, booked.reservationId)).toMatchObject({ status: 'CANCELLED', cancellationFee: 150, refundedAmount: 450 });
+    expect(await paymentsOf(booked.reservationId)).toMatchObject([{ status: 'REFUNDED', amount: 600, refundedAmount: 450 }]);
+    // The gateway's own books: one capture of 600, two refunds (the change's, the cancellation's) of 450 in all.
+    const ledger = (await (await fetch(`${inject('stack').vendors.PAYMENT_URLS.split(',')[0]}/admin/ledger`)).json()) as {
+      effects: Array<{ operation: string; reference: string; amount: number; idempotencyKey: string }>;
+    };
+    const effects = ledger.effects.filter((e) => e.reference === booked.reservationId);
+    const sum = (operation: string) => effects.filter((e) => e.operation === operation).reduce((total, e) => total + e.amount, 0);
+    expect(sum('capture')).toBe(600);
+    expect(effects.filter((e) => e.operation === 'refund').map((e) => e.amount)).toEqual([300, 150]);
+    expect(sum('refund')).toBe(450);
   });
 
   it('bad input: 400 naming the field, 404 for another user, and nothing changes', async () => {

@@ -2,7 +2,8 @@ import { ApplicationFailure, condition, patched, proxyActivities, setHandler } f
 import type { Activities } from '../activities';
 import { compensationStep, databaseStep, paymentFallbacks, vendorStep } from './policies';
 import { changeReservationUpdate, reservationContract as contract, vehicleArrivedSignal, type SagaInput, type SagaResult, type VehicleArrival } from './contracts';
-import { ReservationChanges, refusal, type Booking } from './reservation-change';
+import { ReservationChanges, refusal, type Booking, type ChangeContext } from './reservation-change';
+import type { StepResult } from '../shared/saga-contract';
 import { Saga, type SagaState } from './saga';
 
 export type ReservationInput = SagaInput<typeof contract>;
@@ -20,6 +21,8 @@ const compensations = proxyActivities<Activities>(compensationStep);
  * waits, the changeReservation update moves it to another period or lot (./reservation-change).
  */
 export async function reservation(input: ReservationInput): Promise<SagaState<ReservationInput, ReservationResult>> {
+  // Asked first, once: patches asked later in handlers or after local steps are easy to get wrong.
+  const undoesNeedAttention = patched('reservation-change-undo-attention');
   const saga = new Saga<ReservationInput, ReservationResult>({ type: contract.type, input, keys: contract.keys(input) });
   let arrival: VehicleArrival | undefined;
   setHandler(vehicleArrivedSignal, (signal) => {
@@ -116,7 +119,15 @@ export async function reservation(input: ReservationInput): Promise<SagaState<Re
     }
 
     const initial: Booking = { lotId: input.lotId, startsAt: input.startsAt, endsAt: input.endsAt, amount: input.amount, spaceId: hold.spaceId, spaceNumber: hold.spaceNumber, holdKey: hold.holdKey };
-    const current = (changes = new ReservationChanges({ reservationId: record.id, plate, keyOf: (step) => saga.keyOf(step), recordAnomaly: (kind, detail) => saga.recordAnomaly(kind, detail) }, initial));
+    const context: ChangeContext = {
+      reservationId: record.id,
+      plate,
+      keyOf: (step) => saga.keyOf(step),
+      recordAnomaly: (kind, detail) => saga.recordAnomaly(kind, detail),
+      // A change's undo that runs out of retries waits for an operator, as a compensation does. (Patched in.)
+      ...(undoesNeedAttention && { undo: (name: string, run: () => Promise<StepResult<unknown>>) => saga.undo(name, run) }),
+    };
+    const current = (changes = new ReservationChanges(context, initial));
     // Waits for the car or the end of the period; a change restarts the wait (its period may have moved).
     for (;;) {
       const applied = current.applied;

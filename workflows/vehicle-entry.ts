@@ -51,7 +51,9 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
 
     const allocation = reservation
       ? await saga.step('occupyReservedSpace', {
-          run: (key) => steps.occupyHeldSpace({ key, holdKey: reservation.holdKey, lotId: input.lotId, plate }),
+          // With the reservation's id the car takes the hold in force when it gets there, even if a
+          // change moved it since the lookup (an activity's input: no new command, no patch).
+          run: (key) => steps.occupyHeldSpace({ key, holdKey: reservation.holdKey, reservationId: reservation.reservationId, lotId: input.lotId, plate }),
           compensate: (key) => compensations.returnToHold({ key, holdKey: reservation.holdKey, reservationId: reservation.reservationId }),
           compensateFirst: true,
         })

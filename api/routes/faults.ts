@@ -30,7 +30,7 @@ export const faultRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, { domains
     async (request, reply) => {
       await domains.faults.arm(request.body.point, request.body);
       const { point: armed, match = '', times, delayMs, kill = false, hold = false } = request.body;
-      return reply.code(201).send({ point: armed, match, remaining: hold ? null : (times ?? null), delayMs: delayMs ?? null, kill, hold });
+      return reply.code(201).send({ point: armed, match, remaining: hold ? 0 : (times ?? null), delayMs: delayMs ?? null, kill, hold });
     },
   );
 

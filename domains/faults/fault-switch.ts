@@ -21,7 +21,7 @@ export interface ArmOptions {
   /**
    * Hold each call at the point until the switch is disarmed, then let it go on (`times` does
    * not apply): a call that outlives its activity's timeout and writes after Temporal has
-   * moved on.
+   * moved on. The switch's `remaining` counts the calls it has caught (a test waits for one).
    */
   hold?: boolean;
   message?: string;
@@ -105,6 +105,7 @@ export function createFaultSwitches(db: Db, enabled: boolean, options: FaultSwit
       const hit = armed.find((f) => f.match === '' || subjects.some((s) => s.includes(f.match)));
       if (!hit) return;
       if (hit.message === HOLD_MESSAGE) {
+        await db.faultSwitch.updateMany({ where: { id: hit.id }, data: { remaining: { increment: 1 } } });
         while (await db.faultSwitch.findUnique({ where: { id: hit.id }, select: { id: true } })) {
           await new Promise((resolve) => setTimeout(resolve, HOLD_POLL_MS));
         }
@@ -129,7 +130,7 @@ export function createFaultSwitches(db: Db, enabled: boolean, options: FaultSwit
     async arm(point, { match = '', times, delayMs, kill, hold, message = 'injected fault' } = {}) {
       if (!enabled) throw new Error('fault switches are disabled (FAULTS_ENABLED=false)');
       const action = kill ? KILL_MESSAGE : hold ? HOLD_MESSAGE : message;
-      const data = { remaining: hold ? null : (times ?? null), delayMs: delayMs ?? null, message: action };
+      const data = { remaining: hold ? 0 : (times ?? null), delayMs: delayMs ?? null, message: action };
       await db.faultSwitch.upsert({ where: { point_match: { point, match } }, create: { point, match, ...data }, update: data });
     },
     async disarm(point, match) {

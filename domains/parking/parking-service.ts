@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client';
+import { lockReservationRow, reservationLockKey, type Tx } from '../../db/row-lock';
 import { BusinessRejection, NotFoundError, isUniqueViolation } from '../errors';
 import type { FaultSwitches } from '../faults/fault-switch';
 
@@ -267,8 +268,12 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
      * The reserved car arrives: the space held under holdKey becomes OCCUPIED by a new stay
      * under `key` (like allocateSpace; releaseAllocation(key) and releaseVehicle work on it).
      * Idempotent by key. LOT_NOT_FOUND; NO_HOLD when no space is held for the plate under holdKey.
+     * Given the reservation, the hold is the one its record names now, read under the
+     * reservation's lock (db/row-lock.ts) with the space and the stay written in the same
+     * transaction: a change that moved the reservation to a new hold after the car's saga looked
+     * it up cannot leave the car facing a released hold.
      */
-    async occupyHeldSpace(input: { key: string; holdKey: string; lotId: string; plate: string }): Promise<Allocation> {
+    async occupyHeldSpace(input: { key: string; holdKey: string; lotId: string; plate: string; reservationId?: string }): Promise<Allocation> {
       const lot = await requireLot(input.lotId);
       const toAllocation = (stay: { id: string; spaceId: string; enteredAt: Date }, spaceNumber: number): Allocation => ({
         stayId: stay.id,
@@ -285,38 +290,61 @@ export function createParkingService({ db, faults }: ParkingServiceDeps) {
         const space = await db.space.findUniqueOrThrow({ where: { id: existing.spaceId } });
         return toAllocation(existing, space.number);
       }
-      await db.space.updateMany({
-        where: { holderKey: input.holdKey, status: 'RESERVED', lotId: lot.id, heldFor: input.plate },
-        data: { status: 'OCCUPIED', holderKey: input.key, plate: input.plate, heldFor: null },
-      });
-      // Converted now or by an earlier attempt that stopped before opening the stay.
-      const space = await db.space.findUnique({ where: { holderKey: input.key } });
-      if (!space || space.status !== 'OCCUPIED') {
-        throw new BusinessRejection('NO_HOLD', `no space is held for ${input.plate} in lot ${lot.id} under ${input.holdKey}`);
-      }
-      try {
-        const stay = await db.stay.create({ data: { key: input.key, lotId: lot.id, spaceId: space.id, plate: input.plate } });
+      const occupy = async (client: Db | Tx, holdKey: string) => {
+        await client.space.updateMany({
+          where: { holderKey: holdKey, status: 'RESERVED', lotId: lot.id, heldFor: input.plate },
+          data: { status: 'OCCUPIED', holderKey: input.key, plate: input.plate, heldFor: null },
+        });
+        // Converted now or by an earlier attempt that stopped before opening the stay.
+        const space = await client.space.findUnique({ where: { holderKey: input.key } });
+        if (!space || space.status !== 'OCCUPIED') {
+          throw new BusinessRejection('NO_HOLD', `no space is held for ${input.plate} in lot ${lot.id} under ${holdKey}`);
+        }
+        const stay = await client.stay.create({ data: { key: input.key, lotId: lot.id, spaceId: space.id, plate: input.plate } });
         return toAllocation(stay, space.number);
+      };
+      try {
+        const { reservationId } = input;
+        if (!reservationId) return await occupy(db, input.holdKey);
+        return await db.$transaction(async (tx) => {
+          await lockReservationRow(tx, reservationLockKey(reservationId));
+          const reservation = await tx.reservation.findUnique({ where: { id: reservationId }, select: { holdKey: true } });
+          return occupy(tx, reservation?.holdKey ?? input.holdKey);
+        });
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
-        return toAllocation(await db.stay.findUniqueOrThrow({ where: { key: input.key } }), space.number);
+        const stay = await db.stay.findUniqueOrThrow({ where: { key: input.key } });
+        return toAllocation(stay, (await db.space.findUniqueOrThrow({ where: { id: stay.spaceId } })).number);
       }
     },
 
     /**
      * Undoes occupyHeldSpace(key) and gives the reservation its space back: the space is
      * RESERVED under holdKey again and the stay is closed. Safe when the occupation never
-     * happened or was undone. (releaseAllocation(key) would free the space instead.)
+     * happened or was undone. (releaseAllocation(key) would free the space instead.) Given the
+     * reservation, the hold is the one its record names (the one the car took: no change moves
+     * a reservation whose car is on its space), read under the reservation's lock. Answers the
+     * hold key the space is back under.
      */
-    async returnToHold(input: { key: string; holdKey: string }): Promise<void> {
-      const occupied = await db.space.findUnique({ where: { holderKey: input.key } });
-      if (occupied?.status === 'OCCUPIED') {
-        await db.space.updateMany({
-          where: { id: occupied.id, holderKey: input.key, status: 'OCCUPIED' },
-          data: { status: 'RESERVED', holderKey: input.holdKey, heldFor: occupied.plate, plate: null },
-        });
-      }
-      await db.stay.updateMany({ where: { key: input.key, status: 'ACTIVE' }, data: { status: 'RELEASED', releasedAt: new Date() } });
+    async returnToHold(input: { key: string; holdKey: string; reservationId?: string }): Promise<string> {
+      const giveBack = async (client: Db | Tx, holdKey: string) => {
+        const occupied = await client.space.findUnique({ where: { holderKey: input.key } });
+        if (occupied?.status === 'OCCUPIED') {
+          await client.space.updateMany({
+            where: { id: occupied.id, holderKey: input.key, status: 'OCCUPIED' },
+            data: { status: 'RESERVED', holderKey: holdKey, heldFor: occupied.plate, plate: null },
+          });
+        }
+        await client.stay.updateMany({ where: { key: input.key, status: 'ACTIVE' }, data: { status: 'RELEASED', releasedAt: new Date() } });
+        return holdKey;
+      };
+      const { reservationId } = input;
+      if (!reservationId) return giveBack(db, input.holdKey);
+      return db.$transaction(async (tx) => {
+        await lockReservationRow(tx, reservationLockKey(reservationId));
+        const reservation = await tx.reservation.findUnique({ where: { id: reservationId }, select: { holdKey: true } });
+        return giveBack(tx, reservation?.holdKey ?? input.holdKey);
+      });
     },
 
     /** Frees the space of a stay that releaseVehicle ended with `keepSpace`; a no-op once it is free or the stay is active again. */

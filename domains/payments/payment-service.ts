@@ -80,12 +80,13 @@ export function createPaymentService({ db, faults, gateway, events }: PaymentSer
    */
   async function move(row: Row, data: Omit<Prisma.PaymentUpdateInput, 'status'> & { status: PaymentStatus }): Promise<void> {
     const type = STATUS_EVENTS[data.status];
-    const writes: Prisma.PrismaPromise<unknown>[] = [db.payment.update({ where: { key: row.key, status: row.status }, data })];
+    const writes: Prisma.PrismaPromise<unknown>[] = [db.payment.update({ where: { key: row.key, status: row.status, refundedAmount: row.refundedAmount }, data })];
     if (type) {
       writes.push(
         events.stage({
           type,
-          key: row.key,
+          // A further refund of a payment refunded in part is an event of its own.
+          key: row.status === 'REFUNDED' ? `${row.key}#refunded-${String(data.refundedAmount)}` : row.key,
           subject: `payment/${row.key}`,
           data: {
             paymentKey: row.key,
@@ -132,7 +133,7 @@ export function createPaymentService({ db, faults, gateway, events }: PaymentSer
     return row;
   }
 
-  /** Records what the gateway says the payment is (states only move forward). */
+  /** Records what the gateway says the payment is (states only move forward; refunds only add up). */
   async function recordGatewayState(row: Row, payment: GatewayPayment, via: string): Promise<Row> {
     const now = new Date();
     const data =
@@ -142,8 +143,8 @@ export function createPaymentService({ db, faults, gateway, events }: PaymentSer
           ? ({ status: 'CAPTURED', capturedAt: now } as const)
           : payment.status === 'VOIDED'
             ? ({ status: 'VOIDED', voidedAt: now } as const)
-            : ({ status: 'REFUNDED', refundedAt: now, refundedAmount: payment.refundedAmount ?? row.amount } as const);
-    if (data.status !== row.status) {
+            : ({ status: 'REFUNDED', refundedAt: now, refundedAmount: Math.max(row.refundedAmount, payment.refundedAmount ?? row.amount) } as const);
+    if (data.status !== row.status || (data.status === 'REFUNDED' && data.refundedAmount !== row.refundedAmount)) {
       await move(row, { ...data, via });
     }
     return reread(row.key);
@@ -179,8 +180,13 @@ export function createPaymentService({ db, faults, gateway, events }: PaymentSer
     return recordGatewayState(row, current.value, current.via);
   }
 
-  async function refundCaptured(row: Row, amount: number): Promise<Row> {
-    return transition(row, (paymentId) => gateway.refund(paymentId, { idempotencyKey: gatewayKey('refund', row.key), amount }));
+  /**
+   * Refunds `amount` of what is left of the capture. Each refund has its gateway key: the one of
+   * the payment's key (its first and only refund, as an undo makes it) unless `refundKey` names
+   * another (one of several partial refunds, e.g. a reservation change's).
+   */
+  async function refundCaptured(row: Row, amount: number, refundKey = row.key): Promise<Row> {
+    return transition(row, (paymentId) => gateway.refund(paymentId, { idempotencyKey: gatewayKey('refund', refundKey), amount }));
   }
 
   // Fault points around the writes (`payments.<method>`, and `payments.<method>.after`): see FaultSwitches.guard.
@@ -237,6 +243,8 @@ export function createPaymentService({ db, faults, gateway, events }: PaymentSer
      * is already VOIDED/REFUNDED. With no payment at all it leaves a VOIDED tombstone, so an
      * authorize attempt still in flight under the key charges nothing. `keep` (a cancellation
      * fee) is kept from a CAPTURED payment: only the rest is refunded, and nothing when it is all.
+     * A payment refunded in part (partial refunds under their own keys) has the rest of it
+     * refunded the same way, less `keep`, under a key of its own (`<key>#rest`).
      */
     async voidPayment(input: { key: string; keep?: number }): Promise<PaymentView | null> {
       let row = await db.payment.findUnique({ where: { key: input.key } });
@@ -258,6 +266,10 @@ export function createPaymentService({ db, faults, gateway, events }: PaymentSer
       if (row.status === 'CAPTURED') {
         const keep = Math.max(0, Math.min(row.amount, Math.floor(input.keep ?? 0)));
         if (row.amount - keep > 0) row = await refundCaptured(row, row.amount - keep);
+      } else if (row.status === 'REFUNDED' && row.refundedAmount < row.amount) {
+        const left = row.amount - row.refundedAmount;
+        const keep = Math.max(0, Math.min(left, Math.floor(input.keep ?? 0)));
+        if (left - keep > 0) row = await refundCaptured(row, left - keep, `${input.key}#rest`);
       }
       return row.gatewayPaymentId === null && row.status === 'VOIDED' ? null : view(row);
     },
@@ -265,17 +277,20 @@ export function createPaymentService({ db, faults, gateway, events }: PaymentSer
     /**
      * CAPTURED → REFUNDED (in full, or `amount` of it), once. PAYMENT_NOT_CAPTURED when the
      * payment was never captured (void it instead); REFUND_EXCEEDS_CAPTURED for too much.
+     * With `refundKey`, one of several partial refunds, idempotent by that key: `amount`
+     * (default: what is left) comes from what is left of the capture, also of a payment refunded
+     * in part already; the gateway refuses (REFUND_EXCEEDS_CAPTURED) more than is left.
      */
-    async refund(input: { key: string; amount?: number }): Promise<PaymentView> {
+    async refund(input: { key: string; amount?: number; refundKey?: string }): Promise<PaymentView> {
       let row = await resolvePending(await requirePayment(input.key));
-      if (row.status === 'REFUNDED') return view(row);
-      if (row.status !== 'CAPTURED') throw new BusinessRejection('PAYMENT_NOT_CAPTURED', `payment ${input.key} is ${row.status}`);
-      const amount = input.amount ?? row.amount;
+      if (row.status === 'REFUNDED' && input.refundKey === undefined) return view(row);
+      if (row.status !== 'CAPTURED' && row.status !== 'REFUNDED') throw new BusinessRejection('PAYMENT_NOT_CAPTURED', `payment ${input.key} is ${row.status}`);
+      const amount = input.amount ?? row.amount - row.refundedAmount;
       if (!Number.isSafeInteger(amount) || amount < 1) throw new BusinessRejection('INVALID_AMOUNT', 'refund amount must be a whole number, 1 or more');
       if (amount > row.amount) {
         throw new BusinessRejection('REFUND_EXCEEDS_CAPTURED', `refund of ${amount} exceeds the captured ${row.amount}`);
       }
-      row = await refundCaptured(row, amount);
+      row = await refundCaptured(row, amount, input.refundKey);
       if (row.status !== 'REFUNDED') throw new BusinessRejection('PAYMENT_NOT_CAPTURED', `payment ${input.key} is ${row.status}`);
       return view(row);
     },

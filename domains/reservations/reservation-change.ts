@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client';
+import { lockReservationRow, reservationLockKey } from '../../db/row-lock';
 import { BusinessRejection, NotFoundError } from '../errors';
 import { checkPeriod, priceOf, type ReservationPolicy } from './reservation-policy';
 
@@ -56,27 +57,30 @@ export function createReservationChanges(db: Db, policy: ReservationPolicy, now:
      * Answers the reservation's id; the caller reads it back.
      */
     async moveReservation(move: ReservationMove): Promise<string> {
-      const row = await db.reservation.findUnique({ where: { id: move.reservationId } });
-      if (!row) throw new NotFoundError(`reservation ${move.reservationId} does not exist`);
-      if (row.holdKey === move.to.holdKey) return row.id;
-      if (row.status !== 'COMPLETED' || row.holdKey !== move.from.holdKey) {
-        throw new BusinessRejection('NOT_CHANGEABLE', `reservation ${row.id} is ${row.status}; it can no longer be changed`);
-      }
-      const startsAt = new Date(move.to.startsAt);
-      const endsAt = new Date(move.to.endsAt);
-      checkPeriod(policy, startsAt, endsAt, now());
-      const overlapping = await db.reservation.count({
-        where: { plate: row.plate, id: { not: row.id }, status: { in: ['PENDING', 'COMPLETED'] }, startsAt: { lt: endsAt }, endsAt: { gt: startsAt } },
+      // Under the reservation's lock, as an arriving car's look at its hold (parking.occupyHeldSpace):
+      // the car takes the old hold before the move (and the move is refused) or the new one after it.
+      return db.$transaction(async (tx) => {
+        await lockReservationRow(tx, reservationLockKey(move.reservationId));
+        const row = await tx.reservation.findUnique({ where: { id: move.reservationId } });
+        if (!row) throw new NotFoundError(`reservation ${move.reservationId} does not exist`);
+        if (row.holdKey === move.to.holdKey) return row.id;
+        if (row.status !== 'COMPLETED' || row.holdKey !== move.from.holdKey) {
+          throw new BusinessRejection('NOT_CHANGEABLE', `reservation ${row.id} is ${row.status}; it can no longer be changed`);
+        }
+        // The car is on the held space already (its saga has not told the reservation yet).
+        if ((await tx.space.count({ where: { id: move.from.spaceId, status: 'OCCUPIED', plate: row.plate } })) > 0) {
+          throw new BusinessRejection('RESERVATION_IN_USE', 'the car has taken its reserved space: the reservation can no longer be changed');
+        }
+        const startsAt = new Date(move.to.startsAt);
+        const endsAt = new Date(move.to.endsAt);
+        checkPeriod(policy, startsAt, endsAt, now());
+        const overlapping = await tx.reservation.count({
+          where: { plate: row.plate, id: { not: row.id }, status: { in: ['PENDING', 'COMPLETED'] }, startsAt: { lt: endsAt }, endsAt: { gt: startsAt } },
+        });
+        if (overlapping > 0) throw new BusinessRejection('PLATE_ALREADY_RESERVED', `${row.plate} already has a reservation in that period`);
+        await tx.reservation.update({ where: { id: row.id }, data: termsData(move.to) });
+        return row.id;
       });
-      if (overlapping > 0) throw new BusinessRejection('PLATE_ALREADY_RESERVED', `${row.plate} already has a reservation in that period`);
-      const { count } = await db.reservation.updateMany({
-        where: { id: row.id, status: 'COMPLETED', holdKey: move.from.holdKey },
-        data: termsData(move.to),
-      });
-      if (count === 1) return row.id;
-      const current = await db.reservation.findUniqueOrThrow({ where: { id: row.id } });
-      if (current.holdKey === move.to.holdKey) return row.id;
-      throw new BusinessRejection('NOT_CHANGEABLE', `reservation ${row.id} is ${current.status}; it can no longer be changed`);
     },
 
     /** Undoes moveReservation: the old terms again, if the reservation carries the new ones (whatever its status). */

@@ -95,6 +95,27 @@ describe('payments against the payment gateway simulators (primary ×2 + backup,
     expect(await db.payment.count({ where: { key } })).toBe(1);
   });
 
+  it('refunds one capture in several parts, each idempotent by its own key, never more than captured in all', async () => {
+    const before = await effects();
+    const key = uid('pay-');
+    const reference = uid('order-');
+    await payments.authorize({ key, purpose: 'order', reference, amount: 1_000 });
+    await payments.capture({ key });
+    expect(await payments.refund({ key, amount: 300, refundKey: `${key}#1` })).toMatchObject({ status: 'REFUNDED', refundedAmount: 300 });
+    // A retry of the first refund replays it; a second refund adds to it.
+    expect(await payments.refund({ key, amount: 300, refundKey: `${key}#1` })).toMatchObject({ refundedAmount: 300 });
+    expect(await payments.refund({ key, amount: 500, refundKey: `${key}#2` })).toMatchObject({ status: 'REFUNDED', refundedAmount: 800 });
+    // More than is left: the gateway refuses it, nothing moves.
+    expect(await rejectionOf(payments.refund({ key, amount: 300, refundKey: `${key}#3` }))).toMatchObject({ code: 'REFUND_EXCEEDS_CAPTURED' });
+    expect(await payments.getPayment(key)).toMatchObject({ refundedAmount: 800 });
+    // The undo refunds what is left (less what it keeps), once.
+    expect(await payments.voidPayment({ key, keep: 50 })).toMatchObject({ status: 'REFUNDED', refundedAmount: 950 });
+    expect(await payments.voidPayment({ key, keep: 50 })).toMatchObject({ refundedAmount: 950 });
+    expect(delta(await effects(), before)).toEqual({ authorize: 1, capture: 1, void: 0, refund: 3 });
+    const ledger = (await (await fetch(`${sims[0]!.url}/admin/ledger`)).json()) as { effects: Array<{ operation: string; reference: string; amount: number }> };
+    expect(ledger.effects.filter((e) => e.reference === reference && e.operation === 'refund').map((e) => e.amount)).toEqual([300, 500, 150]);
+  });
+
   it('a declined order (over 10000) is recorded DECLINED and throws PAYMENT_DECLINED, also on retry', async () => {
     const key = uid('pay-');
     const input = { key, purpose: 'order' as const, reference: uid('order-'), amount: 10_001 };

@@ -32,6 +32,15 @@ export class Compensations {
     this.registered.push({ step, run });
   }
 
+  /**
+   * Runs one undo now, outside the rollback (not registered): like a registered compensation,
+   * one that runs out of retries waits for an operator to retry or skip it.
+   */
+  async runNow(step: StepState, run: Compensation['run']): Promise<void> {
+    step.compensation = 'REGISTERED';
+    await this.runOne({ step, run });
+  }
+
   /** Runs every registered compensation; true when all of them compensated (none skipped). */
   async runAll(): Promise<boolean> {
     const pending = this.registered.filter((c) => c.step.compensation === 'REGISTERED').reverse();

@@ -6,7 +6,8 @@ import { OperatorDesk } from './operator';
 import { SagaRecord } from './record';
 import type { BusinessKeys } from './search-attributes';
 import type { OperatorInput } from './signals';
-import type { SagaState } from './state';
+import type { SagaState, StepState } from './state';
+import type { StepResult } from '../../shared/saga-contract';
 import { waitFor } from './waits';
 
 export type { StepDefinition } from './forward';
@@ -88,6 +89,25 @@ export class Saga<I, R> {
   /** Runs one step forward, with its compensation registered; returns the activity's value. */
   step<T>(name: string, definition: StepDefinition<T>): Promise<T> {
     return runStep({ record: this.record, desk: this.desk, compensations: this.compensations }, name, this.keyOf(name), definition);
+  }
+
+  /**
+   * Undoes part of a change the saga made while it runs (e.g. a reservation change that failed
+   * part-way), as a compensation would be: shown in the steps as `name` (its compensation), and
+   * when it runs out of retries the saga waits in NEEDS_ATTENTION for an operator to retry or
+   * skip it, then goes back to the status and waits it had. True when it was undone (not skipped).
+   */
+  async undo(name: string, run: (why: { reason: string }) => Promise<StepResult<unknown>>): Promise<boolean> {
+    const { state } = this;
+    const step: StepState = { name, status: 'COMPLETED', attempts: 0, compensation: 'NONE', compensationAttempts: 0 };
+    state.steps.push(step);
+    const { status, awaiting } = state;
+    await this.compensations.runNow(step, run);
+    if (state.status !== status) {
+      state.awaiting = awaiting;
+      this.record.setStatus(status);
+    }
+    return step.compensation === 'COMPENSATED';
   }
 
   /**
