@@ -44,7 +44,8 @@ export function checkPayments(c: Checks): void {
 /**
  * The gateway's books against ours. Its effects log counts what it DID: at most one
  * authorization, one capture and one void per order or reservation, and never both a capture
- * and a void. Refunds may be several (a reservation's cheaper change, then its cancellation),
+ * and a void (a changed reservation would have one more payment per change that charged; the
+ * scenarios change none). Refunds may be several (a cheaper change, then the cancellation),
  * each under its own key: the sums below catch one refunded twice under two keys. Every payment it holds for one of ours is in our books under its
  * payment id, in the same state and amount (so an authorization behind a PENDING row or a void
  * tombstone shows). Once every saga has ended it holds no authorization, and captured −
