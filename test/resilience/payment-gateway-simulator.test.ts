@@ -83,7 +83,7 @@ describe('payment gateway simulator', () => {
     }
   });
 
-  it('captures then refunds; capture and void are only valid from AUTHORIZED, refund from CAPTURED', async () => {
+  it('captures then refunds; capture and void are only valid from AUTHORIZED, refunds from what is left of the capture', async () => {
     const { body: payment } = await authorize({});
     const id = payment.paymentId as string;
     expect((await op(id, 'refund')).status).toBe(409);
@@ -96,6 +96,9 @@ describe('payment gateway simulator', () => {
     expect((await op(id, 'void')).status).toBe(409);
     expect(await op(id, 'refund', { amount: 501 })).toMatchObject({ status: 422, body: { error: 'AMOUNT_EXCEEDS_CAPTURED' } });
     expect(await op(id, 'refund', { amount: 200 })).toMatchObject({ status: 200, body: { status: 'REFUNDED', refundedAmount: 200 } });
+    // Several partial refunds, each under its own key, never more than is left; then none.
+    expect(await op(id, 'refund', { amount: 301 })).toMatchObject({ status: 422, body: { error: 'AMOUNT_EXCEEDS_CAPTURED' } });
+    expect(await op(id, 'refund')).toMatchObject({ status: 200, body: { status: 'REFUNDED', refundedAmount: 500 } });
     expect((await op(id, 'refund')).status).toBe(409);
     const state = await fetch(`${gw.url}/v1/payments/${id}`).then((r) => r.json());
     expect(state).toMatchObject({ status: 'REFUNDED' });
