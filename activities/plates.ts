@@ -30,7 +30,7 @@ export function createPlateActivities(plates: PlateService, fencing: Fencing, an
   return {
     /** With its step's key, a rerun answers as the first run did (see StepAnswers): a plate blocked meanwhile does not turn back a saga that went on. */
     checkPlate: asStep((input: { plate: string; key?: string }) =>
-      input.key ? answers.remember(input.key, () => plates.checkPlate(input.plate)) : plates.checkPlate(input.plate),
+      answers.remember(input.key, () => plates.checkPlate(input.plate)),
     ),
     verifyPlate: asStep(async (input: VerifyPlateInput, report) => {
       const verified = await plates.verifyPlate(input.plate, input.fallbacks ?? {});

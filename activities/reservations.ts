@@ -90,12 +90,11 @@ export function createReservationActivities(
      * the first run already took.
      */
     findReservationForEntry: asStep(async (input: { lotId: string; plate: string; key?: string }): Promise<ReservationForEntry | null> => {
-      const find = async () => {
+      return answers.remember(input.key, async () => {
         const reservation = await reservations.findActiveReservation(input.lotId, input.plate);
         if (!reservation?.holdKey) return null;
         return { reservationId: reservation.id, holdKey: reservation.holdKey, sagaId: parseStepKey(reservation.key)!.sagaId };
-      };
-      return input.key ? answers.remember(input.key, find) : find();
+      });
     }),
     /** Given the reservation, the car takes the hold its record names now (see parking.occupyHeldSpace). */
     occupyHeldSpace: asStep((input: { key: string; holdKey: string; lotId: string; plate: string; reservationId?: string }) =>

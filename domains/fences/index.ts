@@ -30,8 +30,12 @@ export type StepFences = ReturnType<typeof createStepFences>;
  */
 export function createStepAnswers({ db }: { db: Db }) {
   return {
-    /** The answer stored under `key`; else `read()`'s, stored first. Concurrent first calls agree on one. */
-    async remember<T>(key: string, read: () => Promise<T>): Promise<T> {
+    /**
+     * The answer stored under `key`; else `read()`'s, stored first. Concurrent first calls agree on
+     * one. Without a key (an activity task scheduled by code from before the keys) it just reads.
+     */
+    async remember<T>(key: string | undefined, read: () => Promise<T>): Promise<T> {
+      if (key === undefined) return read();
       const stored = await db.stepAnswer.findUnique({ where: { key } });
       if (stored) return JSON.parse(stored.value) as T;
       const value = JSON.stringify((await read()) ?? null);
