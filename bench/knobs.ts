@@ -26,7 +26,7 @@ export const VARIANTS: Record<string, string[]> = {
   'one-partition': ['--server-config', 'matching.numTaskqueueReadPartitions=1', '--server-config', 'matching.numTaskqueueWritePartitions=1'],
   'ordinary-activities': ['--ordinary-activities'],
   'with-workflow-otel': ['--with-workflow-otel'],
-  'faults-off': ['--worker-env', 'FAULTS_ENABLED=false', '--api-env', 'FAULTS_ENABLED=false'],
+  'faults-on': ['--worker-env', 'FAULTS_ENABLED=true', '--api-env', 'FAULTS_ENABLED=true'],
   'log-warn': ['--worker-env', 'LOG_LEVEL=warn', '--api-env', 'LOG_LEVEL=warn'],
   'slots-small': ['--worker-env', 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS=8', '--worker-env', 'WORKER_MAX_CONCURRENT_ACTIVITIES=16'],
   'slots-large': ['--worker-env', 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS=200', '--worker-env', 'WORKER_MAX_CONCURRENT_ACTIVITIES=400'],

@@ -73,10 +73,13 @@ export function createEventLog({ db }: { db: Db }, options: { onSequenced?: OnSe
      */
     stage(event: NewDomainEvent, client: EventClient = db): Prisma.PrismaPromise<unknown> {
       const id = eventId(event.key, event.type);
+      // `update: { id }` changes nothing, but lets Prisma send one INSERT ... ON CONFLICT DO UPDATE
+      // (its native upsert) instead of a read, an insert and a read back.
       return client.domainEvent.upsert({
         where: { id },
         create: { id, type: event.type, source: EVENT_SOURCE, subject: event.subject, data: JSON.stringify(event.data) },
-        update: {},
+        update: { id },
+        select: { id: true },
       });
     },
 

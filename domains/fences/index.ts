@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client';
+import { isUniqueViolation } from '../errors';
 
 /**
  * Step fences: one row per saga step key whose rollback has begun. Kept in the project's
@@ -36,12 +37,18 @@ export function createStepAnswers({ db }: { db: Db }) {
      */
     async remember<T>(key: string | undefined, read: () => Promise<T>): Promise<T> {
       if (key === undefined) return read();
-      const stored = await db.stepAnswer.findUnique({ where: { key } });
+      const stored = await db.stepAnswer.findUnique({ where: { key }, select: { value: true } });
       if (stored) return JSON.parse(stored.value) as T;
       const value = JSON.stringify((await read()) ?? null);
-      await db.stepAnswer.upsert({ where: { key }, create: { key, value }, update: {} });
-      const kept = await db.stepAnswer.findUniqueOrThrow({ where: { key } });
-      return JSON.parse(kept.value) as T;
+      try {
+        await db.stepAnswer.create({ data: { key, value }, select: { key: true } });
+        return JSON.parse(value) as T;
+      } catch (err) {
+        // A concurrent first call stored its answer first: that one is the answer.
+        if (!isUniqueViolation(err)) throw err;
+        const kept = await db.stepAnswer.findUniqueOrThrow({ where: { key }, select: { value: true } });
+        return JSON.parse(kept.value) as T;
+      }
     },
   };
 }
