@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
-import { SAGA_INTERCEPTOR_MODULES } from '../../workers/bundle';
+import { SAGA_BUNDLE_OPTIONS } from '../../workers/bundle';
 
 export interface InProcessWorker {
   taskQueue: string;
@@ -26,7 +26,7 @@ export async function startInProcessWorker(name: string, workflowsFile: URL, act
   }
   const { code } = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(workflowsFile),
-    workflowInterceptorModules: SAGA_INTERCEPTOR_MODULES,
+    ...SAGA_BUNDLE_OPTIONS,
     logger: new DefaultLogger('WARN'),
   });
   const taskQueue = `${name}-${process.pid}`;

@@ -9,7 +9,7 @@ import { workerEnv } from './global-setup';
 import { freePort, startWorkerProcess, stopProcess } from './processes';
 import { connectStack, setInBeforeAll, type TestStack } from './stack';
 import { startVendorSet, writeExternalServicesFile, type ConfigureServices, type VendorSet } from './vendors';
-import { SAGA_INTERCEPTOR_MODULES } from '../../workers/bundle';
+import { SAGA_BUNDLE_OPTIONS } from '../../workers/bundle';
 
 export interface OwnWorker {
   taskQueue: string;
@@ -87,7 +87,7 @@ export function useOwnWorkerStack(name: string): { worker: OwnWorker; stack: Tes
 export async function bundleTestWorkflows(name: string, workflowsFile: URL): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(workflowsFile),
-    workflowInterceptorModules: SAGA_INTERCEPTOR_MODULES,
+    ...SAGA_BUNDLE_OPTIONS,
     logger: new DefaultLogger('WARN'),
   });
   const bundle = join(inject('stack').dir, `${name}-bundle.js`);
