@@ -11,13 +11,14 @@ const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.met
 const SAGA_INTERCEPTOR_MODULES = [fileURLToPath(new URL('../workflows/saga/activity-summaries.ts', import.meta.url))];
 
 /**
- * Modules that every workflow run in a worker thread shares, loaded once: zod (the contracts'
- * schemas are zod). The SDK gives each new workflow run fresh copies of the bundle's modules, and
- * zod's 75 cost about 5 ms of CPU per saga (the whole bundle: 10 ms, the engine baseline's 1.4).
- * Safe to share: zod keeps no state per workflow, and workflow code never configures it (the SDK
- * freezes what it shares).
+ * Modules that every workflow run in a worker thread shares, loaded once: zod and the sagas'
+ * contracts (their schemas, signal and update definitions). The SDK gives each new workflow run
+ * fresh copies of the bundle's modules: evaluating the saga bundle's costs about 10 ms of CPU per
+ * saga (the engine baseline's 1.4), 8 of them zod and the contracts' schemas. Safe to share: they
+ * hold definitions only, no state of a workflow run, and workflow code only reads them (the SDK
+ * freezes what it shares, so a write would fail loudly).
  */
-const SHARED_MODULES = ['zod'];
+const SHARED_MODULES = ['zod', fileURLToPath(new URL('../workflows/contracts/index.ts', import.meta.url))];
 
 /** The saga kit's bundle options, for every bundle of saga workflows (workers, tests, benchmark). */
 export const SAGA_BUNDLE_OPTIONS = { workflowInterceptorModules: SAGA_INTERCEPTOR_MODULES, preloadModules: SHARED_MODULES };

@@ -92,7 +92,7 @@ export function createEventLog({ db }: { db: Db }, options: { onSequenced?: OnSe
           const rows = await tx.domainEvent.findMany({ where: { position: null }, orderBy: [{ time: 'asc' }, { id: 'asc' }], take: limit });
           if (rows.length === 0) return 0;
           const numbered = rows.map((row, i) => ({ ...row, position: counter.last + i + 1 }));
-          for (const row of numbered) await tx.domainEvent.update({ where: { id: row.id }, data: { position: row.position } });
+          for (const row of numbered) await tx.domainEvent.updateMany({ where: { id: row.id }, data: { position: row.position } }); // no row read back
           await tx.eventSequence.update({ where: { id: 1 }, data: { last: counter.last + rows.length } });
           await options.onSequenced?.(tx, numbered.map(cloudEventOf));
           return rows.length;
