@@ -119,7 +119,7 @@ const times = (a: number | undefined, b: number | undefined) => (a === undefined
  * each saga ladder step, beside its fair baseline's (baseline worker, server), then the
  * throughputs and their ratios. CPU per saga moves little with what else runs on the machine.
  */
-export function cpuTable(steps: Step[]): string {
+export function cpuTable(steps: Step[], render: TableRenderer = formatTable): string {
   const withDb = steps.some((s) => s.cpuMsPerSaga?.postgres !== undefined);
   const header = ['workload', 'C', 'api', 'wrk', 'fair wrk', 'wrk ÷ fair', 'srv', 'fair srv', ...(withDb ? ['db', 'fair db'] : []), 'all', 'fair all', 'all ÷ fair', 'sagas/s', 'fair/s', '÷ fair', '÷ baseline'];
   const sum = (c: Record<string, number> | undefined, names: string[]) => (c ? names.reduce((t, n) => t + (c[n] ?? 0), 0) : undefined);
@@ -151,7 +151,7 @@ export function cpuTable(steps: Step[]): string {
         s.ratioToBaseline?.toFixed(2) ?? '',
       ];
     });
-  return formatTable(header, rows);
+  return render(header, rows);
 }
 
 /**
@@ -159,7 +159,7 @@ export function cpuTable(steps: Step[]): string {
  * too), and their total: on the cluster, frontend, history, matching, the Temporal worker
  * service and PostgreSQL each in its own column.
  */
-export function processCpuTable(steps: Step[]): string {
+export function processCpuTable(steps: Step[], render: TableRenderer = formatTable): string {
   const ladder = steps.filter((s) => s.kind === 'ladder');
   const names = [...new Set(ladder.flatMap((s) => Object.keys(s.usage.processes)))];
   const header = ['workload', 'C', ...names.map(short), 'total', 'sagas/s', 'load avg'];
@@ -174,11 +174,11 @@ export function processCpuTable(steps: Step[]): string {
       s.loadAverage?.[0]?.toFixed(1) ?? '',
     ];
   });
-  return formatTable(header, rows);
+  return render(header, rows);
 }
 
 /** Latency at half of each workload's peak rate (open loop), each saga workload beside its fair baseline's at its own half peak. */
-export function halfPeakTable(steps: Step[]): string {
+export function halfPeakTable(steps: Step[], render: TableRenderer = formatTable): string {
   const header = ['workload', 'rate/s', 'p50', 'p95', 'p99', 'fair rate/s', 'fair p50', 'fair p95', 'p95 ÷ fair', 'errors'];
   const rows = steps
     .filter((s) => s.kind === 'half-peak' && !s.result.workload.startsWith('fair-'))
@@ -198,7 +198,7 @@ export function halfPeakTable(steps: Step[]): string {
         String(s.result.errors),
       ];
     });
-  return formatTable(header, rows);
+  return render(header, rows);
 }
 
 /** The result table, one row per step, plain text. */
@@ -241,6 +241,15 @@ export function table(steps: Step[], processNames: string[]): string {
     ];
   });
   return formatTable(header, rows);
+}
+
+/** Lays out a table: `formatTable` (plain text, the console) or `markdownTableOf` (the README). */
+export type TableRenderer = (header: string[], rows: string[][]) => string;
+
+/** A table in Markdown: the first two columns left-aligned, the figures right-aligned. */
+export function markdownTableOf(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map((_, i) => (i < 2 ? '---' : '---:'))), ...rows.map(line)].join('\n');
 }
 
 export function formatTable(header: string[], rows: string[][]): string {
