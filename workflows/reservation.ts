@@ -26,13 +26,14 @@ const compensations = proxyActivities<Activities>(compensationStep);
  * upserted, as in the order saga (`order-local-steps`). The payment steps call the gateway, which
  * may be slow: ordinary activities, so that the saga answers queries meanwhile; so do the
  * compensations and a change's steps. A saga with this patch also has the patches that came
- * before it (`reservation-cancellation-policy`, `reservation-changes`): it takes them without
- * asking, since those are asked after its local steps, where a patch must not be asked.
+ * before it (`reservation-change-undo-attention`, `reservation-cancellation-policy`,
+ * `reservation-changes`): it takes them without asking. Two of them are asked after its local
+ * steps, where a patch must not be asked, and each answer asked costs a marker and an upsert.
  */
 export async function reservation(input: ReservationInput): Promise<SagaState<ReservationInput, ReservationResult>> {
   // Asked first, once: patches asked later in handlers or after local steps are easy to get wrong.
-  const undoesNeedAttention = patched('reservation-change-undo-attention');
   const localSteps = patched('reservation-local-steps');
+  const undoesNeedAttention = localSteps || patched('reservation-change-undo-attention');
   const saga = new Saga<ReservationInput, ReservationResult>({ type: contract.type, input, keys: contract.keys(input), searchAttributesFromStart: localSteps });
   const steps = databaseSteps(databaseStep, localSteps);
   let arrival: VehicleArrival | undefined;
