@@ -27,10 +27,11 @@ export const FAIR_PLANS = {
   /** createOrder, reserveStock (local steps) → authorizePayment, capturePayment (gateway) → confirmOrder (local step). */
   order: { type: 'FairOrder', steps: ['local', 'local', 'vendor', 'vendor', 'local'] },
   /**
-   * checkPlate, createReservation, holdSpace → authorizePayment, capturePayment (gateway) →
-   * completeReservation; answered, then waiting for the car until the end (RESERVATION_HOLD_MS).
+   * checkPlate, createReservation, holdSpace (local steps) → authorizePayment, capturePayment
+   * (gateway) → completeReservation (local step); answered, then waiting for the car until the
+   * end (RESERVATION_HOLD_MS).
    */
-  reservation: { type: 'FairReservation', steps: ['activity', 'activity', 'activity', 'vendor', 'vendor', 'activity'], holdMs: 3_600_000 },
+  reservation: { type: 'FairReservation', steps: ['local', 'local', 'local', 'vendor', 'vendor', 'local'], holdMs: 3_600_000 },
 } as const satisfies Record<string, FairPlan>;
 
 /** How long a bench reservation lasts from now: its saga waits that long for the car. */

@@ -29,10 +29,12 @@ import { armFault, useStack, createLot, disarmFault, uniquePlate, waitForSaga, t
  * `<scenario>.saga-attention-events.json` from after `saga-attention-events` (every saga asks it at its
  * start; one parked for an operator writes saga.needs_attention, and saga.resolved once settled),
  * `<scenario>.change-undo-attention.json` from after `reservation-change-undo-attention` (asked at the
- * reservation saga's start: a change's undo that runs out of retries waits in NEEDS_ATTENTION; recorded after both).
+ * reservation saga's start: a change's undo that runs out of retries waits in NEEDS_ATTENTION; recorded after both),
+ * `<scenario>.reservation-local-steps.json` from after `reservation-local-steps` (the reservation saga's
+ * database steps local, the search attributes its start set and unchanged keys not upserted again).
  */
 const FIXTURES = 'test/fixtures/histories';
-const GENERATION = '.change-undo-attention';
+const GENERATION = '.reservation-local-steps';
 
 /**
  * How each scenario ends, whichever code generation recorded it: the saga state its workflow

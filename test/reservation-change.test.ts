@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
+import { LotIdKey } from '../workflows/contracts';
+import { sagaHistoryOf } from './support/history';
 import { DEVICE_KEY, registerDriver, armFault, createLot, disarmFault, lotCounts, uniquePlate, useStack, waitForSaga } from './support/stack';
 
 /** How long the API waits for a saga's answer. */
@@ -117,6 +119,11 @@ describe('changing a booked reservation', () => {
       { action: 'changeReservation', accepted: true },
       { action: 'changeReservation', accepted: true },
     ]);
+    // The LotId search attribute follows the lot: upserted by the move only (the API set the
+    // first lot at the start; the longer period kept it), and it names the new lot.
+    expect((await sagaHistoryOf(stack, booked.sagaId)).upserts.filter((u) => 'LotId' in u)).toEqual([{ LotId: lotB.id }]);
+    const { typedSearchAttributes } = await stack.temporal.workflow.getHandle(booked.sagaId).describe();
+    expect(typedSearchAttributes.get(LotIdKey)).toBe(lotB.id);
 
     // The car comes to the new lot and takes the space held there.
     const entry = await enter(lotB.id, who.plate);

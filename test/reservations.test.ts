@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sagaHistoryOf } from './support/history';
 import { DEVICE_KEY, registerDriver, useStack, createLot, lotCounts, uniquePlate, waitForSaga } from './support/stack';
 
 /** How long the API waits for a saga's answer. */
@@ -118,6 +119,13 @@ describe('reservation saga', () => {
       ['completeReservation', 'COMPLETED', 'NONE'],
       ['expireReservation', 'COMPLETED', 'NONE'],
     ]);
+    // Its database steps ran as local activities, in the saga's own workflow tasks; only the
+    // payment went through the task queue (patch reservation-local-steps). The search attributes
+    // the API set at the start (type, status, lot, user) were not upserted again.
+    const history = await sagaHistoryOf(stack, booked.sagaId);
+    expect(history.scheduled).toEqual(['authorizePayment', 'capturePayment']);
+    expect(history.local).toEqual(['checkPlate', 'createReservation', 'holdSpace', 'completeReservation', 'expireReservation']);
+    expect(history.upserts.filter((u) => !('TemporalChangeVersion' in u))).toEqual([{ Plate: plate }, { ReservationId: booked.reservationId }, { SagaStatus: 'COMPLETED' }]);
     expect(await reservationOf(headers, booked.reservationId)).toMatchObject({ status: 'EXPIRED' });
     expect(await lotCounts(stack, lot.id)).toMatchObject({ free: 2, reserved: 0 });
     expect(await stack.db.payment.findMany({ where: { reference: booked.reservationId } })).toMatchObject([{ status: 'CAPTURED' }]);

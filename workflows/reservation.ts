@@ -1,5 +1,6 @@
 import { ApplicationFailure, condition, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { databaseSteps } from './database-steps';
 import { compensationStep, databaseStep, paymentFallbacks, vendorStep } from './policies';
 import { changeReservationUpdate, reservationContract as contract, vehicleArrivedSignal, type SagaInput, type SagaResult, type VehicleArrival } from './contracts';
 import { ReservationChanges, refusal, type Booking, type ChangeContext } from './reservation-change';
@@ -9,7 +10,6 @@ import { Saga, type SagaState } from './saga';
 export type ReservationInput = SagaInput<typeof contract>;
 export type ReservationResult = SagaResult<typeof contract>;
 
-const steps = proxyActivities<Activities>(databaseStep);
 const payments = proxyActivities<Activities>(vendorStep);
 const compensations = proxyActivities<Activities>(compensationStep);
 
@@ -19,11 +19,23 @@ const compensations = proxyActivities<Activities>(compensationStep);
  * (USED) or the end time (EXPIRED: the space is released; a no-show keeps the payment).
  * A compensate signal meanwhile cancels it: refund, release the space, CANCELLED. While it
  * waits, the changeReservation update moves it to another period or lot (./reservation-change).
+ *
+ * Patch `reservation-local-steps`: the database steps (checkPlate, createReservation, holdSpace,
+ * completeReservation, and markUsed or expireReservation at the end) run as local activities, and
+ * the search attributes the API set at the start, or a key set again to the value it has, are not
+ * upserted, as in the order saga (`order-local-steps`). The payment steps call the gateway, which
+ * may be slow: ordinary activities, so that the saga answers queries meanwhile; so do the
+ * compensations and a change's steps. A saga with this patch also has the patches that came
+ * before it (`reservation-change-undo-attention`, `reservation-cancellation-policy`,
+ * `reservation-changes`): it takes them without asking. The last two are asked after its local
+ * steps, where a patch must not be asked, and each patch asked costs a marker and an upsert.
  */
 export async function reservation(input: ReservationInput): Promise<SagaState<ReservationInput, ReservationResult>> {
   // Asked first, once: patches asked later in handlers or after local steps are easy to get wrong.
-  const undoesNeedAttention = patched('reservation-change-undo-attention');
-  const saga = new Saga<ReservationInput, ReservationResult>({ type: contract.type, input, keys: contract.keys(input) });
+  const localSteps = patched('reservation-local-steps');
+  const undoesNeedAttention = localSteps || patched('reservation-change-undo-attention');
+  const saga = new Saga<ReservationInput, ReservationResult>({ type: contract.type, input, keys: contract.keys(input), searchAttributesFromStart: localSteps });
+  const steps = databaseSteps(databaseStep, localSteps);
   let arrival: VehicleArrival | undefined;
   setHandler(vehicleArrivedSignal, (signal) => {
     const waiting = saga.state.awaiting.includes(vehicleArrivedSignal.name);
@@ -83,7 +95,7 @@ export async function reservation(input: ReservationInput): Promise<SagaState<Re
       // The refund follows the cancellation policy (a late cancellation keeps its fee). Patched in:
       // sagas that compensated before the policy existed replay with the full void.
       compensate: (key) =>
-        patched('reservation-cancellation-policy')
+        localSteps || patched('reservation-cancellation-policy')
           ? compensations.refundReservation({ key, reservationId: record.id, fallbacks: paymentFallbacks })
           : compensations.voidPayment({ key, fallbacks: paymentFallbacks }),
       compensateFirst: true,
@@ -108,7 +120,7 @@ export async function reservation(input: ReservationInput): Promise<SagaState<Re
     };
     saga.complete(booked);
 
-    if (!patched('reservation-changes')) {
+    if (!localSteps && !patched('reservation-changes')) {
       const untilEnd = Math.max(1, Date.parse(input.endsAt) - Date.now());
       if (await saga.waitFor(vehicleArrivedSignal.name, () => arrival !== undefined, untilEnd)) {
         await saga.step('markUsed', { run: () => steps.markReservationUsed({ reservationId: record.id }) });

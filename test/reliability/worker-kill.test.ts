@@ -62,8 +62,8 @@ const AFTER_WRITE = [
   { point: 'payments.capture.after', step: 'capturePayment', send: (load: Load) => load.order() },
   // Between the two writes of one local step: the stock is sold, the order not yet confirmed.
   { point: 'inventory.commitStock.after', step: 'confirmOrder', local: true, send: (load: Load) => load.order() },
-  // A space held for a reservation.
-  { point: 'parking.holdSpace.after', step: 'holdSpace', send: (load: Load) => load.reserve() },
+  // A space held for a reservation, in a local step.
+  { point: 'parking.holdSpace.after', step: 'holdSpace', local: true, send: (load: Load) => load.reserve() },
   // A local step: the stay is open, and the saga's workflow task dies with the worker.
   { point: 'parking.allocateSpace.after', step: 'allocateSpace', local: true, send: (load: Load) => load.enter() },
 ];

@@ -16,6 +16,8 @@ export class SagaRecord<I, R> {
   readonly metrics: SagaMetrics;
   /** Set by a compensate signal or a cancellation: the saga rolls back at its next step or wait. */
   stopRequest?: StopRequest;
+  /** Search attributes are upserted only when their value changes (see publishStart's `setAtStart`). */
+  private upsertsChangesOnly = false;
 
   constructor(type: string, input: I) {
     this.metrics = createSagaMetrics(type);
@@ -37,9 +39,11 @@ export class SagaRecord<I, R> {
   /**
    * Sets the saga's type, status and first business keys as search attributes. With
    * `setAtStart` (the API starts sagas with them: temporal/saga-client.ts) only those the start
-   * did not carry are upserted: each upsert is one more command, history event and visibility write.
+   * did not carry are upserted, and later `setKeys` upserts only keys whose value changes: each
+   * upsert is one more command, history event and visibility write.
    */
   publishStart(keys: BusinessKeys, setAtStart = false): void {
+    this.upsertsChangesOnly = setAtStart;
     const pairs: SearchAttributeUpdatePair[] = [
       { key: SagaTypeKey, value: this.state.type },
       { key: SagaStatusKey, value: 'RUNNING' },
@@ -53,7 +57,13 @@ export class SagaRecord<I, R> {
   }
 
   setKeys(keys: BusinessKeys): void {
-    upsertSearchAttributes(keyPairs(keys));
+    if (!this.upsertsChangesOnly) upsertSearchAttributes(keyPairs(keys));
+    else {
+      // A key's current value is the state's: set at the start or by an earlier setKeys.
+      const known = this.state.keys;
+      const changed = keyPairs(Object.fromEntries(Object.entries(keys).filter(([name, value]) => value !== known[name])) as BusinessKeys);
+      if (changed.length > 0) upsertSearchAttributes(changed);
+    }
     this.rememberKeys(keys);
   }
 

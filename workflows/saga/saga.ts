@@ -22,8 +22,10 @@ export interface SagaOptions<I> {
   /** Compensations run in reverse order by default; "parallel" runs them all at once. */
   compensationOrder?: CompensationOrder;
   /**
-   * Upsert only the search attributes the start did not set (type, status, keys). A saga turns
-   * it on behind a patch of its own: sagas started before replay with the upsert of them all.
+   * Upsert only the search attributes the start did not set (type, status, keys), and later
+   * only business keys whose value changes (`setKeys` with the value a key has already is no
+   * upsert). A saga turns it on behind a patch of its own: sagas started before replay with
+   * the upsert of them all.
    */
   searchAttributesFromStart?: boolean;
 }
