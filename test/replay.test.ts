@@ -31,10 +31,13 @@ import { armFault, useStack, createLot, disarmFault, uniquePlate, waitForSaga, t
  * `<scenario>.change-undo-attention.json` from after `reservation-change-undo-attention` (asked at the
  * reservation saga's start: a change's undo that runs out of retries waits in NEEDS_ATTENTION; recorded after both),
  * `<scenario>.reservation-local-steps.json` from after `reservation-local-steps` (the reservation saga's
- * database steps local, the search attributes its start set and unchanged keys not upserted again).
+ * database steps local, the search attributes its start set and unchanged keys not upserted again,
+ * the kit's `saga-attention-events` taken as given), `<scenario>.fewer-markers.json` from after
+ * `entry-fewer-markers`, `exit-fewer-markers` and `order-fewer-markers` (each asked first, taking
+ * the earlier patches as given).
  */
 const FIXTURES = 'test/fixtures/histories';
-const GENERATION = '.reservation-local-steps';
+const GENERATION = '.fewer-markers';
 
 /**
  * How each scenario ends, whichever code generation recorded it: the saga state its workflow
@@ -267,7 +270,8 @@ describe('workflow determinism', () => {
       // The CLI's JSON export, the same format as the Web UI's "download history".
       const run = promisify(execFile);
       const existing = await readdir(FIXTURES);
-      const shapeOf = (json: string) => (JSON.parse(json) as { events: Array<{ eventType: string }> }).events.map((e) => e.eventType).join();
+      // The sequence of event types, each patch marker with its patch id: a new patch is a new shape.
+      const shapeOf = (json: string) => (JSON.parse(json) as { events: HistoryEvent[] }).events.map((e) => `${e.eventType}${patchIdOf(e) ?? ''}`).join();
       for (const { name, workflowId } of histories) {
         const address = inject('stack').temporalAddress;
         const { stdout } = await run(resolve(TEMPORAL_BIN), ['workflow', 'show', '--workflow-id', workflowId, '-o', 'json', '--address', address]);
@@ -281,3 +285,12 @@ describe('workflow determinism', () => {
     }
   });
 });
+
+type HistoryEvent = { eventType: string; markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, { payloads?: Array<{ data?: string }> }> } };
+
+/** The patch id of a patch marker event (`core_patch`: its details carry {"id": ...} as JSON, base64 in the export). */
+function patchIdOf(event: HistoryEvent): string | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+  return data === undefined ? undefined : `:${(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id?: string }).id}`;
+}

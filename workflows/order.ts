@@ -25,7 +25,10 @@ const compensations = proxyActivities<Activities>(compensationStep);
  * meanwhile. Compensations stay ordinary activities too. Sagas started before replay as they ran.
  */
 export async function order(input: OrderInput): Promise<SagaState<OrderInput, OrderResult>> {
-  const localSteps = patched('order-local-steps');
+  // Patch `order-fewer-markers`, asked first: a saga with it has the patches before it without
+  // asking (a marker and an upsert fewer each). Sagas started before ask each where they did.
+  const current = patched('order-fewer-markers');
+  const localSteps = current || patched('order-local-steps');
   // Releasing stock, voiding the payment and cancelling the order do not depend on each other.
   const saga = new Saga<OrderInput, OrderResult>({
     type: contract.type,
@@ -33,6 +36,7 @@ export async function order(input: OrderInput): Promise<SagaState<OrderInput, Or
     keys: contract.keys(input),
     compensationOrder: 'parallel',
     searchAttributesFromStart: localSteps,
+    ...(current && { attentionEvents: true }),
   });
   const steps = databaseSteps(databaseStep, localSteps);
 

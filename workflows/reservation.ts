@@ -27,14 +27,20 @@ const compensations = proxyActivities<Activities>(compensationStep);
  * may be slow: ordinary activities, so that the saga answers queries meanwhile; so do the
  * compensations and a change's steps. A saga with this patch also has the patches that came
  * before it (`reservation-change-undo-attention`, `reservation-cancellation-policy`,
- * `reservation-changes`): it takes them without asking. The last two are asked after its local
+ * `reservation-changes`, and the kit's `saga-attention-events`): it takes them without asking. The last two are asked after its local
  * steps, where a patch must not be asked, and each patch asked costs a marker and an upsert.
  */
 export async function reservation(input: ReservationInput): Promise<SagaState<ReservationInput, ReservationResult>> {
   // Asked first, once: patches asked later in handlers or after local steps are easy to get wrong.
   const localSteps = patched('reservation-local-steps');
   const undoesNeedAttention = localSteps || patched('reservation-change-undo-attention');
-  const saga = new Saga<ReservationInput, ReservationResult>({ type: contract.type, input, keys: contract.keys(input), searchAttributesFromStart: localSteps });
+  const saga = new Saga<ReservationInput, ReservationResult>({
+    type: contract.type,
+    input,
+    keys: contract.keys(input),
+    searchAttributesFromStart: localSteps,
+    ...(localSteps && { attentionEvents: true }),
+  });
   const steps = databaseSteps(databaseStep, localSteps);
   let arrival: VehicleArrival | undefined;
   setHandler(vehicleArrivedSignal, (signal) => {

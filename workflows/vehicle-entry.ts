@@ -2,7 +2,7 @@ import { getExternalWorkflowHandle, log, patched, proxyActivities, setHandler } 
 import type { Activities } from '../activities';
 import { databaseSteps } from './database-steps';
 import { verifyPlateStep } from './plate-steps';
-import { compensationStep, spaceAllocationStep } from './policies';
+import { compensationStep, databaseStep, spaceAllocationStep } from './policies';
 import { gatePassedSignal, vehicleArrivedSignal, vehicleEntryContract as contract, type SagaInput, type SagaResult } from './contracts';
 import { Saga, type SagaState } from './saga';
 
@@ -16,7 +16,16 @@ const compensations = proxyActivities<Activities>(compensationStep);
  * (→ wait at the gate when the lot asks for it). Rolls back in reverse on failure.
  */
 export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<VehicleEntryInput, VehicleEntryResult>> {
-  const saga = new Saga<VehicleEntryInput, VehicleEntryResult>({ type: contract.type, input, keys: contract.keys(input) });
+  // Patch `entry-fewer-markers`, asked first: a saga with it has every patch before it, without
+  // asking (four markers and four upserts fewer), and does not upsert the search attributes the
+  // API set at the start. Sagas started before ask each patch where they did.
+  const current = patched('entry-fewer-markers');
+  const saga = new Saga<VehicleEntryInput, VehicleEntryResult>({
+    type: contract.type,
+    input,
+    keys: contract.keys(input),
+    ...(current && { attentionEvents: true, searchAttributesFromStart: true }),
+  });
   let gatePassed = false;
   setHandler(gatePassedSignal, (signal) => {
     const waiting = saga.state.awaiting.includes(gatePassedSignal.name);
@@ -24,16 +33,16 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
     if (waiting) gatePassed = true;
   });
 
-  const steps = databaseSteps();
-  const allocations = databaseSteps(spaceAllocationStep); // seed 001's retries for this step
+  const steps = current ? databaseSteps(databaseStep, true) : databaseSteps();
+  const allocations = current ? databaseSteps(spaceAllocationStep, true) : databaseSteps(spaceAllocationStep); // seed 001's retries for this step
   return saga.run(async () => {
     const plate = await verifyPlateStep(saga, input.plate);
 
     // Asked before the first local step below: a patch asked after a local activity in the same
     // workflow task does not replay once that task was lost (a worker killed mid-task; the next
     // attempt records the markers): "Non-deprecated patch marker encountered" on every query.
-    const closesStaysElsewhere = patched('entry-closes-stays-elsewhere');
-    const usesReservations = patched('entry-uses-reservations');
+    const closesStaysElsewhere = current || patched('entry-closes-stays-elsewhere');
+    const usesReservations = current || patched('entry-uses-reservations');
 
     // One car in one place: seen here, it left any other lot unseen; those stays end now. (Patched in.)
     if (closesStaysElsewhere) {

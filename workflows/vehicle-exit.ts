@@ -2,7 +2,7 @@ import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { databaseSteps } from './database-steps';
 import { verifyPlateStep } from './plate-steps';
-import { compensationStep } from './policies';
+import { compensationStep, databaseStep } from './policies';
 import { vehicleExitContract as contract, type SagaInput, type SagaResult } from './contracts';
 import { Saga, type SagaState } from './saga';
 
@@ -21,10 +21,19 @@ const compensations = proxyActivities<Activities>(compensationStep);
  * back to (the soak found that compensation stuck in NEEDS_ATTENTION on a full lot).
  */
 export async function vehicleExit(input: VehicleExitInput): Promise<SagaState<VehicleExitInput, VehicleExitResult>> {
-  const saga = new Saga<VehicleExitInput, VehicleExitResult>({ type: contract.type, input, keys: contract.keys(input) });
+  // Patch `exit-fewer-markers`, asked first: a saga with it has every patch before it, without
+  // asking (three markers and three upserts fewer), and does not upsert the search attributes the
+  // API set at the start. Sagas started before ask each patch where they did.
+  const current = patched('exit-fewer-markers');
+  const saga = new Saga<VehicleExitInput, VehicleExitResult>({
+    type: contract.type,
+    input,
+    keys: contract.keys(input),
+    ...(current && { attentionEvents: true, searchAttributesFromStart: true }),
+  });
 
-  const steps = databaseSteps();
-  const freeSpaceLast = patched('exit-frees-space-last');
+  const steps = current ? databaseSteps(databaseStep, true) : databaseSteps();
+  const freeSpaceLast = current || patched('exit-frees-space-last');
   return saga.run(async () => {
     const plate = await verifyPlateStep(saga, input.plate);
 

@@ -28,6 +28,12 @@ export interface SagaOptions<I> {
    * the upsert of them all.
    */
   searchAttributesFromStart?: boolean;
+  /**
+   * Write saga.needs_attention and saga.resolved events (patch `saga-attention-events`). A saga
+   * whose own patch came later passes true: its sagas have it, and each patch asked costs a marker
+   * and a search attribute upsert. Left out, the patch is asked.
+   */
+  attentionEvents?: boolean;
 }
 
 /**
@@ -57,7 +63,7 @@ export class Saga<I, R> {
     // Asked here, once, before the saga's first activity: a patch asked after a local activity
     // within the same workflow task does not replay once a worker lost that task. Sagas started
     // before it write no saga.needs_attention / saga.resolved events (workflows/saga/attention.ts).
-    const attentionEvents = patched('saga-attention-events');
+    const attentionEvents = options.attentionEvents ?? patched('saga-attention-events');
     this.record = new SagaRecord<I, R>(options.type, options.input);
     this.state = this.record.state;
     this.desk = new OperatorDesk(this.record, attentionEvents);
