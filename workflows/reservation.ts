@@ -27,8 +27,9 @@ const compensations = proxyActivities<Activities>(compensationStep);
  * may be slow: ordinary activities, so that the saga answers queries meanwhile; so do the
  * compensations and a change's steps. A saga with this patch also has the patches that came
  * before it (`reservation-change-undo-attention`, `reservation-cancellation-policy`,
- * `reservation-changes`, and the kit's `saga-attention-events`): it takes them without asking. The last two are asked after its local
- * steps, where a patch must not be asked, and each patch asked costs a marker and an upsert.
+ * `reservation-changes`, and the kit's `saga-attention-events`): it takes them without asking.
+ * Two of them are asked after its local steps, where a patch must not be asked, and each patch
+ * asked costs a marker and an upsert.
  */
 export async function reservation(input: ReservationInput): Promise<SagaState<ReservationInput, ReservationResult>> {
   // Asked first, once: patches asked later in handlers or after local steps are easy to get wrong.
