@@ -6,6 +6,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 const DATABASE_FREE = [
   'test/resilience/**', 'test/plates.test.ts', 'test/ops/**',
   'test/replay.test.ts', 'test/cli.test.ts', 'test/tracing.test.ts', 'test/metrics.test.ts', 'test/contracts.test.ts',
+  // SQLite's own adapter, on a file of its own.
+  'test/sqlite-adapter.test.ts',
 ];
 
 export default defineConfig({

@@ -74,21 +74,24 @@ export class SqliteAdapterFactory extends PrismaLibSQL {
   }
 
   override createClient(config: Parameters<PrismaLibSQL['createClient']>[0]): LibsqlClient {
-    const client = super.createClient(config);
+    // The connection in use: libsql's client holds one; dropping it means a new client.
+    let client = super.createClient(config);
     let freshConnection = true;
     const prepare = async () => {
       if (!freshConnection) return;
       freshConnection = false;
       for (const pragma of CONNECTION_PRAGMAS) await client.execute(pragma);
     };
-    /** libsql hands its connection to a transaction and opens a new one next: roll a throwaway one back. */
+    /** Closes the connection (whatever state it is in) and opens a fresh one for what comes next. */
     const dropConnection = async () => {
-      try {
-        (await client.transaction('deferred')).close();
-      } catch {
-        // nothing to drop
-      }
+      const dropped = client;
+      client = super.createClient(config);
       freshConnection = true;
+      try {
+        dropped.close();
+      } catch {
+        // already unusable: nothing more to release
+      }
     };
     /**
      * Runs `call` on a prepared connection; on busy, drops the connection and rethrows at once.
@@ -103,28 +106,29 @@ export class SqliteAdapterFactory extends PrismaLibSQL {
         throw err;
       }
     };
+    // Every call goes to the connection in use at the time of the call.
     return new Proxy(client, {
-      get(target, prop) {
+      get(_first, prop) {
         if (prop === 'execute' || prop === 'batch') {
           // A statement (or a batch, in its own transaction) refused as busy had no effect: safe to run again.
-          return async (...args: unknown[]) => dropWhenBusy(async () => (target[prop] as (...a: unknown[]) => unknown).apply(target, args));
+          return async (...args: unknown[]) => dropWhenBusy(async () => (client[prop] as (...a: unknown[]) => unknown).apply(client, args));
         }
         if (prop === 'executeMultiple') {
           // A script may have run in part: not run again.
           return async (...args: unknown[]) => {
             await prepare();
-            return target.executeMultiple(...(args as [string]));
+            return client.executeMultiple(...(args as [string]));
           };
         }
         if (prop === 'transaction') {
           return async () => {
             // BEGIN IMMEDIATE refused as busy started nothing: tried again from above.
-            await dropWhenBusy(() => target.execute('BEGIN IMMEDIATE'));
-            return transactionOn(target, dropConnection);
+            await dropWhenBusy(() => client.execute('BEGIN IMMEDIATE'));
+            return transactionOn(client, dropConnection);
           };
         }
-        const value = Reflect.get(target, prop, target);
-        return typeof value === 'function' ? value.bind(target) : value;
+        const value = Reflect.get(client, prop, client);
+        return typeof value === 'function' ? value.bind(client) : value;
       },
     });
   }
