@@ -83,7 +83,7 @@ export class SqliteAdapterFactory extends PrismaLibSQL {
       for (const pragma of CONNECTION_PRAGMAS) await client.execute(pragma);
     };
     /** Closes the connection (whatever state it is in) and opens a fresh one for what comes next. */
-    const dropConnection = async () => {
+    const dropConnection = () => {
       const dropped = client;
       client = super.createClient(config);
       freshConnection = true;
@@ -102,7 +102,7 @@ export class SqliteAdapterFactory extends PrismaLibSQL {
       try {
         return await call();
       } catch (err) {
-        if (isBusy(err)) await dropConnection();
+        if (isBusy(err)) dropConnection();
         throw err;
       }
     };
@@ -140,9 +140,10 @@ type LibsqlTransaction = Awaited<ReturnType<LibsqlClient['transaction']>>;
  * A transaction begun on `client`'s connection (the caller ran BEGIN): its statements run there
  * and COMMIT or ROLLBACK ends it, leaving the connection open for what comes next. The adapter's
  * lock keeps every other statement off the connection meanwhile. When the end itself fails, the
- * connection is rolled back and dropped, so that no half-open transaction outlives it.
+ * connection is dropped (closing it rolls back what was left open), so that no half-open
+ * transaction outlives it.
  */
-function transactionOn(client: LibsqlClient, dropConnection: () => Promise<void>): LibsqlTransaction {
+function transactionOn(client: LibsqlClient, dropConnection: () => void): LibsqlTransaction {
   let closed = false;
   const end = async (sql: 'COMMIT' | 'ROLLBACK') => {
     if (closed) return;
@@ -150,8 +151,7 @@ function transactionOn(client: LibsqlClient, dropConnection: () => Promise<void>
     try {
       await client.execute(sql);
     } catch (err) {
-      await client.execute('ROLLBACK').catch(() => undefined);
-      await dropConnection();
+      dropConnection();
       if (sql === 'COMMIT') throw err;
     }
   };

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localActivityOf } from './support/history';
 import {
   armFault,
   connectStack,
@@ -29,15 +30,8 @@ afterAll(async () => {
 async function scheduledActivities(sagaId: string): Promise<string[]> {
   const history = await stack.temporal.workflow.getHandle(sagaId).fetchHistory();
   return (history.events ?? [])
-    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? localActivityType(e.markerRecordedEventAttributes))
+    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? localActivityOf(e.markerRecordedEventAttributes)?.activity_type)
     .filter((name): name is string => Boolean(name));
-}
-
-/** The activity type of a local activity's marker (the SDK's core records it as JSON under `data`). */
-function localActivityType(marker: { markerName?: string | null; details?: Record<string, { payloads?: Array<{ data?: Uint8Array | null }> | null }> | null } | null | undefined) {
-  if (marker?.markerName !== 'core_local_activity') return undefined;
-  const data = marker.details?.data?.payloads?.[0]?.data;
-  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type : undefined;
 }
 
 describe('saga compensation', () => {

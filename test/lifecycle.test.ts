@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { workerEnv } from './support/global-setup';
+import { localActivityOf } from './support/history';
 import { startOwnWorker, type OwnWorker } from './support/own-worker';
 import { freePort, spawnTs, stopProcess, waitUntil } from './support/processes';
 import { DEVICE_KEY, armFault, connectStack, createLot, uniquePlate, waitForSaga, type TestStack } from './support/stack';
@@ -25,10 +26,8 @@ async function localStepEnds(stack: TestStack, sagaId: string, activityType: str
   const byId = new Map(events.map((e) => [String(e.eventId), e]));
   return events.flatMap((e) => {
     const marker = e.markerRecordedEventAttributes;
-    const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
-    if (!data) return [];
-    const local = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string; complete_time?: { seconds: number; nanos: number } };
-    if (local.activity_type !== activityType) return [];
+    const local = localActivityOf(marker);
+    if (local?.activity_type !== activityType) return [];
     const task = byId.get(String(marker!.workflowTaskCompletedEventId))?.workflowTaskCompletedEventAttributes;
     const completedAt = local.complete_time ? local.complete_time.seconds * 1000 + Math.floor(local.complete_time.nanos / 1e6) : NaN;
     return [{ completedAt, by: task?.identity ?? '(no task)' }];

@@ -1,20 +1,21 @@
-import { patched, proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { asLocalStep, databaseStep } from './policies';
+import { asLocalStep } from './policies';
 
 /**
  * The proxy a saga calls its short forward steps through: local activities (see
  * `asLocalStep`) with the retries and timeout of `options` (default `databaseStep`; a step
- * with a policy of its own, like the space allocation, gets its own proxy). Sagas started
- * before the patch replay with ordinary activities. Call it at the start of the saga, before
- * any step. A saga whose own patch brings its local steps passes that patch's answer as `local`
- * (each patch costs a marker and a TemporalChangeVersion search attribute upsert per saga).
+ * with a policy of its own, like the space allocation, gets its own proxy). `local` is the
+ * answer of the patch that brought the saga its local steps (`local-database-steps`, or the
+ * saga's own), asked at its start, before any step: sagas started before it replay with
+ * ordinary activities.
  *
  * @example
- * const steps = databaseSteps();
- * const allocation = databaseSteps(spaceAllocationStep);
+ * const local = patched('local-database-steps');
+ * const steps = databaseSteps(databaseStep, local);
+ * const allocation = databaseSteps(spaceAllocationStep, local);
  * await saga.step('allocateSpace', { run: (key) => allocation.allocateSpace({ key, ... }) });
  */
-export function databaseSteps(options: ActivityOptions = databaseStep, local: boolean = patched('local-database-steps')) {
+export function databaseSteps(options: ActivityOptions, local: boolean) {
   return local ? proxyLocalActivities<Activities>(asLocalStep(options)) : proxyActivities<Activities>(options);
 }

@@ -33,8 +33,9 @@ export async function vehicleEntry(input: VehicleEntryInput): Promise<SagaState<
     if (waiting) gatePassed = true;
   });
 
-  const steps = current ? databaseSteps(databaseStep, true) : databaseSteps();
-  const allocations = current ? databaseSteps(spaceAllocationStep, true) : databaseSteps(spaceAllocationStep); // seed 001's retries for this step
+  const localSteps = current || patched('local-database-steps');
+  const steps = databaseSteps(databaseStep, localSteps);
+  const allocations = databaseSteps(spaceAllocationStep, localSteps); // seed 001's retries for this step
   return saga.run(async () => {
     const plate = await verifyPlateStep(saga, input.plate);
 

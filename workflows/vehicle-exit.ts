@@ -32,7 +32,7 @@ export async function vehicleExit(input: VehicleExitInput): Promise<SagaState<Ve
     ...(current && { attentionEvents: true, searchAttributesFromStart: true }),
   });
 
-  const steps = current ? databaseSteps(databaseStep, true) : databaseSteps();
+  const steps = databaseSteps(databaseStep, current || patched('local-database-steps'));
   const freeSpaceLast = current || patched('exit-frees-space-last');
   return saga.run(async () => {
     const plate = await verifyPlateStep(saga, input.plate);

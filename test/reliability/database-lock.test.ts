@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localActivityOf } from '../support/history';
 import { waitUntil } from '../support/processes';
 import { describeVerdict, finish } from './support/finish';
 import { Load, injectHttp } from './support/load';
@@ -48,10 +49,8 @@ describe.runIf(onSqlite)('database unavailable for a while', () => {
         const { activityId, activityType } = scheduled.get(String(started.scheduledEventId)) ?? {};
         return [{ activityId: String(activityId), activityType: String(activityType?.name), attempt: started.attempt ?? 1, local: false, recordedAt: 0 }];
       }
-      const marker = e.markerRecordedEventAttributes;
-      const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
-      if (!data) return [];
-      const local = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_id: string; activity_type: string; attempt: number };
+      const local = localActivityOf(e.markerRecordedEventAttributes);
+      if (!local) return [];
       const recordedAt = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
       return [{ activityId: local.activity_id, activityType: local.activity_type, attempt: local.attempt, local: true, recordedAt }];
     });
